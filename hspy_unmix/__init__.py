@@ -1,0 +1,60 @@
+"""hspy_unmix: spectral unmixing and restoration for STEM-EELS in HyperSpy.
+
+``import hspy_unmix`` gives every EELS signal (eager or lazy) the methods
+
+* ``decomposition(algorithm="VCA" | "MALS" | "HALS" | ... )``,
+* ``apply_unmixing(estimator)``,
+* ``restore_zlp(...)``,
+* ``pan_sharpen(other, ...)``,
+
+and exposes the estimators as scikit-learn style classes (``hspy_unmix.VCA``,
+``hspy_unmix.DAEU``, ...), usable as ``algorithm=`` on any HyperSpy Signal1D.
+Keras/TensorFlow are imported only when a neural method runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+from ._activation import activate
+from ._persistence import load_estimator
+from ._registry import ALGORITHMS, available_algorithms
+
+activate()
+
+_LAZY = {name: module for name, (module, _) in ALGORITHMS.items()}
+_LAZY.update(
+    {
+        "fcls_abundances": "hspy_unmix.abundances",
+        "nnls_abundances": "hspy_unmix.abundances",
+        "richardson_lucy": "hspy_unmix.zlp",
+        "train_zlp_model": "hspy_unmix.zlp",
+        "load_zlp_model": "hspy_unmix.zlp",
+        "build_zlp_unet": "hspy_unmix.neural.unet",
+        "estimate_n_components": "hspy_unmix.components",
+        "KMeansClustering": "hspy_unmix.clustering",
+        "GaussianMixtureClustering": "hspy_unmix.clustering",
+    }
+)
+_SUBMODULES = {"synthetic", "metrics", "abundances", "vca", "sss", "nmf", "bayesian",
+               "zlp", "pan_sharpening", "components", "clustering", "neural", "cli"}
+
+__all__ = sorted(
+    ["activate", "load_estimator", "available_algorithms", "__version__"]
+    + list(_LAZY)
+    + sorted(_SUBMODULES)
+)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"hspy_unmix.{name}")
+    raise AttributeError(f"module 'hspy_unmix' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,70 @@
+"""Give exspy's EELS signal classes the methods of this package.
+
+HyperSpy 2.5 resolves a signal class from ``signal_type``; registering a
+second class for "EELS" is ambiguous, so the methods are added to exspy's
+``EELSSpectrum`` (the lazy class inherits them). Activation is idempotent and
+emits no warning.
+"""
+
+from __future__ import annotations
+
+import functools
+
+_FLAG = "_hspy_unmix_methods"
+
+
+def _eels_classes():
+    from exspy.signals import EELSSpectrum, LazyEELSSpectrum
+
+    return EELSSpectrum, LazyEELSSpectrum
+
+
+def _make_decomposition(cls):
+    parent = super(cls, cls).decomposition  # MVA.decomposition, unbound
+
+    @functools.wraps(parent)
+    def decomposition(self, *args, **kwargs):
+        from ._decomposition import run_decomposition
+
+        # Bound to the next class in this instance's MRO: LazySignal for lazy
+        # EELS signals, MVA for eager ones.
+        return run_decomposition(self, super(cls, self).decomposition, args, kwargs)
+
+    decomposition.__doc__ = (parent.__doc__ or "") + _DECOMPOSITION_NOTE
+    decomposition._hspy_unmix = True
+    return decomposition
+
+
+_DECOMPOSITION_NOTE = """
+        Notes
+        -----
+        With ``import hspy_unmix``, EELS signals also accept the names
+        "VCA", "SSS_VCA", "MALS", "HALS", "NMF_SO", "ARD_SO_NMF", "BLU",
+        "DAEU", "MTAEU", "CNNAEU", "UDAS" and "AE" (case-insensitive), or an
+        hspy_unmix estimator object. Extra keyword arguments go to the
+        estimator; ``factors`` are the endmember spectra and ``loadings`` the
+        abundances; ``decomposition_algorithm`` holds the name and the fitted
+        estimator is ``self.unmixing_estimator`` (also returned with
+        ``return_info=True``).
+"""
+
+
+def activate() -> None:
+    """Add the hspy_unmix methods to exspy's EELS classes (idempotent)."""
+    EELSSpectrum, _ = _eels_classes()
+    if EELSSpectrum.__dict__.get(_FLAG):
+        return
+    from . import _decomposition, pan_sharpening, zlp
+
+    EELSSpectrum.decomposition = _make_decomposition(EELSSpectrum)
+    EELSSpectrum.apply_unmixing = _decomposition.apply_unmixing
+    EELSSpectrum.restore_zlp = zlp.restore_zlp
+    EELSSpectrum.pan_sharpen = pan_sharpening.pan_sharpen
+    try:
+        from .gui import methods as gui_methods
+    except ImportError:
+        gui_methods = None
+    if gui_methods is not None:
+        for name, func in gui_methods.SIGNAL_METHODS.items():
+            setattr(EELSSpectrum, name, func)
+    setattr(EELSSpectrum, _FLAG, True)

@@ -1,0 +1,183 @@
+"""Base class shared by every unmixing estimator of the package.
+
+Subclasses follow scikit-learn conventions: ``__init__`` only stores
+parameters, ``fit`` validates, seeds and sets the fitted attributes
+(``components_`` shaped ``(n_components, n_channels)``), ``transform`` returns
+abundances shaped ``(n_pixels, n_components)``.
+
+Subclasses implement
+
+* ``_fit(X)``: fit on validated float64 data, set ``components_`` and may set
+  ``_fit_abundances`` (the abundances of the training pixels, returned by
+  ``fit_transform`` without a second solve);
+* ``_transform(X)``: abundances of validated data with the fitted model.
+
+Bounded-memory learning (lazy signals)
+--------------------------------------
+HyperSpy streams a lazy signal through ``partial_fit`` chunk by chunk. Every
+estimator here keeps a uniform random sample of at most
+``max_partial_fit_samples`` pixels across all chunks (reservoir sampling,
+seeded by ``random_state``) and fits on that sample the first time
+``components_`` is needed. ``transform`` then runs chunk by chunk over all
+pixels, so memory is bounded by the sample size and one chunk, whatever the
+size of the spectrum image.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_n_components, check_spectra, warn_zero_rows
+
+
+class UnmixingEstimator(TransformerMixin, BaseEstimator):
+    """Common machinery of the unmixing estimators (not used directly)."""
+
+    #: ``"clip"`` for methods that need non-negative data, ``"allow"`` otherwise.
+    _negative = "clip"
+    #: Whether the abundances of the method sum to one.
+    _sum_to_one = False
+    #: Upper bound on the pixels kept by :meth:`partial_fit` (see module docs).
+    max_partial_fit_samples = 50_000
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Fit the model to spectra ``X`` of shape (n_pixels, n_channels).
+
+        Returns
+        -------
+        self
+        """
+        X = self._check_fit_input(X)
+        self._clear_partial_state()
+        self._fit_abundances = None
+        self._fit(X)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit the model and return the abundances of ``X``."""
+        self.fit(X)
+        abundances = self.__dict__.pop("_fit_abundances", None)
+        if abundances is None:
+            return self.transform(X)
+        return abundances
+
+    def transform(self, X):
+        """Abundances of spectra ``X`` (n_pixels, n_channels) -> (n_pixels, K)."""
+        check_is_fitted(self, "n_features_in_")
+        components = self.components_  # finalises a pending partial_fit
+        X = check_spectra(
+            X, name="X", negative=self._negative, n_features=components.shape[1]
+        )
+        return self._transform(X)
+
+    def inverse_transform(self, abundances):
+        """Spectra reconstructed from abundances: ``abundances @ components_``."""
+        check_is_fitted(self, "n_features_in_")
+        return np.asarray(abundances, dtype=np.float64) @ self.components_
+
+    # ------------------------------------------------- bounded-memory learning
+    def partial_fit(self, X, y=None):
+        """Add a chunk of spectra to the bounded training sample.
+
+        The model itself is fitted on the sample when ``components_`` is first
+        read after the last chunk (see the module documentation).
+        """
+        X = check_spectra(X, name="X", negative=self._negative)
+        n = X.shape[0]
+        state = self.__dict__.get("_partial")
+        if state is None or state.get("n_features") != X.shape[1]:
+            if state is not None:
+                raise ValueError(
+                    f"X has {X.shape[1]} channels; earlier chunks had "
+                    f"{state['n_features']}."
+                )
+            state = {
+                "rng": check_random_state(getattr(self, "random_state", None)),
+                "keys": np.empty(0),
+                "sample": np.empty((0, X.shape[1]), dtype=np.float32),
+                "n_features": X.shape[1],
+                "n_seen": 0,
+            }
+            self.__dict__["_partial"] = state
+        keys = state["rng"].random_sample(n)
+        all_keys = np.concatenate([state["keys"], keys])
+        all_rows = np.concatenate([state["sample"], X.astype(np.float32)])
+        cap = int(self.max_partial_fit_samples)
+        if all_keys.size > cap:
+            keep = np.argpartition(all_keys, cap - 1)[:cap]
+            keep.sort()
+            all_keys, all_rows = all_keys[keep], all_rows[keep]
+        state["keys"], state["sample"] = all_keys, all_rows
+        state["n_seen"] += n
+        self.__dict__.pop("components_", None)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: finalise a pending partial_fit.
+        if name == "components_" and self.__dict__.get("_partial") is not None:
+            state = self.__dict__.pop("_partial")
+            sample = state["sample"].astype(np.float64)
+            self.n_samples_seen_ = state["n_seen"]
+            self.fit(sample)
+            self.__dict__.pop("_fit_abundances", None)
+            return self.__dict__["components_"]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
+
+    def _clear_partial_state(self):
+        self.__dict__.pop("_partial", None)
+
+    # ------------------------------------------------------------- helpers
+    def _check_fit_input(self, X):
+        X = check_spectra(X, name="X", negative=self._negative)
+        warn_zero_rows(X, name="X")
+        self._n_components = check_n_components(self.n_components, X)
+        return X
+
+    @property
+    def n_components_(self) -> int:
+        """Number of fitted components."""
+        return int(self.components_.shape[0])
+
+    def _more_tags(self):  # scikit-learn < 1.6
+        return {"requires_positive_X": self._negative == "raise"}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = self._negative == "raise"
+        return tags
+
+    # ---------------------------------------------------------- persistence
+    def save(self, path):
+        """Save the fitted estimator to one file (reload with
+        :func:`hspy_unmix.load_estimator`).
+
+        Classical estimators are stored as a zip holding their parameters (JSON)
+        and fitted arrays (``.npz``); neural ones as a Keras ``.keras`` file with
+        the same two extra members.
+        """
+        from ._persistence import save_estimator
+
+        save_estimator(self, path)
+
+    def _fitted_arrays(self) -> dict:
+        """Fitted numpy attributes to store (names ending with ``_``)."""
+        out = {}
+        for key, value in vars(self).items():
+            if key.endswith("_") and not key.startswith("_"):
+                if isinstance(value, np.ndarray):
+                    out[key] = value
+                elif isinstance(value, (int, float, np.integer, np.floating, bool)):
+                    out[key] = np.asarray(value)
+        return out
+
+    def _restore_arrays(self, arrays: dict):
+        for key, value in arrays.items():
+            setattr(self, key, value.item() if value.ndim == 0 else value)

@@ -1,0 +1,238 @@
+"""``decomposition`` and ``apply_unmixing`` for EELS signals.
+
+Thin wrappers: the estimators do the work, HyperSpy's own decomposition
+machinery (eager or lazy) feeds them the data and stores the results in
+``learning_results``.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+
+import numpy as np
+
+from ._registry import SPATIAL, estimator_class, normalise_name
+
+#: Attribute of the signal that holds the fitted estimator after
+#: ``decomposition`` or ``apply_unmixing`` with an hspy_unmix algorithm.
+ESTIMATOR_ATTRIBUTE = "unmixing_estimator"
+
+
+def algorithm_name(estimator) -> str:
+    """Registry name of ``estimator`` (its class name if it is not ours)."""
+    from ._registry import ALGORITHMS
+
+    cls = type(estimator)
+    for key, (module, name) in ALGORITHMS.items():
+        if cls.__name__ == name and cls.__module__ == module:
+            return key
+    return cls.__name__
+
+
+def _snapshot(signal):
+    return copy.deepcopy(signal.learning_results.__dict__)
+
+
+def _restore(signal, snapshot):
+    signal.learning_results.__dict__.clear()
+    signal.learning_results.__dict__.update(snapshot)
+
+
+def check_spectral_signal(signal, what="this method"):
+    """Raise a clear error unless ``signal`` holds spectra (signal dimension 1)."""
+    if signal.axes_manager.signal_dimension != 1:
+        raise TypeError(
+            f"{what} needs spectra (signal dimension 1); this signal has signal "
+            f"dimension {signal.axes_manager.signal_dimension}. Use as_signal1D() "
+            "to choose the spectral axis."
+        )
+    if np.issubdtype(signal.data.dtype, np.complexfloating):
+        raise TypeError(f"{what} needs real-valued spectra, got complex data.")
+
+
+def run_decomposition(signal, parent, args, kwargs):
+    """Run ``parent`` (HyperSpy's decomposition) with an hspy_unmix estimator.
+
+    ``args``/``kwargs`` are the user's arguments to ``decomposition``. HyperSpy's
+    own algorithm names go straight to ``parent``.
+    """
+    sig = inspect.signature(parent)
+    bound = sig.bind_partial(*args, **kwargs)
+    arguments = dict(bound.arguments)
+    extra = dict(arguments.pop("kwargs", {}))
+    algorithm = arguments.get("algorithm", "SVD")
+    key = normalise_name(algorithm)
+    from ._base import UnmixingEstimator
+
+    if key is None and not isinstance(algorithm, UnmixingEstimator):
+        return parent(*args, **kwargs)
+
+    check_spectral_signal(signal, "decomposition")
+    output_dimension = arguments.get("output_dimension")
+    show_progressbar = extra.pop("show_progressbar", None)
+    if key is not None:
+        cls = estimator_class(key)
+        params = set(cls().get_params(deep=False))
+        unknown = sorted(set(extra) - params)
+        if unknown:
+            raise TypeError(
+                f"decomposition(algorithm={key!r}) got unknown parameter(s) "
+                f"{unknown}; {key} accepts {sorted(params - {'n_components'})}."
+            )
+        if "show_progressbar" in params:
+            extra["show_progressbar"] = show_progressbar
+        estimator = cls(n_components=output_dimension, **extra)
+    else:
+        if extra:
+            raise TypeError(
+                f"parameters {sorted(extra)} cannot be combined with an estimator "
+                "object: set them on the estimator instead."
+            )
+        estimator = algorithm
+        key = algorithm_name(estimator)
+        if output_dimension is None:
+            output_dimension = estimator.n_components
+        elif estimator.n_components != output_dimension:
+            estimator.set_params(n_components=output_dimension)
+    if key in SPATIAL:
+        if arguments.get("navigation_mask") is not None:
+            raise ValueError(f"{key} works on image patches: navigation_mask is not supported.")
+        estimator.set_params(image_shape=tuple(signal.data.shape[:-1]))
+
+    arguments["algorithm"] = estimator
+    arguments["output_dimension"] = output_dimension
+    arguments["return_info"] = True
+    snapshot = _snapshot(signal)
+    try:
+        parent(**arguments)
+        if getattr(estimator, "_interrupted", False):
+            raise KeyboardInterrupt
+    except BaseException:
+        _restore(signal, snapshot)
+        raise
+    lr = signal.learning_results
+    lr.decomposition_algorithm = key
+    for attr in ("factors", "loadings"):
+        value = getattr(lr, attr)
+        if value is not None and not isinstance(value, np.ndarray):
+            setattr(lr, attr, np.asarray(value))
+    setattr(signal, ESTIMATOR_ATTRIBUTE, estimator)
+    if kwargs.get("return_info", False):
+        return estimator
+    return None
+
+
+def _flat_spectra_iter(signal):
+    """Yield (start, stop, 2-D block) of the signal's spectra in navigation order."""
+    n_channels = signal.axes_manager.signal_size
+    data = signal._data_aligned_with_axes if not signal._lazy else signal.data
+    if signal._lazy:
+        import dask.array as da
+
+        flat = data.reshape((-1, n_channels))
+        flat = flat.rechunk({0: "auto", 1: -1})
+        start = 0
+        for block in flat.blocks:
+            arr = np.asarray(block.compute())
+            yield start, start + arr.shape[0], arr
+            start += arr.shape[0]
+        del da
+    else:
+        flat = np.asarray(data).reshape((-1, n_channels))
+        yield 0, flat.shape[0], flat
+
+
+def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
+    """Unmix this spectrum image with an already fitted estimator.
+
+    The estimator's endmembers are kept; only the abundances of the pixels of
+    this signal are solved (no training). Typical use: train a DAEU or VCA on
+    the first spectrum image of a session and apply it to the next ones.
+
+    Parameters
+    ----------
+    estimator
+        A fitted hspy_unmix estimator (or any fitted object with
+        ``components_`` and ``transform``), e.g. from
+        ``s1.unmixing_estimator`` or :func:`hspy_unmix.load_estimator`.
+    show_progressbar
+        Show a progress bar over chunks (lazy signals). ``None`` follows
+        HyperSpy's preference.
+    print_info
+        Print a short summary.
+
+    Returns
+    -------
+    None
+        The results are stored in ``self.learning_results`` as by
+        ``decomposition``: ``factors`` (channels x K) are the endmembers,
+        ``loadings`` (pixels x K) the abundances.
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s1, _ = chequerboard_si(n_components=3, random_state=0)
+    >>> s2, _ = chequerboard_si(n_components=3, random_state=1)
+    >>> s1.decomposition(algorithm="VCA", output_dimension=3, print_info=False)
+    >>> s2.apply_unmixing(s1.unmixing_estimator, print_info=False)
+    >>> s2.learning_results.loadings.shape
+    (4096, 3)
+    """
+    from ._progress import progress_bar
+
+    check_spectral_signal(self, "apply_unmixing")
+    if not hasattr(estimator, "components_") or not hasattr(estimator, "transform"):
+        raise TypeError(
+            "apply_unmixing needs a fitted estimator with components_ and transform; "
+            f"got {type(estimator).__name__}."
+        )
+    components = np.asarray(estimator.components_)
+    n_channels = self.axes_manager.signal_size
+    if components.shape[1] != n_channels:
+        raise ValueError(
+            f"the estimator was fitted on spectra of {components.shape[1]} channels; "
+            f"this signal has {n_channels}. Crop or interpolate the energy axis first."
+        )
+    key = algorithm_name(estimator)
+    if key in SPATIAL and getattr(estimator, "image_shape", None) != tuple(self.data.shape[:-1]):
+        estimator = copy.copy(estimator)
+        estimator.image_shape = tuple(self.data.shape[:-1])
+    n_pixels = self.axes_manager.navigation_size or 1
+    loadings = np.empty((n_pixels, components.shape[0]))
+    with progress_bar(n_pixels, "Unmixing", show_progressbar) as bar:
+        if key in SPATIAL:
+            flat = np.asarray(self.data).reshape((-1, n_channels))
+            loadings[:] = estimator.transform(flat)
+            bar.update(n_pixels)
+        else:
+            for start, stop, block in _flat_spectra_iter(self):
+                loadings[start:stop] = estimator.transform(block)
+                bar.update(stop - start)
+    snapshot = _snapshot(self)
+    try:
+        lr = self.learning_results
+        lr.factors = components.T.copy()
+        lr.loadings = loadings
+        lr.decomposition_algorithm = key
+        lr.output_dimension = components.shape[0]
+        lr.explained_variance = None
+        lr.explained_variance_ratio = None
+        lr.number_significant_components = None
+        lr.poissonian_noise_normalized = False
+        lr.centre = None
+        lr.mean = None
+        lr.unfolded = False
+        lr.navigation_mask = None
+        lr.signal_mask = None
+        lr.unmixing_matrix = None
+        lr.bss_algorithm = None
+        lr.bss_factors = None
+        lr.bss_loadings = None
+    except BaseException:
+        _restore(self, snapshot)
+        raise
+    setattr(self, ESTIMATOR_ATTRIBUTE, estimator)
+    if print_info:
+        print(f"Unmixed {n_pixels} spectra with a fitted {key} ({components.shape[0]} components).")

@@ -1,0 +1,54 @@
+"""Names accepted by ``decomposition(algorithm=...)`` and their estimators.
+
+Each entry maps the upper-case algorithm name to ``(module, class name)``;
+modules are imported only when the algorithm is used, so that
+``import hspy_unmix`` stays fast and never imports Keras.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+ALGORITHMS: dict[str, tuple[str, str]] = {
+    "VCA": ("hspy_unmix.vca", "VCA"),
+    "SSS_VCA": ("hspy_unmix.sss", "SSS_VCA"),
+    "MALS": ("hspy_unmix.nmf", "MALS"),
+    "HALS": ("hspy_unmix.nmf", "HALS"),
+    "NMF_SO": ("hspy_unmix.nmf", "NMF_SO"),
+    "ARD_SO_NMF": ("hspy_unmix.nmf", "ARD_SO_NMF"),
+    "BLU": ("hspy_unmix.bayesian", "BLU"),
+    "DAEU": ("hspy_unmix.neural.autoencoders", "DAEU"),
+    "MTAEU": ("hspy_unmix.neural.autoencoders", "MTAEU"),
+    "CNNAEU": ("hspy_unmix.neural.autoencoders", "CNNAEU"),
+    "UDAS": ("hspy_unmix.neural.autoencoders", "UDAS"),
+    "AE": ("hspy_unmix.neural.autoencoders", "AE"),
+}
+
+#: Algorithms whose estimators need the spatial layout of the pixels
+#: (patch-based networks); they receive ``navigation_shape`` from the signal.
+SPATIAL = {"MTAEU", "CNNAEU"}
+
+
+def normalise_name(algorithm) -> str | None:
+    """Upper-case registry key for ``algorithm`` or None if it is not ours."""
+    if not isinstance(algorithm, str):
+        return None
+    key = algorithm.strip().upper().replace("-", "_")
+    return key if key in ALGORITHMS else None
+
+
+def estimator_class(name: str):
+    """The estimator class registered under ``name`` (case-insensitive)."""
+    key = normalise_name(name)
+    if key is None:
+        raise ValueError(
+            f"Unknown algorithm {name!r}. hspy_unmix offers: "
+            + ", ".join(sorted(ALGORITHMS))
+        )
+    module, cls = ALGORITHMS[key]
+    return getattr(importlib.import_module(module), cls)
+
+
+def available_algorithms() -> list[str]:
+    """Names accepted by ``decomposition(algorithm=...)`` from this package."""
+    return sorted(ALGORITHMS)

@@ -1,0 +1,145 @@
+"""Input checks shared by every estimator and signal method.
+
+The rules are documented in the user guide ("Bad input"): integer data are
+converted to float64, NaN/inf raise, negative values are clipped to zero with
+a warning by the methods that need non-negative data, all-zero spectra are
+accepted with a warning (an all-zero data set raises), and the number of
+components may not exceed the number of pixels or channels.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def check_spectra(
+    X,
+    *,
+    name: str = "X",
+    negative: str = "allow",
+    n_features: int | None = None,
+    min_samples: int = 1,
+    copy: bool = False,
+) -> np.ndarray:
+    """Return ``X`` as a C-contiguous float64 (n_pixels, n_channels) array.
+
+    Parameters
+    ----------
+    X
+        Array-like of spectra, one per row.
+    name
+        Name used in error messages.
+    negative
+        ``"allow"`` keeps negative values, ``"clip"`` sets them to zero with a
+        :class:`UserWarning` stating how many there were, ``"raise"`` raises.
+    n_features
+        Expected number of channels (for ``transform`` after ``fit``).
+    min_samples
+        Minimum number of rows.
+    copy
+        Always return a new array, even when ``X`` is already float64.
+
+    Returns
+    -------
+    numpy.ndarray
+        A float64 array; never a view that the caller could modify.
+    """
+    if hasattr(X, "compute") and not isinstance(X, np.ndarray):
+        X = X.compute()
+    X_arr = np.asarray(X)
+    if X_arr.dtype == object or not (
+        np.issubdtype(X_arr.dtype, np.number) or X_arr.dtype == bool
+    ):
+        raise TypeError(f"{name} must hold numbers, got dtype {X_arr.dtype}.")
+    if np.iscomplexobj(X_arr):
+        raise TypeError(f"{name} is complex; spectral unmixing needs real spectra.")
+    if X_arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (n_pixels, n_channels); got {X_arr.ndim}-D with "
+            f"shape {X_arr.shape}."
+        )
+    if X_arr.shape[0] < min_samples:
+        raise ValueError(
+            f"{name} has {X_arr.shape[0]} spectra; at least {min_samples} needed."
+        )
+    if X_arr.shape[1] < 1:
+        raise ValueError(f"{name} has no channels.")
+    if n_features is not None and X_arr.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X_arr.shape[1]} channels but the estimator was fitted "
+            f"on {n_features}."
+        )
+    out = np.array(X_arr, dtype=np.float64, order="C", copy=True) if (
+        copy or X_arr.dtype != np.float64 or not X_arr.flags.c_contiguous
+    ) else X_arr
+    finite = np.isfinite(out)
+    if not finite.all():
+        n_bad = int(out.size - finite.sum())
+        raise ValueError(
+            f"{name} contains {n_bad} NaN or infinite value(s); all values must be "
+            "finite. Replace them first, e.g. with numpy.nan_to_num or by masking "
+            "those pixels (navigation_mask)."
+        )
+    if negative != "allow":
+        neg = out < 0
+        n_neg = int(neg.sum())
+        if n_neg:
+            if negative == "raise":
+                raise ValueError(
+                    f"{name} contains {n_neg} negative value(s) (min {out.min():.3g}); "
+                    "this method needs non-negative counts."
+                )
+            warnings.warn(
+                f"{name} contains {n_neg} negative value(s) (min {out.min():.3g}, "
+                f"{100.0 * n_neg / out.size:.2f}% of values); they are set to zero "
+                "for this non-negative method. The input signal is not modified.",
+                UserWarning,
+                stacklevel=3,
+            )
+            if out is X_arr:
+                out = out.copy()
+            np.maximum(out, 0.0, out=out)
+    return out
+
+
+def warn_zero_rows(X: np.ndarray, name: str = "X") -> np.ndarray:
+    """Warn about all-zero spectra; raise if every spectrum is zero.
+
+    Returns the boolean mask of zero rows.
+    """
+    zero = ~np.any(X != 0, axis=1)
+    n_zero = int(zero.sum())
+    if n_zero == X.shape[0]:
+        raise ValueError(f"every spectrum in {name} is zero; there is nothing to unmix.")
+    if n_zero:
+        warnings.warn(
+            f"{name} contains {n_zero} all-zero spectra; their abundances carry no "
+            "information (documented handling: they are solved like any other pixel).",
+            UserWarning,
+            stacklevel=3,
+        )
+    return zero
+
+
+def check_n_components(n_components, X: np.ndarray, name: str = "n_components") -> int:
+    """Validate the number of components against the data shape."""
+    if n_components is None:
+        raise ValueError(
+            f"{name} (output_dimension) must be given: the number of endmembers to "
+            "extract. See hspy_unmix.estimate_n_components for help choosing it."
+        )
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {n_components!r}.")
+    k = int(n_components)
+    n_samples, n_channels = X.shape
+    if k < 1:
+        raise ValueError(f"{name} must be at least 1, got {k}.")
+    if k > n_channels:
+        raise ValueError(
+            f"{name}={k} is larger than the number of channels ({n_channels})."
+        )
+    if k > n_samples:
+        raise ValueError(f"{name}={k} is larger than the number of pixels ({n_samples}).")
+    return k
