@@ -1,0 +1,1 @@
+"""Custom Keras layers (one per module), registered under package "hspy_unmix"."""

@@ -1,0 +1,63 @@
+"""Shared fixtures: small synthetic spectrum images with known ground truth."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+import hspy_unmix  # noqa: F401  (activates the EELS methods)
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+#: Real data files beside the repository (not shipped with it); tests that
+#: need them skip cleanly where the folder is absent.
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_file(relative: str) -> pathlib.Path:
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"real data file {relative} not available")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_progressbar():
+    from hyperspy.defaults_parser import preferences
+
+    old = preferences.General.show_progressbar
+    preferences.General.show_progressbar = False
+    yield
+    preferences.General.show_progressbar = old
+
+
+@pytest.fixture(scope="session")
+def chequerboard3():
+    """Seed-000 chequerboard SI, 3 components, 64x64x200, Poisson noise."""
+    from hspy_unmix.synthetic import chequerboard_si
+
+    return chequerboard_si(n_components=3, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def chequerboard4_small():
+    """4-component set (903 channels) on a 32x32 grid, Poisson noise."""
+    from hspy_unmix.synthetic import chequerboard_si
+
+    return chequerboard_si(n_components=4, shape=(32, 32), random_state=1)
+
+
+@pytest.fixture
+def eels3(chequerboard3):
+    """A fresh copy of the 3-component SI (tests may modify it)."""
+    s, truth = chequerboard3
+    return s.deepcopy(), truth
+
+
+@pytest.fixture(scope="session")
+def rng():
+    return np.random.default_rng(12345)
