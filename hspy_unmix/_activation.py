@@ -9,12 +9,18 @@ emits no warning.
 from __future__ import annotations
 
 import functools
+import warnings
 
 _FLAG = "_hspy_unmix_methods"
 
 
 def _eels_classes():
-    from exspy.signals import EELSSpectrum, LazyEELSSpectrum
+    # exspy 0.3 imports HyperSpy's lazy classes from deprecated locations and
+    # warns about it on import; that is exspy's internal business, not the
+    # user's, so keep it quiet here.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Importing `Lazy", category=Warning)
+        from exspy.signals import EELSSpectrum, LazyEELSSpectrum
 
     return EELSSpectrum, LazyEELSSpectrum
 

@@ -53,6 +53,7 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         """
         X = self._check_fit_input(X)
         self._clear_partial_state()
+        self.__dict__.pop("n_samples_seen_", None)
         self._fit_abundances = None
         self._fit(X)
         self.n_features_in_ = X.shape[1]
@@ -85,17 +86,26 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         """Add a chunk of spectra to the bounded training sample.
 
         The model itself is fitted on the sample when ``components_`` is first
-        read after the last chunk (see the module documentation).
+        read after the last chunk (see the module documentation). An
+        interruption (Ctrl-C) while a chunk is added is remembered, so that the
+        fit is never finalised on an incomplete sample.
         """
+        try:
+            self._add_to_reservoir(X)
+        except KeyboardInterrupt:
+            self.__dict__["_interrupted"] = True
+            raise
+        return self
+
+    def _add_to_reservoir(self, X):
         X = check_spectra(X, name="X", negative=self._negative)
         n = X.shape[0]
         state = self.__dict__.get("_partial")
-        if state is None or state.get("n_features") != X.shape[1]:
-            if state is not None:
-                raise ValueError(
-                    f"X has {X.shape[1]} channels; earlier chunks had "
-                    f"{state['n_features']}."
-                )
+        if state is not None and state["n_features"] != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} channels; earlier chunks had {state['n_features']}."
+            )
+        if state is None:
             state = {
                 "rng": check_random_state(getattr(self, "random_state", None)),
                 "keys": np.empty(0),
@@ -104,6 +114,7 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
                 "n_seen": 0,
             }
             self.__dict__["_partial"] = state
+            self.__dict__.pop("_interrupted", None)
         keys = state["rng"].random_sample(n)
         all_keys = np.concatenate([state["keys"], keys])
         all_rows = np.concatenate([state["sample"], X.astype(np.float32)])
@@ -116,16 +127,19 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         state["n_seen"] += n
         self.__dict__.pop("components_", None)
         self.n_features_in_ = X.shape[1]
-        return self
 
     def __getattr__(self, name):
         # Only reached when normal lookup fails: finalise a pending partial_fit.
+        if name == "components_" and self.__dict__.get("_interrupted"):
+            # HyperSpy's lazy loop swallows Ctrl-C; never fit a partial sample.
+            self.__dict__.pop("_partial", None)
+            raise KeyboardInterrupt("partial_fit was interrupted")
         if name == "components_" and self.__dict__.get("_partial") is not None:
             state = self.__dict__.pop("_partial")
             sample = state["sample"].astype(np.float64)
-            self.n_samples_seen_ = state["n_seen"]
             self.fit(sample)
             self.__dict__.pop("_fit_abundances", None)
+            self.n_samples_seen_ = state["n_seen"]
             return self.__dict__["components_"]
         raise AttributeError(
             f"{type(self).__name__!r} object has no attribute {name!r}"
@@ -133,6 +147,7 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
 
     def _clear_partial_state(self):
         self.__dict__.pop("_partial", None)
+        self.__dict__.pop("_interrupted", None)
 
     # ------------------------------------------------------------- helpers
     def _check_fit_input(self, X):

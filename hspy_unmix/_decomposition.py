@@ -51,6 +51,22 @@ def check_spectral_signal(signal, what="this method"):
         raise TypeError(f"{what} needs real-valued spectra, got complex data.")
 
 
+def _check_all_pixels_learned(signal, estimator, navigation_mask):
+    """HyperSpy's lazy loop swallows Ctrl-C and goes on with the chunks seen so
+    far; treat a sample that missed pixels as the interruption it was."""
+    seen = estimator.__dict__.get("n_samples_seen_")
+    if seen is None:
+        return
+    expected = signal.axes_manager.navigation_size or 1
+    if navigation_mask is not None:
+        mask = getattr(navigation_mask, "data", navigation_mask)
+        expected -= int(np.asarray(mask).sum())
+    if seen < expected:
+        raise KeyboardInterrupt(
+            f"decomposition was interrupted after {seen} of {expected} spectra"
+        )
+
+
 def run_decomposition(signal, parent, args, kwargs):
     """Run ``parent`` (HyperSpy's decomposition) with an hspy_unmix estimator.
 
@@ -104,13 +120,20 @@ def run_decomposition(signal, parent, args, kwargs):
     arguments["output_dimension"] = output_dimension
     arguments["return_info"] = True
     snapshot = _snapshot(signal)
+    original_data = signal.data
     try:
+        if not np.issubdtype(original_data.dtype, np.floating):
+            # Camera data (uint16/uint32): HyperSpy refuses integer arrays; the
+            # estimators work in float64 anyway. The user's array is put back.
+            signal.data = original_data.astype(np.float64)
         parent(**arguments)
-        if getattr(estimator, "_interrupted", False):
-            raise KeyboardInterrupt
+        if signal._lazy:
+            _check_all_pixels_learned(signal, estimator, arguments.get("navigation_mask"))
     except BaseException:
         _restore(signal, snapshot)
         raise
+    finally:
+        signal.data = original_data
     lr = signal.learning_results
     lr.decomposition_algorithm = key
     for attr in ("factors", "loadings"):

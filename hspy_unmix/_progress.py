@@ -1,8 +1,16 @@
-"""Progress bars that follow HyperSpy's ``show_progressbar`` preference."""
+"""Progress bars that follow HyperSpy's ``show_progressbar`` preference.
+
+A thread may also register a listener (:func:`progress_listener`): the GUI
+forms use it to show the progress of a run in the form instead of a console
+bar.
+"""
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
+
+_LOCAL = threading.local()
 
 
 def resolve_show_progressbar(show_progressbar: bool | None) -> bool:
@@ -18,9 +26,27 @@ def resolve_show_progressbar(show_progressbar: bool | None) -> bool:
 
 
 @contextmanager
+def progress_listener(callback):
+    """Send the progress of bars opened in this thread to ``callback``.
+
+    ``callback(desc, n, total)`` is called when a bar opens and each time it
+    advances; no console bar is drawn meanwhile.
+    """
+    previous = getattr(_LOCAL, "callback", None)
+    _LOCAL.callback = callback
+    try:
+        yield
+    finally:
+        _LOCAL.callback = previous
+
+
+@contextmanager
 def progress_bar(total: int | None, desc: str, show_progressbar: bool | None = None):
     """Yield a tqdm bar (or a no-op stand-in when progress bars are off)."""
-    if resolve_show_progressbar(show_progressbar):
+    callback = getattr(_LOCAL, "callback", None)
+    if callback is not None:
+        yield _ListenerBar(total, desc, callback)
+    elif resolve_show_progressbar(show_progressbar):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, desc=desc, leave=False)
@@ -33,8 +59,20 @@ def progress_bar(total: int | None, desc: str, show_progressbar: bool | None = N
 
 
 class _NoBar:
+    n = 0
+
     def update(self, n=1):
-        pass
+        self.n += n
 
     def set_postfix(self, *args, **kwargs):
         pass
+
+
+class _ListenerBar(_NoBar):
+    def __init__(self, total, desc, callback):
+        self.total, self.desc, self.callback = total, desc, callback
+        callback(desc, 0, total)
+
+    def update(self, n=1):
+        super().update(n)
+        self.callback(self.desc, self.n, self.total)

@@ -74,17 +74,19 @@ def check_spectra(
     out = np.array(X_arr, dtype=np.float64, order="C", copy=True) if (
         copy or X_arr.dtype != np.float64 or not X_arr.flags.c_contiguous
     ) else X_arr
-    finite = np.isfinite(out)
-    if not finite.all():
-        n_bad = int(out.size - finite.sum())
+    # One pass without temporaries: a NaN/inf anywhere makes the sum non-finite
+    # (the exact count runs only then, or if finite values overflowed the sum).
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(out, axis=None)
+    if not np.isfinite(total) and not np.isfinite(out).all():
+        n_bad = int(out.size - np.isfinite(out).sum())
         raise ValueError(
             f"{name} contains {n_bad} NaN or infinite value(s); all values must be "
             "finite. Replace them first, e.g. with numpy.nan_to_num or by masking "
             "those pixels (navigation_mask)."
         )
-    if negative != "allow":
-        neg = out < 0
-        n_neg = int(neg.sum())
+    if negative != "allow" and out.size and out.min() < 0:
+        n_neg = int(np.count_nonzero(out < 0))
         if n_neg:
             if negative == "raise":
                 raise ValueError(
@@ -109,7 +111,7 @@ def warn_zero_rows(X: np.ndarray, name: str = "X") -> np.ndarray:
 
     Returns the boolean mask of zero rows.
     """
-    zero = ~np.any(X != 0, axis=1)
+    zero = (X.max(axis=1) == 0) & (X.min(axis=1) == 0)
     n_zero = int(zero.sum())
     if n_zero == X.shape[0]:
         raise ValueError(f"every spectrum in {name} is zero; there is nothing to unmix.")

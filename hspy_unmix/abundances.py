@@ -1,0 +1,222 @@
+"""Abundances of known endmembers: fully constrained and non-negative least squares.
+
+Both solvers reduce every pixel's problem ``min ||x - E^T a||^2`` to K-space
+with two BLAS products, ``G = E E^T`` (K, K) and ``B = X E^T`` (n_pixels, K),
+then solve each pixel's small quadratic program exactly with a primal
+active-set method compiled with numba (see ``_abundance_kernels``):
+
+* :func:`fcls_abundances`: ``a >= 0`` and ``sum(a) = 1`` (fully constrained
+  least squares, FCLS; Heinz & Chang 2001). The sum-to-one equality is kept
+  exactly in every KKT solve, not approximated by an extra weighted row.
+* :func:`nnls_abundances`: ``a >= 0`` only (Lawson & Hanson 1974).
+
+Conditioning
+------------
+EELS endmembers share a power-law background and are often nearly collinear,
+so ``G`` can be badly conditioned. The endmembers are first scaled to unit
+norm (a diagonal rescaling that minimises the condition number of ``G`` up to
+a factor ``K``; the sum constraint is rescaled with them, so the solution is
+unchanged). Only when the scaled ``G`` is still numerically singular
+(smallest eigenvalue below ``1e-12`` of the largest, e.g. duplicated
+endmembers) is a Tikhonov term of that size added to its diagonal; this
+changes the objective by a relative amount of order ``1e-12`` and picks the
+smallest-norm solution among equivalent ones.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._validation import check_spectra
+
+__all__ = ["fcls_abundances", "nnls_abundances"]
+
+#: Relative eigenvalue floor of the scaled Gram matrix (see module docs).
+_GRAM_RCOND = 1e-12
+
+
+def fcls_abundances(
+    X, endmembers, *, max_iter: int = 200, tol: float = 1e-12
+) -> np.ndarray:
+    """Fully constrained least-squares abundances (non-negative, sum to one).
+
+    Solves, for every pixel ``x``,
+    ``min_a ||x - endmembers.T @ a||^2`` subject to ``a >= 0`` and
+    ``sum(a) = 1``, exactly (active-set method on the KKT system).
+
+    Parameters
+    ----------
+    X
+        Spectra, shape (n_pixels, n_channels). Integer dtypes are accepted.
+        Not modified.
+    endmembers
+        Endmember spectra, shape (K, n_channels), with ``K <= n_channels``.
+    max_iter
+        Maximum number of active-set changes per pixel. A warning says how
+        many pixels reached it (their abundances are feasible but may not be
+        optimal).
+    tol
+        Tolerance on the Lagrange multipliers, relative to the largest
+        correlation between the pixel and the endmembers.
+
+    Returns
+    -------
+    numpy.ndarray
+        Abundances, shape (n_pixels, K), float64, non-negative, each row
+        summing to one (to about 1e-15).
+
+    See Also
+    --------
+    nnls_abundances : without the sum-to-one constraint.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.abundances import fcls_abundances
+    >>> E = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    >>> X = np.array([[0.25, 0.75, 1.0], [2.0, 0.0, 2.0]])
+    >>> fcls_abundances(X, E).round(6)
+    array([[0.25, 0.75],
+           [1.  , 0.  ]])
+    """
+    return _solve_abundances(X, endmembers, True, max_iter, tol)
+
+
+def nnls_abundances(
+    X, endmembers, *, max_iter: int = 200, tol: float = 1e-12
+) -> np.ndarray:
+    """Non-negative least-squares abundances (no sum constraint).
+
+    Solves, for every pixel ``x``, ``min_a ||x - endmembers.T @ a||^2``
+    subject to ``a >= 0`` (Lawson-Hanson active set in K-space).
+
+    Parameters
+    ----------
+    X
+        Spectra, shape (n_pixels, n_channels). Integer dtypes are accepted.
+        Not modified.
+    endmembers
+        Endmember spectra, shape (K, n_channels), with ``K <= n_channels``.
+    max_iter
+        Maximum number of active-set changes per pixel (a warning says how
+        many pixels reached it).
+    tol
+        Tolerance on the Lagrange multipliers, relative to the largest
+        correlation between the pixel and the endmembers.
+
+    Returns
+    -------
+    numpy.ndarray
+        Abundances, shape (n_pixels, K), float64, non-negative.
+
+    See Also
+    --------
+    fcls_abundances : with the sum-to-one constraint.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.abundances import nnls_abundances
+    >>> E = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    >>> nnls_abundances(np.array([[2.0, -1.0, 1.0]]), E).round(6)
+    array([[1.5, 0. ]])
+    """
+    return _solve_abundances(X, endmembers, False, max_iter, tol)
+
+
+# ---------------------------------------------------------------- internals
+def check_endmembers(endmembers, n_channels: int) -> np.ndarray:
+    """Validate endmembers against data with ``n_channels`` channels."""
+    E = check_spectra(endmembers, name="endmembers")
+    n_endmembers, n_e_channels = E.shape
+    if n_e_channels != n_channels:
+        raise ValueError(
+            f"endmembers have {n_e_channels} channels but X has {n_channels}; "
+            "endmembers must be shaped (K, n_channels)."
+        )
+    if n_endmembers > n_channels:
+        raise ValueError(
+            f"there are more endmembers (K={n_endmembers}) than channels "
+            f"({n_channels}); the abundances are not identifiable."
+        )
+    zero = ~np.any(E != 0, axis=1)
+    if zero.any():
+        raise ValueError(
+            f"endmember(s) {np.flatnonzero(zero).tolist()} are all zero; every "
+            "endmember needs a non-zero spectrum."
+        )
+    return E
+
+
+def _check_solver_options(max_iter, tol):
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
+        raise TypeError(f"max_iter must be an integer, got {max_iter!r}.")
+    if max_iter < 1:
+        raise ValueError(f"max_iter must be at least 1, got {max_iter}.")
+    tol = float(tol)
+    if not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be a finite non-negative number, got {tol}.")
+    return int(max_iter), tol
+
+
+def _solve_abundances(X, endmembers, sum_to_one, max_iter, tol):
+    max_iter, tol = _check_solver_options(max_iter, tol)
+    X = check_spectra(X, name="X")
+    E = check_endmembers(endmembers, X.shape[1])
+    return solve_validated(X, E, sum_to_one, max_iter=max_iter, tol=tol)
+
+
+def kspace_problem(E: np.ndarray, B: np.ndarray):
+    """Scaled K-space problem ``(G, B, c, norms)`` of endmembers ``E``.
+
+    ``B`` is ``X @ E.T``. The unknowns of the scaled problem are
+    ``u = norms * a`` and the sum constraint becomes ``c @ u = 1``.
+    """
+    gram = E @ E.T
+    norms = np.sqrt(np.diag(gram))
+    gram_scaled = gram / np.outer(norms, norms)
+    eigenvalues = np.linalg.eigvalsh(gram_scaled)
+    floor = _GRAM_RCOND * eigenvalues[-1]
+    if eigenvalues[0] < floor:
+        gram_scaled[np.diag_indices_from(gram_scaled)] += floor - eigenvalues[0]
+    B_scaled = B / norms
+    return np.ascontiguousarray(gram_scaled), B_scaled, 1.0 / norms, norms
+
+
+def solve_validated(
+    X: np.ndarray,
+    E: np.ndarray,
+    sum_to_one: bool,
+    *,
+    max_iter: int = 200,
+    tol: float = 1e-12,
+) -> np.ndarray:
+    """Solve for already validated float64 ``X`` and ``E`` (no checks)."""
+    from ._abundance_kernels import solve_qp_chunks
+
+    B = X @ E.T
+    if not np.isfinite(B).all():
+        raise ValueError(
+            "X @ endmembers.T overflows float64; rescale the spectra."
+        )
+    gram, B_scaled, c, norms = kspace_problem(E, B)
+    u = np.empty_like(B_scaled)
+    n_iter = np.empty(B_scaled.shape[0], dtype=np.int64)
+    solve_qp_chunks(gram, B_scaled, c, bool(sum_to_one), max_iter, tol, u, n_iter)
+    n_stalled = int(np.count_nonzero(n_iter < 0))
+    if n_stalled:
+        warnings.warn(
+            f"{n_stalled} pixel(s) reached max_iter={max_iter} before the "
+            "active-set solver converged; their abundances are feasible but may "
+            "not be optimal. Increase max_iter.",
+            UserWarning,
+            stacklevel=3,
+        )
+    abundances = u
+    abundances /= norms
+    np.maximum(abundances, 0.0, out=abundances)
+    if sum_to_one:
+        abundances /= abundances.sum(axis=1, keepdims=True)
+    return abundances

@@ -1,0 +1,265 @@
+"""Command line: ``hspy-unmix demo`` and ``hspy-unmix unmix FILE ...``.
+
+Examples
+--------
+Run the demonstration on built-in synthetic data::
+
+    hspy-unmix demo --out demo_results
+
+Unmix a real spectrum image, lazily, with 4 components::
+
+    hspy-unmix unmix si.dm4 --algorithm VCA -k 4 --out si_vca.hspy --lazy
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+#: Settings of each algorithm in the demo: enough to converge on the
+#: 64 x 64 x 200 chequerboard, short enough for a laptop.
+DEMO_PARAMS = {
+    "VCA": {},
+    "SSS_VCA": {},
+    "MALS": {"n_starts": 3},
+    "HALS": {"n_starts": 3},
+    "NMF_SO": {"n_starts": 3},
+    "ARD_SO_NMF": {},
+    "BLU": {"n_burn_in": 50, "n_samples": 100},
+    "DAEU": {"epochs": 60},
+    "UDAS": {},
+    "MTAEU": {},
+    "CNNAEU": {},
+}
+#: Shown in the table but not run by default (slow on a laptop CPU).
+DEMO_DEFAULT = ["VCA", "SSS_VCA", "MALS", "HALS", "NMF_SO", "ARD_SO_NMF", "BLU", "DAEU"]
+
+
+def _filtered_params(name: str, params: dict) -> dict:
+    from ._registry import estimator_class
+
+    accepted = estimator_class(name)().get_params()
+    return {k: v for k, v in params.items() if k in accepted}
+
+
+def _scores_for(s, truth, factors, loadings):
+    from .metrics import unmixing_scores
+
+    E = np.asarray(factors).T
+    A = np.asarray(loadings)
+    if E.shape[0] < truth.endmembers.shape[0]:
+        return float("nan"), float("nan"), E.shape[0]
+    # ICA and SVD components carry an arbitrary sign
+    flip = np.where(E.sum(1) < 0, -1.0, 1.0)
+    scores = unmixing_scores(truth.endmembers, truth.flat_abundances, E * flip[:, None], A * flip)
+    return scores["sad_mean"], scores["nmse_mean"], E.shape[0]
+
+
+def run_demo(out: str, algorithms=None, n_components: int = 3, random_state: int = 0,
+             show_figures: bool = True) -> list[dict]:
+    """Unmix the synthetic chequerboard SI with each algorithm; return the table rows."""
+    import hyperspy.api as hs
+
+    from .synthetic import chequerboard_si
+
+    os.makedirs(out, exist_ok=True)
+    s, truth = chequerboard_si(n_components=n_components, random_state=random_state)
+    print(f"Synthetic SI: {s.data.shape[:-1]} pixels x {s.data.shape[-1]} channels, "
+          f"{n_components} endmembers ({', '.join(truth.names)}), Poisson noise.")
+    rows = []
+    results = {}
+
+    def record(name, func):
+        work = s.deepcopy()
+        t0 = time.perf_counter()
+        try:
+            func(work)
+        except Exception as exc:  # keep the demo going; report the failure
+            print(f"  {name:<12} failed: {type(exc).__name__}: {exc}")
+            rows.append({"algorithm": name, "sad": np.nan, "nmse": np.nan, "time": np.nan,
+                         "error": str(exc)})
+            return
+        elapsed = time.perf_counter() - t0
+        lr = work.learning_results
+        if name == "HyperSpy ICA":
+            factors, loadings = lr.bss_factors, lr.bss_loadings
+        else:
+            factors, loadings = lr.factors, lr.loadings
+        sad, nmse, k = _scores_for(work, truth, factors, loadings)
+        rows.append({"algorithm": name, "sad": sad, "nmse": nmse, "time": elapsed})
+        results[name] = (np.asarray(factors), np.asarray(loadings))
+        print(f"  {name:<12} SAD {sad:7.4f} rad   NMSE {nmse:8.4f}   {elapsed:7.2f} s")
+        if name == (algorithms or DEMO_DEFAULT)[0]:
+            work.save(os.path.join(out, f"demo_{name}.hspy"), overwrite=True)
+
+    print("Unmixing (SAD: spectral angle to the true endmembers; NMSE: abundance error):")
+    record("HyperSpy NMF", lambda w: w.decomposition(
+        algorithm="NMF", output_dimension=n_components, print_info=False, max_iter=500))
+
+    def ica(w):
+        w.decomposition(output_dimension=n_components, print_info=False)
+        w.blind_source_separation(n_components, print_info=False)
+
+    record("HyperSpy ICA", ica)
+    for name in algorithms or DEMO_DEFAULT:
+        params = _filtered_params(name, DEMO_PARAMS.get(name, {}))
+        record(name, lambda w, name=name, params=params: w.decomposition(
+            algorithm=name, output_dimension=n_components, print_info=False,
+            random_state=random_state, **params))
+    _write_table(rows, os.path.join(out, "demo_results.md"))
+    if show_figures:
+        _demo_figures(truth, results, out)
+    s.save(os.path.join(out, "synthetic_si.hspy"), overwrite=True)
+    print(f"Results written to {os.path.abspath(out)}")
+    del hs
+    return rows
+
+
+def _write_table(rows, path):
+    lines = ["| algorithm | SAD (rad) | NMSE | time (s) |", "|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['algorithm']} | {r['sad']:.4f} | {r['nmse']:.4f} | {r['time']:.2f} |")
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+def _demo_figures(truth, results, out):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .metrics import match_components
+
+    names = [n for n in results if not n.startswith("HyperSpy")][:4]
+    k = truth.endmembers.shape[0]
+    fig, axes = plt.subplots(1 + len(names), k + 1, figsize=(3 * (k + 1), 2.4 * (1 + len(names))),
+                             squeeze=False)
+    ny, nx = truth.abundances.shape[:2]
+    for j in range(k):
+        axes[0, j].imshow(truth.abundances[..., j], vmin=0, vmax=1)
+        axes[0, j].set_title(f"truth: {truth.names[j]}", fontsize=8)
+    for e in truth.endmembers:
+        axes[0, k].plot(truth.energy, e / np.linalg.norm(e))
+    axes[0, k].set_title("true endmembers", fontsize=8)
+    for i, name in enumerate(names, start=1):
+        factors, loadings = results[name]
+        perm = match_components(truth.endmembers, factors.T)
+        for j in range(k):
+            axes[i, j].imshow(loadings[:, perm[j]].reshape(ny, nx), vmin=0, vmax=1)
+            axes[i, j].set_title(f"{name}", fontsize=8)
+        for j in range(k):
+            f = factors[:, perm[j]]
+            axes[i, k].plot(truth.energy, f / np.linalg.norm(f))
+        axes[i, k].set_title(f"{name} endmembers", fontsize=8)
+    for ax in axes.flat:
+        ax.tick_params(labelsize=6)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "demo_unmixing.png"), dpi=90)
+    plt.close(fig)
+
+
+def run_unmix(path, algorithm, k, out, lazy=False, scheduler=None, params=None,
+              random_state=None):
+    """Unmix a file and save the signal with its learning_results to ``out``."""
+    import hyperspy.api as hs
+
+    from ._decomposition import check_spectral_signal
+
+    s = hs.load(path, lazy=lazy)
+    if isinstance(s, list):
+        s = [x for x in s if x.axes_manager.signal_dimension == 1][0]
+    check_spectral_signal(s, "unmix")
+    if s.metadata.Signal.signal_type != "EELS":
+        s.set_signal_type("EELS")
+    if lazy:
+        _rechunk_navigation(s)
+    kwargs = dict(params or {})
+    if random_state is not None:
+        kwargs["random_state"] = random_state
+    with _scheduler(scheduler):
+        t0 = time.perf_counter()
+        s.decomposition(algorithm=algorithm, output_dimension=k, print_info=False, **kwargs)
+        print(f"{algorithm} on {path}: {time.perf_counter() - t0:.2f} s")
+    s.save(out, overwrite=True)
+    print(f"Saved {out}")
+    return s
+
+
+def _rechunk_navigation(s, target_mb: float = 64.0):
+    """DM files load as one memory-mapped chunk: split the navigation axes."""
+    n_channels = s.axes_manager.signal_size
+    itemsize = np.dtype(s.data.dtype).itemsize
+    rows = max(1, int(target_mb * 2**20 / (n_channels * itemsize)))
+    nav_shape = s.data.shape[:-1]
+    chunks = []
+    remaining = rows
+    for size in reversed(nav_shape):
+        c = max(1, min(size, remaining))
+        chunks.insert(0, c)
+        remaining = max(1, remaining // size)
+    s.data = s.data.rechunk(tuple(chunks) + (-1,))
+
+
+class _scheduler:
+    """Context manager choosing the dask scheduler: threads, processes or an address."""
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+        self._ctx = None
+        self._client = None
+
+    def __enter__(self):
+        import dask
+
+        if self.scheduler in (None, "threads", "processes", "synchronous"):
+            self._ctx = dask.config.set(scheduler=self.scheduler or "threads")
+        else:
+            from distributed import Client
+
+            self._client = Client(self.scheduler)
+            self._ctx = dask.config.set(scheduler=self._client.get)
+        self._ctx.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._ctx.__exit__(*exc)
+        if self._client is not None:
+            self._client.close()
+        return False
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``hspy-unmix`` command."""
+    parser = argparse.ArgumentParser(prog="hspy-unmix", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="unmix the built-in synthetic SI with every algorithm")
+    demo.add_argument("--out", default="hspy_unmix_demo", help="output folder")
+    demo.add_argument("--algorithms", nargs="*", default=None,
+                      help=f"algorithms to run (default: {' '.join(DEMO_DEFAULT)})")
+    demo.add_argument("-k", "--n-components", type=int, default=3, choices=(3, 4))
+    demo.add_argument("--random-state", type=int, default=0)
+    unmix = sub.add_parser("unmix", help="unmix a spectrum image file")
+    unmix.add_argument("file")
+    unmix.add_argument("--algorithm", default="VCA")
+    unmix.add_argument("-k", "--n-components", type=int, required=True)
+    unmix.add_argument("--out", required=True, help="output .hspy or .zspy file")
+    unmix.add_argument("--lazy", action="store_true", help="stream the file (bounded memory)")
+    unmix.add_argument("--scheduler", default=None,
+                       help="threads (default), processes, synchronous or a dask.distributed address")
+    unmix.add_argument("--random-state", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        rows = run_demo(args.out, args.algorithms, args.n_components, args.random_state)
+        return 1 if any("error" in r for r in rows) else 0
+    run_unmix(args.file, args.algorithm, args.n_components, args.out, lazy=args.lazy,
+              scheduler=args.scheduler, random_state=args.random_state)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Clustering of decomposition results (e.g. autoencoder latent codes).
+
+HyperSpy's ``cluster_analysis(..., algorithm=obj)`` accepts any object with
+``fit(X)`` that sets ``labels_`` (one integer label per pixel, from 0). The
+two classes here add a Gaussian-mixture option beside k-means, with seeded,
+reproducible results and ``cluster_centers_`` for both. Typical use, after
+``s.decomposition(algorithm="AE", output_dimension=L)``::
+
+    s.cluster_analysis("decomposition", number_of_components=L,
+                       algorithm=GaussianMixtureClustering(n_clusters=3))
+
+Pass an instance, not the class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+
+__all__ = ["KMeansClustering", "GaussianMixtureClustering"]
+
+
+def _check_n_clusters(n_clusters, X: np.ndarray) -> int:
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)):
+        raise TypeError(f"n_clusters must be an integer, got {n_clusters!r}.")
+    if not 1 <= n_clusters <= X.shape[0]:
+        raise ValueError(
+            f"n_clusters must be between 1 and the number of pixels ({X.shape[0]}), "
+            f"got {n_clusters}."
+        )
+    return int(n_clusters)
+
+
+def _check_features(X) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_pixels, n_features), got shape {X.shape}.")
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinite values.")
+    return X
+
+
+class KMeansClustering(ClusterMixin, BaseEstimator):
+    """k-means clustering usable as ``cluster_analysis(algorithm=...)``.
+
+    Parameters
+    ----------
+    n_clusters
+        Number of clusters.
+    n_init
+        Number of k-means restarts (the best inertia is kept).
+    random_state
+        Seed of the initialisation.
+
+    Attributes
+    ----------
+    labels_ : numpy.ndarray of int, shape (n_pixels,)
+    cluster_centers_ : numpy.ndarray, shape (n_clusters, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.clustering import KMeansClustering
+    >>> X = np.r_[np.zeros((5, 2)), np.ones((5, 2))]
+    >>> km = KMeansClustering(2, random_state=0).fit(X)
+    >>> len(set(km.labels_[:5])), len(set(km.labels_))
+    (1, 2)
+    """
+
+    def __init__(self, n_clusters: int = 8, *, n_init: int = 10, random_state=None):
+        self.n_clusters = n_clusters
+        self.n_init = n_init
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Cluster the rows of ``X``; returns self."""
+        from sklearn.cluster import KMeans
+
+        X = _check_features(X)
+        k = _check_n_clusters(self.n_clusters, X)
+        model = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state)
+        self.labels_ = model.fit_predict(X)
+        self.cluster_centers_ = model.cluster_centers_
+        self.inertia_ = float(model.inertia_)
+        self._model = model
+        return self
+
+    def predict(self, X):
+        """Label of the nearest centre for each row of ``X``."""
+        return self._model.predict(_check_features(X))
+
+
+class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
+    """Gaussian-mixture clustering usable as ``cluster_analysis(algorithm=...)``.
+
+    Each pixel gets the label of the mixture component with the highest
+    posterior probability; ``probabilities_`` keeps the soft memberships.
+
+    Parameters
+    ----------
+    n_clusters
+        Number of mixture components.
+    covariance_type
+        ``"full"``, ``"tied"``, ``"diag"`` or ``"spherical"`` (see
+        :class:`sklearn.mixture.GaussianMixture`).
+    n_init
+        Number of restarts (the best likelihood is kept).
+    random_state
+        Seed of the initialisation.
+
+    Attributes
+    ----------
+    labels_ : numpy.ndarray of int, shape (n_pixels,)
+    cluster_centers_ : numpy.ndarray, shape (n_clusters, n_features)
+        Means of the mixture components.
+    probabilities_ : numpy.ndarray, shape (n_pixels, n_clusters)
+        Posterior membership probabilities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.clustering import GaussianMixtureClustering
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(0, 0.1, (50, 2)), rng.normal(3, 0.1, (50, 2))]
+    >>> gm = GaussianMixtureClustering(2, random_state=0).fit(X)
+    >>> len(set(gm.labels_[:50])), len(set(gm.labels_))
+    (1, 2)
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        covariance_type: str = "full",
+        n_init: int = 3,
+        random_state=None,
+    ):
+        self.n_clusters = n_clusters
+        self.covariance_type = covariance_type
+        self.n_init = n_init
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Fit the mixture to the rows of ``X``; returns self."""
+        from sklearn.mixture import GaussianMixture
+
+        X = _check_features(X)
+        k = _check_n_clusters(self.n_clusters, X)
+        if self.covariance_type not in ("full", "tied", "diag", "spherical"):
+            raise ValueError(
+                "covariance_type must be 'full', 'tied', 'diag' or 'spherical', "
+                f"got {self.covariance_type!r}."
+            )
+        model = GaussianMixture(
+            n_components=k,
+            covariance_type=self.covariance_type,
+            n_init=self.n_init,
+            random_state=self.random_state,
+        )
+        model.fit(X)
+        self.probabilities_ = model.predict_proba(X)
+        self.labels_ = self.probabilities_.argmax(axis=1)
+        self.cluster_centers_ = model.means_
+        self._model = model
+        return self
+
+    def predict(self, X):
+        """Most probable component of each row of ``X``."""
+        return self._model.predict(_check_features(X))

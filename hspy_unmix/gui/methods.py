@@ -1,0 +1,147 @@
+"""Signal methods that open the hspy_unmix forms.
+
+They are added to exspy's ``EELSSpectrum`` (and its lazy twin) on
+``import hspy_unmix``, through :data:`SIGNAL_METHODS`. Each goes through
+HyperSpy's GUI registry, so ``display`` and ``toolkit`` behave as in
+HyperSpy's own ``gui`` methods.
+"""
+
+from __future__ import annotations
+
+_DISPLAY_TOOLKIT = """
+    display : bool
+        If True (default), show the form. If False, return a dictionary
+        ``{toolkit: widgets}``: for ipywidgets a dict with the container
+        (``"widget"``), the controls by name (``"wdict"``) and the form
+        model (``"form"``); for traitsui the form model (a ``HasTraits``
+        object whose ``edit_traits()`` shows it).
+    toolkit : str, iterable of str or None
+        None (default) uses every toolkit enabled in HyperSpy's
+        preferences; ``"ipywidgets"`` or ``"traitsui"`` selects one."""
+
+
+def _gui(signal, toolkey, display, toolkit, **kwargs):
+    from hyperspy.ui_registry import get_gui
+
+    return get_gui(
+        signal, toolkey=f"hspy_unmix.EELSSpectrum.{toolkey}", display=display,
+        toolkit=toolkit, **kwargs,
+    )
+
+
+def unmix_gui(self, display=True, toolkit=None, **kwargs):
+    """Form to unmix the spectrum image with an hspy_unmix algorithm.
+
+    The form offers every name of :func:`hspy_unmix.available_algorithms`,
+    each with its own parameters (from the estimator's ``get_params()``),
+    the number of components K and the random seed. Run calls
+    ``decomposition(algorithm=..., output_dimension=K, ...)`` in the
+    background, shows the progress and the endmembers and abundance maps;
+    Stop interrupts it and leaves ``learning_results`` as they were.
+
+    Parameters
+    ----------%s
+    **kwargs
+        Initial values: ``algorithm``, ``n_components``, ``random_state``.
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    >>> w = s.unmix_gui(display=False, toolkit="ipywidgets")["ipywidgets"]
+    >>> w["wdict"]["algorithm"].value = "VCA"
+    >>> w["wdict"]["run"].click()
+    >>> w["form"].wait()
+    'done'
+    >>> s.learning_results.factors.shape
+    (200, 3)
+    """
+    return _gui(self, "unmix", display, toolkit, **kwargs)
+
+
+def restore_zlp_gui(self, display=True, toolkit=None, **kwargs):
+    """Form to restore the near-zero-loss region (U-net or Richardson-Lucy).
+
+    Run calls :meth:`restore_zlp` with the chosen method and number of
+    iterations and shows the spectrum at the current navigation position
+    before and after restoration. The restored signal is ``form.result``.
+
+    Parameters
+    ----------%s
+    **kwargs
+        Initial values: ``method``, ``iterations``.
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    >>> w = s.restore_zlp_gui(display=False, toolkit="ipywidgets")["ipywidgets"]
+    >>> w["form"].method
+    'unet'
+    """
+    return _gui(self, "restore_zlp", display, toolkit, **kwargs)
+
+
+def pan_sharpen_gui(self, display=True, toolkit=None, other_candidates=None, **kwargs):
+    """Form to pan-sharpen this signal with a high spectral fidelity one.
+
+    Parameters
+    ----------%s
+    other_candidates : dict, list of signals or None
+        Signals offered as ``other``: a dict ``{label: signal}`` or a list.
+        None offers the spectrum signals of the running IPython session.
+    **kwargs
+        Initial values: ``n_components`` (0 lets the method choose),
+        ``algorithm``.
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    >>> hifi, _ = chequerboard_si(n_components=3, random_state=1)
+    >>> w = s.pan_sharpen_gui(display=False, toolkit="ipywidgets",
+    ...                       other_candidates={"hifi": hifi})["ipywidgets"]
+    >>> w["form"].other
+    'hifi'
+    """
+    return _gui(
+        self, "pan_sharpen", display, toolkit, other_candidates=other_candidates, **kwargs
+    )
+
+
+def estimate_n_components_gui(self, display=True, toolkit=None, **kwargs):
+    """Form to estimate the number of components of the spectrum image.
+
+    Run calls :func:`hspy_unmix.estimate_n_components` and shows its plot
+    and the suggested number of components.
+
+    Parameters
+    ----------%s
+    **kwargs
+        Initial values: ``max_components``.
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    >>> w = s.estimate_n_components_gui(display=False, toolkit="ipywidgets")
+    >>> w["ipywidgets"]["form"].max_components
+    10
+    """
+    return _gui(self, "estimate_n_components", display, toolkit, **kwargs)
+
+
+for _method in (unmix_gui, restore_zlp_gui, pan_sharpen_gui, estimate_n_components_gui):
+    _method.__doc__ = _method.__doc__ % _DISPLAY_TOOLKIT
+
+#: Methods added to exspy's EELS signal classes on ``import hspy_unmix``.
+SIGNAL_METHODS = {
+    "unmix_gui": unmix_gui,
+    "restore_zlp_gui": restore_zlp_gui,
+    "pan_sharpen_gui": pan_sharpen_gui,
+    "estimate_n_components_gui": estimate_n_components_gui,
+}

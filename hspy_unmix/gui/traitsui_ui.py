@@ -1,0 +1,149 @@
+"""traitsui front end of the hspy_unmix forms (desktop Qt windows).
+
+Every function here has HyperSpy's GUI registry signature
+``f(obj, display=True, **kwargs)``: ``obj`` is the signal. With
+``display=False`` it returns the form model (a ``HasTraits`` object; its
+``edit_traits()`` opens the window), like ``hyperspy_gui_traitsui`` does.
+When traitsui or a GUI backend is missing, ``display=True`` raises
+``NotImplementedError``, which HyperSpy's registry reads as "this toolkit
+is not available here" and skips.
+
+traitsui is imported only inside the functions, so that HyperSpy can import
+this module (to look the functions up) where traitsui is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import _models
+
+
+def _check_toolkit():
+    """Raise NotImplementedError unless traitsui can open a window here."""
+    try:
+        import traitsui.api  # noqa: F401
+        from traits.etsconfig.api import ETSConfig
+    except ImportError as exc:
+        raise NotImplementedError(
+            "the traitsui forms need traitsui and a Qt binding: "
+            "pip install 'hspy-unmix[gui]' pyqt5"
+        ) from exc
+    toolkit = ETSConfig.toolkit or os.environ.get("ETS_TOOLKIT", "")
+    if toolkit == "null":
+        raise NotImplementedError("traitsui has no GUI backend (ETS toolkit 'null').")
+    if toolkit == "":
+        try:
+            import pyface.qt  # noqa: F401  (selects a Qt binding or fails)
+        except Exception as exc:
+            raise NotImplementedError(f"traitsui has no GUI backend: {exc}") from exc
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    )
+    if headless:
+        raise NotImplementedError(
+            "no display for traitsui windows (set DISPLAY, or QT_QPA_PLATFORM=offscreen)."
+        )
+
+
+def _status_group():
+    from traitsui.api import HGroup, Item, VGroup
+
+    return VGroup(
+        HGroup(
+            Item("run_button", show_label=False, enabled_when="not running"),
+            Item("stop_button", show_label=False, enabled_when="running"),
+        ),
+        Item("progress_text", style="readonly", label="Progress"),
+        Item("status", style="readonly", show_label=False),
+        Item("summary", style="readonly", label="Result"),
+    )
+
+
+def parameters_view(parameters):
+    """traitsui View of an :class:`~hspy_unmix.gui._models.AlgorithmParameters`."""
+    from traitsui.api import Item, View
+
+    return View(*[Item(name) for name in parameters.kinds])
+
+
+def form_view(form):
+    """The traitsui ``View`` of a form model.
+
+    Examples
+    --------
+    >>> from hspy_unmix.gui._models import RestoreZLPForm
+    >>> from hspy_unmix.gui.traitsui_ui import form_view
+    >>> form_view(RestoreZLPForm()).title
+    'Zero-loss restoration'
+    """
+    from traitsui.api import InstanceEditor, Item, VGroup, View
+
+    if isinstance(form, _models.UnmixingForm):
+        controls = VGroup(
+            Item("algorithm"),
+            Item("n_components", label="Components (K)"),
+            Item("random_state"),
+            Item("parameters", style="custom", show_label=False, editor=InstanceEditor()),
+            label="Algorithm",
+            show_border=True,
+        )
+        title = "Spectral unmixing"
+    elif isinstance(form, _models.RestoreZLPForm):
+        controls = VGroup(Item("method"), Item("iterations", label="Iterations (RL)"))
+        title = "Zero-loss restoration"
+    elif isinstance(form, _models.PanSharpenForm):
+        controls = VGroup(
+            Item("other", label="Other (high fidelity)"),
+            Item("n_components", label="Components (0: auto)"),
+            Item("algorithm"),
+        )
+        title = "Pan-sharpening"
+    elif isinstance(form, _models.NComponentsForm):
+        controls = VGroup(Item("max_components", label="Up to"))
+        title = "Number of components"
+    else:  # pragma: no cover - every form is listed above
+        raise TypeError(f"no traitsui view for {type(form).__name__}")
+    return View(controls, _status_group(), title=title, resizable=True, buttons=["OK"])
+
+
+def _show(form, display):
+    if not display:
+        return form
+    _check_toolkit()
+    form.edit_traits(view=form_view(form))
+    return None
+
+
+def unmixing_traitsui(obj, display=True, **kwargs):
+    """traitsui unmixing form for ``obj`` (see :meth:`unmix_gui`).
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> from hspy_unmix.gui.traitsui_ui import unmixing_traitsui
+    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    >>> unmixing_traitsui(s, display=False, algorithm="VCA").algorithm
+    'VCA'
+    """
+    return _show(_models.UnmixingForm(signal=obj, **kwargs), display)
+
+
+def restore_zlp_traitsui(obj, display=True, **kwargs):
+    """traitsui zero-loss restoration form (see :meth:`restore_zlp_gui`)."""
+    return _show(_models.RestoreZLPForm(signal=obj, **kwargs), display)
+
+
+def pan_sharpen_traitsui(obj, display=True, other_candidates=None, **kwargs):
+    """traitsui pan-sharpening form (see :meth:`pan_sharpen_gui`)."""
+    form = _models.PanSharpenForm(signal=obj, other_candidates=other_candidates, **kwargs)
+    return _show(form, display)
+
+
+def n_components_traitsui(obj, display=True, **kwargs):
+    """traitsui number-of-components form (see :meth:`estimate_n_components_gui`)."""
+    return _show(_models.NComponentsForm(signal=obj, **kwargs), display)

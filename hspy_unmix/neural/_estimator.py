@@ -1,0 +1,219 @@
+"""Machinery shared by the Keras unmixing estimators.
+
+Keras is imported only inside the methods that train or run a network, so
+that importing this module (and :mod:`hspy_unmix`) stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import numpy as np
+from scipy.optimize import nnls
+from sklearn.utils import check_random_state
+
+from .._base import UnmixingEstimator
+from .._optional import import_keras
+from .._progress import progress_bar
+
+#: Name of the layer whose output are the abundances (or latent codes).
+ABUNDANCE_LAYER = "abundances"
+#: Rows per forward pass in ``transform`` (bounds memory on large SIs).
+INFERENCE_BATCH = 65_536
+
+
+def setup_keras(seed: int):
+    """Import Keras (TensorFlow backend by default) and seed every generator."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    keras = import_keras()
+    keras.utils.set_random_seed(int(seed))
+    return keras
+
+
+def pixel_normalise(X: np.ndarray) -> np.ndarray:
+    """Spectra divided by their own mean (float32); all-zero spectra stay zero."""
+    means = X.mean(axis=1, keepdims=True)
+    means[means <= 0] = 1.0
+    return (X / means).astype(np.float32)
+
+
+def sum_to_one_weights(X: np.ndarray, raw_abundances: np.ndarray, decoder: np.ndarray):
+    """Per-component weights that restore the scale lost by a spectral-angle loss.
+
+    A network trained with the spectral angle reconstructs each spectrum only
+    up to a factor: ``x_p = t_p * sum_k a'_pk d_k`` with ``a'`` the encoder
+    output and ``d_k`` the decoder rows, and each ``d_k`` has an arbitrary
+    scale ``c_k``. Writing the endmembers ``e_k = d_k / w_k``, the abundances
+    ``a_pk = t_p a'_pk w_k`` sum to one when ``sum_k (t_p a'_pk) w_k = 1``,
+    solved for ``w >= 0`` by non-negative least squares over the pixels.
+
+    Returns
+    -------
+    numpy.ndarray, shape (K,)
+        ``w``: abundances are ``a' w / sum(a' w)``, endmembers ``d / w``.
+    """
+    reconstruction = raw_abundances @ decoder
+    denominator = np.einsum("ij,ij->i", reconstruction, reconstruction)
+    valid = denominator > 0
+    t = np.einsum("ij,ij->i", X[valid], reconstruction[valid]) / denominator[valid]
+    design = t[:, None] * raw_abundances[valid]
+    weights, _ = nnls(design, np.ones(design.shape[0]), maxiter=50 * design.shape[1])
+    used = raw_abundances.max(axis=0) > 0
+    # a component the encoder never activates keeps the mean weight
+    positive = weights[weights > 0]
+    fallback = positive.mean() if positive.size else 1.0
+    weights = np.where((weights > 0) & used, weights, fallback)
+    return weights
+
+
+def compile_model(model, learning_rate: float, loss) -> None:
+    """Compile with Adam; several steps per call cut Python overhead on CPU.
+
+    XLA compilation is off: on the small networks here its start-up time
+    exceeds the training time on a CPU.
+    """
+    keras = import_keras()
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=loss,
+        jit_compile=False,
+        steps_per_execution=8,
+    )
+
+
+class NeuralUnmixingEstimator(UnmixingEstimator):
+    """Base of the Keras estimators (not used directly).
+
+    Subclasses implement ``_build_model(n_channels, seed)`` (a Keras model
+    with a layer named ``"abundances"``), ``_fit(X)`` and ``_transform(X)``;
+    this class provides seeding, the training loop (progress bar over epochs,
+    early stopping, history), batched inference and saving as ``.keras``.
+    """
+
+    _negative = "clip"
+    _sum_to_one = True
+
+    # --------------------------------------------------------------- fitting
+    def _resolve_seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
+    def _train(self, model, inputs, targets, *, description: str, monitor_loss="loss"):
+        """Run ``model.fit`` with the estimator's epochs, batch size and callbacks.
+
+        Sets ``history_`` (dict of lists, one value per epoch). A
+        ``KeyboardInterrupt`` raised during training propagates unchanged.
+        """
+        keras = import_keras()
+        from ._callbacks import EpochProgress
+
+        callbacks = list(getattr(self, "_extra_callbacks", ()))
+        patience = getattr(self, "early_stopping_patience", None)
+        validation_split = float(getattr(self, "validation_split", 0.0) or 0.0)
+        if patience is not None:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss" if validation_split > 0 else monitor_loss,
+                    patience=int(patience),
+                    restore_best_weights=True,
+                )
+            )
+        with progress_bar(self.epochs, description, self.show_progressbar) as bar:
+            callbacks.append(EpochProgress(bar))
+            history = model.fit(
+                inputs,
+                targets,
+                epochs=int(self.epochs),
+                batch_size=int(self.batch_size),
+                validation_split=validation_split,
+                shuffle=True,
+                callbacks=callbacks,
+                verbose=self.verbose,
+            )
+        record = {k: [float(v) for v in values] for k, values in history.history.items()}
+        self.history_ = {**getattr(self, "history_", {}), **record} if getattr(
+            self, "_append_history", False
+        ) else record
+
+    def _check_positive_int(self, name: str, minimum: int = 1):
+        value = getattr(self, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+
+    def _check_training_params(self):
+        self._check_positive_int("epochs")
+        self._check_positive_int("batch_size")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
+        split = getattr(self, "validation_split", 0.0) or 0.0
+        if not 0.0 <= split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1), got {split!r}.")
+        patience = getattr(self, "early_stopping_patience", None)
+        if patience is not None:
+            self._check_positive_int("early_stopping_patience")
+
+    # ------------------------------------------------------------- inference
+    def _abundance_model(self):
+        """Sub-model from the input to the ``"abundances"`` layer (cached)."""
+        cached = self.__dict__.get("_encoder_model")
+        if cached is not None and cached[0] is self.model_:
+            return cached[1]
+        keras = import_keras()
+        encoder = keras.Model(
+            self.model_.input, self.model_.get_layer(ABUNDANCE_LAYER).output
+        )
+        self.__dict__["_encoder_model"] = (self.model_, encoder)
+        return encoder
+
+    def _run_encoder(self, inputs: np.ndarray) -> np.ndarray:
+        """Encoder output (inference mode) of float32 ``inputs``, in batches."""
+        keras = import_keras()
+        encoder = self._abundance_model()
+        outputs = []
+        for start in range(0, inputs.shape[0], INFERENCE_BATCH):
+            batch = inputs[start : start + INFERENCE_BATCH]
+            outputs.append(keras.ops.convert_to_numpy(encoder(batch, training=False)))
+        return np.concatenate(outputs).astype(np.float64)
+
+    # ----------------------------------------------------------- persistence
+    def _keras_model_bytes(self) -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.keras")
+            self.model_.save(path)
+            with open(path, "rb") as fh:
+                return fh.read()
+
+    def _extra_state(self) -> dict:
+        return {"history": getattr(self, "history_", {})}
+
+    def _restore_extra_state(self, extra: dict, path) -> None:
+        keras = setup_keras(0)
+        path = os.fspath(path)
+        with tempfile.TemporaryDirectory() as folder:
+            if not path.endswith(".keras"):
+                # Keras opens only files named *.keras; the content is one already
+                copy = os.path.join(folder, "model.keras")
+                shutil.copyfile(path, copy)
+                path = copy
+            self.model_ = keras.saving.load_model(path, compile=False)
+        self.history_ = {k: list(v) for k, v in extra.get("history", {}).items()}
+
+    def __getstate__(self):
+        # The Keras model travels as .keras bytes (deepcopy, pickle, joblib).
+        state = dict(self.__dict__)
+        state.pop("_encoder_model", None)
+        if state.pop("model_", None) is not None:
+            state["_model_bytes"] = self._keras_model_bytes()
+        return state
+
+    def __setstate__(self, state):
+        model_bytes = state.pop("_model_bytes", None)
+        self.__dict__.update(state)
+        if model_bytes is not None:
+            keras = import_keras()
+            with tempfile.TemporaryDirectory() as folder:
+                path = os.path.join(folder, "model.keras")
+                with open(path, "wb") as fh:
+                    fh.write(model_bytes)
+                self.model_ = keras.saving.load_model(path, compile=False)

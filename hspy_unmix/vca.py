@@ -1,0 +1,288 @@
+"""Vertex component analysis (VCA) with fully constrained abundances.
+
+VCA (Nascimento & Bioucas-Dias 2005) assumes that every endmember appears
+pure in at least one pixel. It projects the data onto the K-dimensional
+signal subspace, then finds the pure pixels one by one as the extreme of the
+data along a random direction orthogonal to the endmembers already found.
+The abundances are then solved by fully constrained least squares
+(:func:`hspy_unmix.abundances.fcls_abundances`), the VCA-FCLS combination
+compared in Brun et al. for STEM-EELS.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ._base import UnmixingEstimator
+from .abundances import solve_validated
+
+__all__ = ["VCA"]
+
+_SOLVERS = ("fcls", "nnls")
+
+
+class VCA(UnmixingEstimator):
+    """Vertex component analysis followed by an abundance solver.
+
+    Parameters
+    ----------
+    n_components
+        Number of endmembers K.
+    snr_input
+        Signal-to-noise ratio in dB used to choose the projection. ``None``
+        estimates it from the data (Nascimento & Bioucas-Dias 2005, eq. 13).
+        Below ``15 + 10 log10(K)`` dB the data are projected onto the
+        (K-1)-dimensional affine subspace of principal components (robust to
+        noise); above it, onto the K-dimensional subspace followed by the
+        projective projection (robust to scale variations, e.g. thickness).
+    random_state
+        Seed of the random directions of the pure-pixel search and of the
+        pixel sample used to estimate the signal subspace.
+    abundance_solver
+        ``"fcls"`` (non-negative, sum to one) or ``"nnls"`` (non-negative).
+
+    Attributes
+    ----------
+    components_ : numpy.ndarray, shape (K, n_channels)
+        Endmember spectra: the data of the selected pure pixels (non-negative
+        for non-negative data).
+    pure_pixel_indices_ : numpy.ndarray, shape (K,)
+        Row of the training data of each endmember.
+    snr_estimate_ : float
+        Estimated signal-to-noise ratio in dB (computed even when
+        ``snr_input`` is given).
+
+    Notes
+    -----
+    The signal subspace is estimated on a uniform random sample of at most
+    :attr:`max_subspace_samples` pixels (seeded by ``random_state``) with a
+    randomized truncated SVD (range finder with power iterations): a K-dim
+    subspace of a spectrum image is captured by far fewer pixels than a
+    spectrum image holds, and this keeps the cost linear in the number of
+    pixels. All pixels are then projected and searched for the pure pixels.
+    The SNR estimate also uses that sample.
+
+    References
+    ----------
+    J. M. P. Nascimento and J. M. Bioucas-Dias, "Vertex component analysis: a
+    fast algorithm to unmix hyperspectral data", IEEE Transactions on
+    Geoscience and Remote Sensing 43(4), 898-910 (2005).
+    doi:10.1109/TGRS.2005.844293
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    >>> vca = hspy_unmix.VCA(n_components=3, random_state=0)
+    >>> abundances = vca.fit_transform(s.data.reshape(-1, s.data.shape[-1]))
+    >>> abundances.shape, vca.components_.shape
+    ((4096, 3), (3, 200))
+
+    Through the signal:
+
+    >>> s.decomposition(algorithm="VCA", output_dimension=3)  # doctest: +SKIP
+    """
+
+    _negative = "clip"
+    #: Upper bound on the pixels used to estimate the signal subspace.
+    max_subspace_samples = 8192
+    #: Power iterations of the randomized SVD.
+    _power_iterations = 1
+    #: Extra random directions of the randomized SVD.
+    _oversampling = 10
+
+    def __init__(
+        self,
+        n_components: int | None = None,
+        *,
+        snr_input: float | None = None,
+        random_state=None,
+        abundance_solver: str = "fcls",
+    ):
+        self.n_components = n_components
+        self.snr_input = snr_input
+        self.random_state = random_state
+        self.abundance_solver = abundance_solver
+
+    @property
+    def _sum_to_one(self) -> bool:
+        return self.abundance_solver == "fcls"
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, X: np.ndarray):
+        if self.abundance_solver not in _SOLVERS:
+            raise ValueError(
+                f"abundance_solver must be one of {_SOLVERS}, got "
+                f"{self.abundance_solver!r}."
+            )
+        snr_input = self.snr_input
+        if snr_input is not None:
+            snr_input = float(snr_input)
+            if np.isnan(snr_input):
+                raise ValueError("snr_input must be a number in dB, got NaN.")
+        rng = check_random_state(self.random_state)
+        n_components = self._n_components
+        n_pixels, n_channels = X.shape
+
+        sample = _pixel_sample(X, self.max_subspace_samples, rng)
+        mean = sample.mean(axis=0)
+        centred = sample - mean
+        basis_c, singular_c = self._top_subspace(centred, n_components, rng)
+        snr = estimate_snr(sample, singular_c, mean, n_components)
+        self.snr_estimate_ = float(snr)
+        snr_used = snr if snr_input is None else snr_input
+        threshold = 15.0 + 10.0 * np.log10(n_components)
+
+        if snr_used < threshold and n_components > 1:
+            # Affine (K-1)-dim projection plus a constant coordinate.
+            basis = basis_c[:, : n_components - 1]
+            offset = mean
+            reduced = X @ basis - mean @ basis
+            height = np.sqrt((reduced**2).sum(axis=1).max())
+            projected = np.empty((n_pixels, n_components))
+            projected[:, :-1] = reduced
+            projected[:, -1] = height
+        else:
+            basis = _uncentred_subspace(sample, mean, basis_c, n_components)
+            offset = np.zeros(n_channels)
+            reduced = X @ basis
+            direction = reduced.mean(axis=0)
+            denominators = reduced @ direction
+            floor = 1e-12 * np.abs(denominators).max()
+            valid = denominators > floor
+            projected = np.zeros_like(reduced)
+            projected[valid] = reduced[valid] / denominators[valid, None]
+
+        indices = search_pure_pixels(projected, n_components, rng)
+        self.pure_pixel_indices_ = indices
+        # As in the paper, the endmembers are the pure pixels projected onto
+        # the signal subspace: this removes most of their noise.
+        denoised = (X[indices] - offset) @ basis @ basis.T + offset
+        self.components_ = np.maximum(denoised, 0.0)
+        self._fit_abundances = self._solve(X)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return self._solve(X)
+
+    # ------------------------------------------------------------- helpers
+    def _solve(self, X: np.ndarray) -> np.ndarray:
+        components = self.components_
+        if not np.any(components != 0, axis=1).all():
+            raise ValueError(
+                "a selected pure pixel is an all-zero spectrum; remove all-zero "
+                "spectra (e.g. with navigation_mask) before running VCA."
+            )
+        return solve_validated(X, components, self._sum_to_one)
+
+    def _top_subspace(self, data: np.ndarray, rank: int, rng):
+        return top_right_singular_vectors(
+            data, rank, rng, self._oversampling, self._power_iterations
+        )
+
+
+def _uncentred_subspace(sample, mean, centred_basis, rank):
+    """Leading ``rank``-dim subspace of the uncentred data.
+
+    It lies (up to noise) in the span of the mean and the ``rank`` leading
+    centred principal directions, so an exact SVD of the sample reduced to
+    that (rank + 1)-dim span gives it without another pass of the randomized
+    SVD.
+    """
+    span = _orthonormal_columns(np.column_stack([mean, centred_basis]))
+    _, _, vt = np.linalg.svd(sample @ span, full_matrices=False)
+    return span @ vt[:rank].T
+
+
+def _pixel_sample(X: np.ndarray, max_samples: int, rng) -> np.ndarray:
+    """Uniform random sample of at most ``max_samples`` rows (in order)."""
+    n_pixels = X.shape[0]
+    if n_pixels <= max_samples:
+        return X
+    rows = np.sort(rng.choice(n_pixels, size=max_samples, replace=False))
+    return X[rows]
+
+
+def top_right_singular_vectors(
+    data: np.ndarray, rank: int, rng, oversampling: int = 10, power_iterations: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leading right singular vectors (n_channels, rank) and singular values.
+
+    A randomized range finder (Halko, Martinsson & Tropp 2011) with power
+    iterations; an exact SVD when the matrix is small. Tall matrices are only
+    touched by matrix products (BLAS 3), and orthonormalised through their
+    small Gram matrix, which is much faster than a LAPACK QR of a tall matrix
+    on a busy machine.
+    """
+    n_rows, n_cols = data.shape
+    width = rank + oversampling
+    if min(n_rows, n_cols) <= 2 * width:
+        _, singular, vt = np.linalg.svd(data, full_matrices=False)
+        return vt[:rank].T.copy(), singular[:rank].copy()
+    q = _orthonormal_columns(data @ rng.standard_normal((n_cols, width)))
+    for _ in range(power_iterations):
+        q = _orthonormal_columns(data @ _orthonormal_columns(data.T @ q))
+    small = q.T @ data  # (width, n_cols): data ~= q @ small
+    eigenvalues, left = np.linalg.eigh(small @ small.T)
+    order = np.argsort(eigenvalues)[::-1][:rank]
+    singular = np.sqrt(np.maximum(eigenvalues[order], 0.0))
+    right = small.T @ left[:, order]
+    right /= np.maximum(np.linalg.norm(right, axis=0), np.finfo(float).tiny)
+    return right, singular
+
+
+def _orthonormal_columns(matrix: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column space of a tall matrix (Cholesky-QR
+    through an eigendecomposition of the Gram matrix, applied twice for
+    accuracy)."""
+    for _ in range(2):
+        eigenvalues, vectors = np.linalg.eigh(matrix.T @ matrix)
+        keep = eigenvalues > eigenvalues[-1] * 1e-14
+        matrix = matrix @ (vectors[:, keep] / np.sqrt(eigenvalues[keep]))
+    return matrix
+
+
+def estimate_snr(
+    data: np.ndarray, centred_singular: np.ndarray, mean: np.ndarray, rank: int
+) -> float:
+    """SNR in dB of ``data`` for a ``rank``-dim signal (Nascimento 2005, eq. 13).
+
+    ``centred_singular`` are the leading singular values of the centred data.
+    """
+    n_rows, n_channels = data.shape
+    power_data = float(np.einsum("ij,ij->", data, data)) / n_rows
+    power_signal = float(np.sum(centred_singular[:rank] ** 2)) / n_rows + float(
+        mean @ mean
+    )
+    noise = power_data - power_signal
+    signal = power_signal - rank / n_channels * power_data
+    if noise <= 0:
+        return np.inf
+    if signal <= 0:
+        return -np.inf
+    return 10.0 * np.log10(signal / noise)
+
+
+def search_pure_pixels(projected: np.ndarray, n_components: int, rng) -> np.ndarray:
+    """Indices of the K pure pixels in projected data (n_pixels, K).
+
+    Each step takes the pixel with the largest absolute projection on a
+    random direction orthogonal to the pixels found so far (plus the first
+    coordinate axis at the start).
+    """
+    vertices = np.zeros((n_components, n_components))
+    vertices[n_components - 1, 0] = 1.0
+    indices = np.zeros(n_components, dtype=np.int64)
+    for i in range(n_components):
+        weights = rng.standard_normal(n_components)
+        direction = weights - vertices @ (np.linalg.pinv(vertices) @ weights)
+        norm = np.linalg.norm(direction)
+        if norm <= 1e-12 * np.linalg.norm(weights):
+            # Only when K == 1: every direction is in the span found so far.
+            direction = weights
+            norm = np.linalg.norm(weights)
+        direction /= norm
+        indices[i] = int(np.argmax(np.abs(projected @ direction)))
+        vertices[:, i] = projected[indices[i]]
+    return indices

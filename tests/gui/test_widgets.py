@@ -1,0 +1,290 @@
+"""Headless tests of the hspy_unmix forms (ipywidgets and traitsui)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+
+# traitsui windows render off screen where there is no display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ipywidgets = pytest.importorskip("ipywidgets")
+
+from hspy_unmix._base import UnmixingEstimator  # noqa: E402
+from hspy_unmix._progress import progress_bar  # noqa: E402
+from hspy_unmix.gui import _models  # noqa: E402
+
+
+class SlowUnmixing(UnmixingEstimator):
+    """A deliberately slow estimator: one progress step per iteration."""
+
+    def __init__(self, n_components=None, n_iter=400, delay=0.01, random_state=None,
+                 show_progressbar=None):
+        self.n_components = n_components
+        self.n_iter = n_iter
+        self.delay = delay
+        self.random_state = random_state
+        self.show_progressbar = show_progressbar
+
+    def _fit(self, X):
+        with progress_bar(self.n_iter, "Slow iterations", self.show_progressbar) as bar:
+            for _ in range(self.n_iter):
+                time.sleep(self.delay)
+                bar.update(1)
+        rng = np.random.default_rng(0)
+        self.components_ = np.abs(rng.normal(size=(self._n_components, X.shape[1])))
+
+    def _transform(self, X):
+        return np.full((X.shape[0], self.components_.shape[0]), 1.0 / self.components_.shape[0])
+
+
+@pytest.fixture
+def slow_algorithm(monkeypatch):
+    from hspy_unmix import _registry
+
+    monkeypatch.setitem(_registry.ALGORITHMS, "SLOW_TEST", (__name__, "SlowUnmixing"))
+    return "SLOW_TEST"
+
+
+def _ipy(signal, method="unmix_gui", **kwargs):
+    widgets = getattr(signal, method)(display=False, toolkit="ipywidgets", **kwargs)
+    assert set(widgets) == {"ipywidgets"}
+    return widgets["ipywidgets"]
+
+
+# ---------------------------------------------------------------- registry
+def test_toolkeys_are_registered():
+    from hyperspy.ui_registry import UI_REGISTRY
+
+    for key in ("unmix", "restore_zlp", "pan_sharpen", "estimate_n_components"):
+        toolkits = UI_REGISTRY[f"hspy_unmix.EELSSpectrum.{key}"]
+        assert {"ipywidgets", "traitsui"} <= set(toolkits)
+
+
+def test_signal_methods_are_attached(eels3):
+    s, _ = eels3
+    for name in ("unmix_gui", "restore_zlp_gui", "pan_sharpen_gui",
+                 "estimate_n_components_gui"):
+        assert callable(getattr(s, name))
+        assert "Examples" in getattr(s, name).__doc__
+
+
+def test_unknown_toolkit_is_an_error(eels3):
+    s, _ = eels3
+    with pytest.raises(ValueError, match="not a registered toolkit"):
+        s.unmix_gui(display=False, toolkit="no_such_toolkit")
+
+
+# ---------------------------------------------------------------- unmixing
+def test_unmixing_form_lists_algorithms_and_their_parameters(eels3):
+    s, _ = eels3
+    w = _ipy(s)
+    wdict = w["wdict"]
+    import hspy_unmix
+
+    assert list(wdict["algorithm"].options) == hspy_unmix.available_algorithms()
+    wdict["algorithm"].value = "HALS"
+    assert {"max_iter", "n_starts", "tol"} <= set(wdict["parameters"])
+    assert "n_components" not in wdict["parameters"]
+    wdict["algorithm"].value = "NMF_SO"
+    assert "w" in wdict["parameters"]  # NMF_SO's own soft-orthogonality weight
+    wdict["algorithm"].value = "VCA"
+    assert "snr_input" in wdict["parameters"] and "w" not in wdict["parameters"]
+
+
+@pytest.mark.parametrize("algorithm", ["VCA", "HALS"])
+def test_unmixing_run_fills_learning_results(eels3, algorithm):
+    s, _ = eels3
+    w = _ipy(s)
+    wdict = w["wdict"]
+    wdict["algorithm"].value = algorithm
+    wdict["n_components"].value = 3
+    wdict["random_state"].value = 1
+    if algorithm == "HALS":
+        wdict["parameters"]["max_iter"].value = 20
+        wdict["parameters"]["n_starts"].value = 1
+    wdict["run"].click()
+    assert w["form"].wait(120) == "done", w["form"].status
+    lr = s.learning_results
+    assert lr.decomposition_algorithm == algorithm
+    assert lr.factors.shape == (200, 3)
+    assert lr.loadings.shape == (64 * 64, 3)
+    assert s.unmixing_estimator.random_state == 1
+    if algorithm == "HALS":
+        assert s.unmixing_estimator.max_iter == 20
+    # results shown in the form: a table with one row per endmember and a figure
+    assert wdict["table"].value.count("Endmember") == 3
+    assert wdict["image"].value[:4] == b"\x89PNG"
+    assert wdict["run"].disabled is False and wdict["stop"].disabled is True
+    assert "Done" in wdict["status"].value
+
+
+def test_invalid_parameter_is_reported_not_raised(eels3):
+    s, _ = eels3
+    w = _ipy(s)
+    w["wdict"]["algorithm"].value = "VCA"
+    w["wdict"]["parameters"]["snr_input"].value = "not a number ("
+    w["wdict"]["run"].click()
+    assert "Cannot run" in w["wdict"]["status"].value
+    assert w["form"].job is None
+    assert s.learning_results.factors is None
+
+
+def test_progress_is_shown_and_stop_keeps_previous_results(eels3, slow_algorithm):
+    s, _ = eels3
+    s.decomposition(algorithm="VCA", output_dimension=3, print_info=False)
+    previous = s.learning_results.factors.copy()
+    w = _ipy(s)
+    wdict, form = w["wdict"], w["form"]
+    wdict["algorithm"].value = slow_algorithm
+    wdict["run"].click()
+    assert wdict["stop"].disabled is False
+    deadline = time.time() + 20
+    while form.job.progress[1] < 5 and time.time() < deadline:
+        time.sleep(0.02)
+    assert "Slow iterations" in wdict["progress_label"].value
+    assert 0 < wdict["progress"].value < 1
+    wdict["stop"].click()
+    assert form.wait(20) == "stopped"
+    assert "Stopped" in wdict["status"].value
+    lr = s.learning_results
+    assert lr.decomposition_algorithm == "VCA"
+    np.testing.assert_array_equal(lr.factors, previous)
+    # the form can run again after a stop
+    wdict["parameters"]["n_iter"].value = 3
+    wdict["run"].click()
+    assert form.wait(20) == "done"
+    assert s.learning_results.decomposition_algorithm == slow_algorithm
+
+
+def test_background_job_reports_failure():
+    def boom():
+        raise ValueError("bad input")
+
+    job = _models.BackgroundJob(boom).start()
+    assert job.wait(10) == "failed"
+    assert isinstance(job.error, ValueError)
+
+
+def test_algorithm_parameters_round_trip():
+    params = _models.AlgorithmParameters("VCA")
+    assert params.kinds["snr_input"] == "literal"
+    assert params.as_kwargs() == {}
+    params.snr_input = "25.0"
+    params.abundance_solver = "nnls"
+    assert params.as_kwargs() == {"snr_input": 25.0, "abundance_solver": "nnls"}
+
+
+# ------------------------------------------------------- other forms
+def test_restore_zlp_form_builds_the_call(eels3, monkeypatch):
+    s, _ = eels3
+    calls = []
+
+    def fake_restore(self, model=None, method="unet", *, iterations=50,
+                     show_progressbar=None):
+        calls.append((method, iterations))
+        out = self.deepcopy()
+        out.data = out.data * 2
+        return out
+
+    monkeypatch.setattr(type(s), "restore_zlp", fake_restore)
+    w = _ipy(s, "restore_zlp_gui")
+    w["wdict"]["method"].value = "richardson_lucy"
+    w["wdict"]["iterations"].value = 7
+    w["wdict"]["run"].click()
+    assert w["form"].wait(30) == "done", w["form"].status
+    assert calls == [("richardson_lucy", 7)]
+    np.testing.assert_allclose(w["form"].result.data, s.data * 2)
+    assert "richardson_lucy" in w["wdict"]["table"].value
+    assert w["wdict"]["image"].value[:4] == b"\x89PNG"
+
+
+def test_pan_sharpen_form_offers_candidates(eels3, monkeypatch):
+    s, _ = eels3
+    hifi = s.inav[::4, ::4]
+    seen = {}
+
+    def fake_pan_sharpen(self, other, n_components=None, algorithm="NMF", **kwargs):
+        seen.update(other=other, n_components=n_components, algorithm=algorithm)
+        return self.deepcopy()
+
+    monkeypatch.setattr(type(s), "pan_sharpen", fake_pan_sharpen)
+    w = _ipy(s, "pan_sharpen_gui", other_candidates={"hifi": hifi})
+    assert w["wdict"]["other"].options == ("hifi",)
+    w["wdict"]["n_components"].value = 3
+    w["wdict"]["algorithm"].value = "VCA"
+    w["wdict"]["run"].click()
+    assert w["form"].wait(30) == "done", w["form"].status
+    assert seen == {"other": hifi, "n_components": 3, "algorithm": "VCA"}
+    assert "hifi" in w["wdict"]["table"].value
+
+
+def test_pan_sharpen_form_without_candidates_says_so(eels3):
+    s, _ = eels3
+    w = _ipy(s, "pan_sharpen_gui", other_candidates=[])
+    w["wdict"]["run"].click()
+    assert "Cannot run" in w["wdict"]["status"].value
+    assert "other_candidates" in w["wdict"]["status"].value
+
+
+def test_n_components_form_runs_the_estimate(eels3):
+    pytest.importorskip("hspy_unmix.components")
+    s, _ = eels3
+    w = _ipy(s, "estimate_n_components_gui")
+    w["wdict"]["max_components"].value = 6
+    w["wdict"]["run"].click()
+    assert w["form"].wait(60) == "done", w["form"].status
+    n = w["form"].result.n_components
+    assert 1 <= n <= 6
+    assert "Suggested number of components" in w["wdict"]["table"].value
+
+
+# ------------------------------------------------------------- traitsui
+def _traitsui_available():
+    try:
+        import traitsui.api  # noqa: F401
+
+        from PyQt5 import QtWidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_traitsui = pytest.mark.skipif(
+    not _traitsui_available(), reason="traitsui with a Qt binding (PyQt5) is not installed"
+)
+
+
+@needs_traitsui
+def test_traitsui_form_returns_model_and_runs(eels3):
+    s, _ = eels3
+    form = s.unmix_gui(display=False, toolkit="traitsui")["traitsui"]
+    assert isinstance(form, _models.UnmixingForm)
+    form.algorithm = "VCA"
+    form.n_components = 3
+    form.run_button = True  # what clicking the Run button does
+    assert form.wait(60) == "done", form.status
+    assert s.learning_results.decomposition_algorithm == "VCA"
+    assert s.learning_results.factors.shape == (200, 3)
+    assert form.summary.startswith("VCA: factors (200, 3)")
+
+
+@needs_traitsui
+@pytest.mark.skipif(sys.platform != "linux", reason="offscreen Qt platform is Linux only")
+def test_traitsui_window_opens_offscreen(eels3, monkeypatch):
+    monkeypatch.setenv("ETS_TOOLKIT", "qt")
+    s, _ = eels3
+    form = s.unmix_gui(display=False, toolkit="traitsui", algorithm="HALS")["traitsui"]
+    ui = form.edit_traits()
+    try:
+        names = {editor.name for editor in ui._editors}
+        assert {"algorithm", "n_components", "random_state", "parameters"} <= names
+        assert ui.title == "Spectral unmixing"
+        form.algorithm = "NMF_SO"
+        assert "w" in form.parameters.kinds
+    finally:
+        ui.dispose()

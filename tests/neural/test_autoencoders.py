@@ -1,0 +1,233 @@
+"""Autoencoder unmixing estimators: accuracy, invariants, persistence, signals."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "2")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+
+import numpy as np
+import pytest
+
+import hspy_unmix
+from hspy_unmix.metrics.unmixing import sad, unmixing_scores
+from hspy_unmix.synthetic import chequerboard_si
+
+pytestmark = pytest.mark.neural
+
+pytest.importorskip("keras")
+
+
+def _flat(signal):
+    return signal.data.reshape(-1, signal.data.shape[-1]).astype(np.float64)
+
+
+def _assert_simplex(abundances, n_pixels, n_components):
+    assert abundances.shape == (n_pixels, n_components)
+    assert (abundances >= 0).all()
+    np.testing.assert_allclose(abundances.sum(axis=1), 1.0, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def trained_daeu(chequerboard3):
+    """DAEU (VCA start) trained on the 64x64x200 set."""
+    from hspy_unmix.neural.autoencoders import DAEU
+
+    s, truth = chequerboard3
+    X = _flat(s)
+    est = DAEU(3, epochs=30, random_state=1, show_progressbar=False)
+    abundances = est.fit_transform(X)
+    return est, abundances
+
+
+@pytest.mark.slow
+def test_daeu_reaches_sad_nmse_thresholds_that_untrained_encoder_fails(
+    trained_daeu, chequerboard3
+):
+    from hspy_unmix.neural.autoencoders import _normalise_rows
+    from hspy_unmix.neural.models.daeu import build_daeu
+
+    est, abundances = trained_daeu
+    s, truth = chequerboard3
+    scores = unmixing_scores(truth.endmembers, truth.flat_abundances,
+                             est.components_, abundances)
+    assert scores["sad_mean"] < 0.04
+    assert scores["nmse_mean"] < 0.1
+    # same network with the trained decoder but an untrained encoder: the
+    # abundances are wrong, so the encoder training is what gives them
+    untrained = build_daeu(200, 3, seed=0)
+    untrained.set_weights(
+        [w if w.shape != (3, 200) else est.model_.get_layer("endmembers").get_weights()[0]
+         for w in untrained.get_weights()]
+    )
+    encoder_inputs = est._encoder_inputs(_flat(s))
+    import keras
+
+    raw = keras.Model(untrained.input, untrained.get_layer("abundances").output)(
+        encoder_inputs, training=False)
+    naive = _normalise_rows(np.asarray(raw, dtype=np.float64) * est.abundance_weights_)
+    bad = unmixing_scores(truth.endmembers, truth.flat_abundances, est.components_, naive)
+    assert bad["nmse_mean"] > 5 * scores["nmse_mean"]
+    assert est.history_["loss"][-1] < est.history_["loss"][0]
+
+
+@pytest.mark.slow
+def test_daeu_random_start_improves_endmembers(chequerboard3):
+    from hspy_unmix.neural.autoencoders import DAEU
+    from hspy_unmix.neural.models.daeu import build_daeu
+
+    s, truth = chequerboard3
+    X = _flat(s)[::2]
+    est = DAEU(3, epochs=15, init="random", random_state=1, show_progressbar=False)
+    est.fit(X)
+    start = build_daeu(200, 3, seed=0).get_layer("endmembers").get_weights()[0]
+    sad_start = sad(truth.endmembers, start).mean()
+    sad_end = sad(truth.endmembers, est.components_).mean()
+    assert sad_start > 0.2
+    assert sad_end < 0.1
+
+
+@pytest.mark.slow
+def test_daeu_outputs_and_reconstruction(trained_daeu, chequerboard3):
+    est, abundances = trained_daeu
+    s, truth = chequerboard3
+    X = _flat(s)
+    _assert_simplex(abundances, X.shape[0], 3)
+    assert est.components_.shape == (3, 200) and (est.components_ >= 0).all()
+    # scale restored: abundances @ components_ approximates the data
+    reconstruction = abundances @ est.components_
+    relative = np.linalg.norm(reconstruction - truth.clean.reshape(X.shape)) / np.linalg.norm(
+        truth.clean
+    )
+    assert relative < 0.1
+    np.testing.assert_allclose(est.transform(X), abundances, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_daeu_apply_to_new_si_matches_training_quality(trained_daeu, chequerboard3):
+    est, abundances = trained_daeu
+    s, truth = chequerboard3
+    fitted = unmixing_scores(truth.endmembers, truth.flat_abundances,
+                             est.components_, abundances)
+    s2, truth2 = chequerboard_si(n_components=3, random_state=7)
+    s2.apply_unmixing(est, print_info=False)
+    applied = s2.learning_results.loadings
+    _assert_simplex(applied, 4096, 3)
+    scores2 = unmixing_scores(truth2.endmembers, truth2.flat_abundances,
+                              est.components_, applied)
+    assert scores2["nmse_mean"] < max(2.0 * fitted["nmse_mean"], 0.05)
+    assert s2.learning_results.decomposition_algorithm == "DAEU"
+
+
+@pytest.mark.slow
+def test_daeu_save_load_identical_transform(trained_daeu, chequerboard3, tmp_path):
+    import zipfile
+
+    est, _ = trained_daeu
+    s, _ = chequerboard3
+    X = _flat(s)[:500]
+    for name in ("daeu.keras", "daeu.zip"):
+        path = tmp_path / name
+        est.save(path)
+        assert {"config.json", "model.weights.h5"} <= set(zipfile.ZipFile(path).namelist())
+        loaded = hspy_unmix.load_estimator(path)
+        assert type(loaded) is type(est)
+        np.testing.assert_array_equal(loaded.transform(X), est.transform(X))
+        np.testing.assert_array_equal(loaded.components_, est.components_)
+        assert loaded.history_ == est.history_
+    # the file is also a plain Keras model file
+    import keras
+
+    model = keras.saving.load_model(tmp_path / "daeu.keras", compile=False)
+    assert model.get_layer("endmembers").get_weights()[0].shape == (3, 200)
+
+
+def test_daeu_deterministic_with_random_state(chequerboard3):
+    from hspy_unmix.neural.autoencoders import DAEU
+
+    X = _flat(chequerboard3[0])[::4]
+    first = DAEU(3, epochs=3, random_state=3).fit(X)
+    second = DAEU(3, epochs=3, random_state=3).fit(X)
+    np.testing.assert_allclose(first.components_, second.components_, rtol=1e-5)
+    np.testing.assert_allclose(first.transform(X), second.transform(X), atol=1e-6)
+    other = DAEU(3, epochs=3, random_state=4, init="random").fit(X)
+    assert not np.allclose(other.components_, first.components_, rtol=1e-3)
+
+
+def test_signal_decomposition_daeu(eels3):
+    s, truth = eels3
+    small = s.inav[:16, :16]
+    small.decomposition(algorithm="DAEU", output_dimension=3, epochs=2,
+                        random_state=0, print_info=False)
+    lr = small.learning_results
+    assert lr.factors.shape == (200, 3) and (lr.factors >= 0).all()
+    _assert_simplex(lr.loadings, 256, 3)
+    assert lr.decomposition_algorithm == "DAEU"
+    assert len(small.unmixing_estimator.history_["loss"]) == 2
+
+
+def test_interrupted_training_leaves_signal_unchanged(eels3, monkeypatch):
+    from hspy_unmix.neural import _callbacks
+
+    s, _ = eels3
+    small = s.inav[:16, :16]
+    small.decomposition(algorithm="VCA", output_dimension=3, print_info=False)
+    before = small.learning_results.loadings.copy()
+
+    def interrupt(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_callbacks.EpochProgress, "on_epoch_end", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        small.decomposition(algorithm="DAEU", output_dimension=3, epochs=5,
+                            print_info=False)
+    assert small.learning_results.decomposition_algorithm == "VCA"
+    np.testing.assert_array_equal(small.learning_results.loadings, before)
+
+
+def test_bad_input_errors():
+    from hspy_unmix.neural.autoencoders import AE, DAEU
+
+    X = np.random.default_rng(0).random((50, 20))
+    X[3, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        DAEU(2, epochs=1).fit(X)
+    with pytest.raises(ValueError, match="NaN"):
+        AE(2, epochs=1).fit(X)
+    good = np.random.default_rng(0).random((50, 20))
+    with pytest.raises(ValueError, match="init"):
+        DAEU(2, epochs=1, init="pca").fit(good)
+    with pytest.raises(ValueError, match="epochs"):
+        DAEU(2, epochs=0).fit(good)
+    with pytest.raises(ValueError, match="n_components"):
+        DAEU(None).fit(good)
+
+
+@pytest.mark.slow
+def test_ae_latent_gmm_clustering_recovers_blocks(chequerboard3):
+    from sklearn.metrics import adjusted_rand_score
+
+    from hspy_unmix.clustering import GaussianMixtureClustering, KMeansClustering
+
+    s, truth = chequerboard3
+    s = s.deepcopy()
+    s.decomposition(algorithm="AE", output_dimension=2, epochs=25,
+                    random_state=0, print_info=False, show_progressbar=False)
+    est = s.unmixing_estimator
+    codes = s.learning_results.loadings
+    assert codes.shape == (4096, 2)
+    # the decoder reconstructs the data from the codes
+    X = _flat(s)
+    residual = np.linalg.norm(codes @ est.components_ - X) / np.linalg.norm(X)
+    assert residual < 0.2
+    flat_truth = truth.flat_abundances
+    pure = flat_truth.max(axis=1) > 0.99
+    labels_true = flat_truth.argmax(axis=1)[pure]
+    for algorithm in (GaussianMixtureClustering(3, random_state=0),
+                      KMeansClustering(3, random_state=0)):
+        s.cluster_analysis("decomposition", number_of_components=2,
+                           preprocessing="standard", algorithm=algorithm)
+        labels = s.learning_results.cluster_labels.argmax(axis=0)
+        assert adjusted_rand_score(labels_true, labels[pure]) > 0.9

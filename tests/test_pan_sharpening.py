@@ -1,0 +1,255 @@
+"""Tests of ``s.pan_sharpen``: quality against ground truth, axes, lazy, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hspy_unmix  # noqa: F401
+from hspy_unmix.metrics import mean_spectral_angle, psnr
+from hspy_unmix.pan_sharpening import (
+    PanSharpenResult,
+    estimate_n_components_pan,
+    neighbour_mean,
+)
+from hspy_unmix.synthetic import pan_sharpening_pair
+
+from conftest import shared_file
+
+DOSE = 2.0
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """Sharp 6-pixel features on a 48x48 grid; high-dose copy binned 4x4."""
+    return pan_sharpening_pair(
+        3, shape=(48, 48), bin_factor=4, low_dose=DOSE, high_dose=500.0,
+        random_state=0, block=6, averaging=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def report(pair):
+    fine, coarse, _ = pair
+    return fine.pan_sharpen(coarse, random_state=0, return_report=True)
+
+
+def test_beats_baselines(pair, report):
+    fine, coarse, truth = pair
+    fused = report.fused
+    ups = np.repeat(np.repeat(coarse.data, 4, 0), 4, 1) * DOSE / 500.0
+    pca = fine.deepcopy()
+    pca.decomposition(output_dimension=3, print_info=False)
+    pca_model = pca.get_decomposition_model(3).data
+    p_fused = psnr(truth.clean, fused)
+    a_fused = mean_spectral_angle(truth.clean, fused)
+    for baseline, margin in ((fine.data, 10.0), (ups, 3.0), (pca_model, 3.0)):
+        assert p_fused >= psnr(truth.clean, baseline) + margin
+        assert a_fused < 0.9 * mean_spectral_angle(truth.clean, baseline)
+
+
+def test_result_axes_and_metadata(pair, report):
+    fine, coarse, _ = pair
+    fused = report.fused
+    assert type(fused).__name__ == "EELSSpectrum"
+    assert fused.data.shape == fine.data.shape
+    nav_f = fused.axes_manager.navigation_axes
+    nav_s = fine.axes_manager.navigation_axes
+    assert [a.scale for a in nav_f] == [a.scale for a in nav_s]
+    rec = fused.metadata.Signal.pan_sharpen
+    assert rec.algorithm == "NMF"
+    assert rec.n_components == 3 and rec.n_components_estimated
+    assert rec.interpolation == "none"
+    np.testing.assert_allclose(rec.energy_overlap, [250.0, 250.0 + 199 * 10 / 3])
+    assert rec.endmembers.shape == (3, 200)
+    assert fused.metadata.General.title.startswith("Pan-sharpened")
+    assert isinstance(report, PanSharpenResult)
+    assert report.abundances.data.shape == (3, 48, 48)
+    assert report.abundances.axes_manager.signal_shape == (48, 48)
+    assert report.endmembers.data.shape == (3, 200)
+    assert report.reduced_chi2.data.shape == (48, 48)
+    np.testing.assert_allclose(
+        np.moveaxis(report.abundances.data, 0, -1) @ report.endmembers.data, fused.data,
+        rtol=1e-10, atol=1e-10,
+    )
+    # Poisson noise only: the reduced chi-square is of order one
+    assert 0.5 < np.median(report.reduced_chi2.data) < 1.5
+
+
+def test_input_not_modified(pair):
+    fine, coarse, _ = pair
+    before = fine.data.copy(), coarse.data.copy()
+    fine.pan_sharpen(coarse, n_components=3, random_state=1)
+    np.testing.assert_array_equal(fine.data, before[0])
+    np.testing.assert_array_equal(coarse.data, before[1])
+
+
+def test_estimate_n_components(pair):
+    _, coarse, _ = pair
+    X = coarse.data.reshape(-1, 200)
+    assert estimate_n_components_pan(X, random_state=0) == 3
+    f4, c4, _ = pan_sharpening_pair(4, shape=(32, 32), random_state=1)
+    assert estimate_n_components_pan(c4.data.reshape(-1, 903), random_state=0) == 4
+
+
+def test_different_energy_axes(pair):
+    fine, coarse, truth = pair
+    # offset and length: self starts 20 channels later and stops 10 earlier
+    cropped = fine.isig[20:190]
+    out = cropped.pan_sharpen(coarse, n_components=3, random_state=0)
+    rec = out.metadata.Signal.pan_sharpen
+    assert out.data.shape[-1] == 170 and rec.interpolation == "none"
+    assert psnr(truth.clean[..., 20:190], out) > psnr(truth.clean[..., 20:190], cropped) + 10
+    # dispersion: other rebinned 2x along energy (linear interpolation, ratio 2)
+    coarse2 = coarse.rebin(scale=(1, 1, 2))
+    out2 = fine.pan_sharpen(coarse2, n_components=3, random_state=0)
+    rec2 = out2.metadata.Signal.pan_sharpen
+    assert rec2.interpolation == "linear" and rec2.dispersion_ratio == pytest.approx(2.0)
+    assert out2.axes_manager.signal_axes[0].scale == pytest.approx(20 / 3)
+    e_out = out2.axes_manager.signal_axes[0].axis
+    ref = np.stack(
+        [np.interp(e_out, truth.energy, s) for s in truth.clean.reshape(-1, 200)]
+    ).reshape(48, 48, -1) * 2.0
+    noisy = np.stack(
+        [np.interp(e_out, truth.energy, s) for s in fine.data.reshape(-1, 200)]
+    ).reshape(48, 48, -1) * 2.0
+    assert psnr(ref, out2) > psnr(ref, noisy) + 10
+    assert mean_spectral_angle(ref, out2) < 0.2 * mean_spectral_angle(ref, noisy)
+
+
+def test_lazy_equals_eager(pair):
+    fine, coarse, _ = pair
+    kwargs = dict(n_components=3, random_state=0, smoothness=0.5, smoothing_iterations=3)
+    eager = fine.pan_sharpen(coarse, return_report=True, **kwargs)
+    lazy_in = fine.as_lazy()
+    lazy_in.data = lazy_in.data.rechunk((16, 20, -1))
+    lazy = lazy_in.pan_sharpen(coarse, return_report=True, **kwargs)
+    assert lazy.fused._lazy and lazy.reduced_chi2._lazy
+    np.testing.assert_allclose(lazy.fused.data.compute(), eager.fused.data, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        lazy.reduced_chi2.data.compute(), eager.reduced_chi2.data, rtol=1e-9, atol=1e-9
+    )
+    # smoothing changed the result, so the halo mattered
+    plain = fine.pan_sharpen(coarse, n_components=3, random_state=0)
+    assert np.abs(plain.data - eager.fused.data).max() > 1e-3
+    forced = fine.pan_sharpen(coarse, n_components=3, random_state=0, lazy_output=True)
+    assert forced._lazy
+    np.testing.assert_allclose(forced.data.compute(), plain.data, rtol=1e-9, atol=1e-9)
+
+
+def test_missing_phase_shows_in_chi2(pair):
+    fine, coarse, truth = pair
+    rng = np.random.default_rng(3)
+    data = truth.clean.copy()
+    channels = np.arange(200)
+    new_phase = 0.5 * truth.endmembers[0] + 10.0 * DOSE * np.exp(-0.5 * ((channels - 120) / 5.0) ** 2)
+    region = np.zeros((48, 48), bool)
+    region[10:22, 26:38] = True
+    data[region] = new_phase
+    s = fine._deepcopy_with_new_data(rng.poisson(data).astype(float))
+    rep = s.pan_sharpen(coarse, n_components=3, random_state=0, return_report=True)
+    chi2 = rep.reduced_chi2.data
+    assert chi2[region].min() > 2.0 * np.percentile(chi2[~region], 99)
+    flagged = chi2 > 0.5 * (np.median(chi2[region]) + np.median(chi2[~region]))
+    iou = (flagged & region).sum() / (flagged | region).sum()
+    assert iou > 0.9
+    assert rep.residual.data[region].mean() > 2 * rep.residual.data[~region].mean()
+
+
+def test_sum_to_one(pair):
+    fine, coarse, truth = pair
+    rep = fine.pan_sharpen(coarse, n_components=3, sum_to_one=True, random_state=0,
+                           return_report=True)
+    np.testing.assert_allclose(rep.abundances.data.sum(0), 1.0, atol=1e-8)
+    assert psnr(truth.clean, rep.fused) > psnr(truth.clean, fine) + 10
+
+
+def test_package_algorithm_and_fitted_estimator(pair):
+    fine, coarse, truth = pair
+    from sklearn.decomposition import NMF
+
+    out = fine.pan_sharpen(coarse, 3, algorithm="vca", random_state=0)
+    assert out.metadata.Signal.pan_sharpen.algorithm == "VCA"
+    assert psnr(truth.clean, out) > psnr(truth.clean, fine) + 10
+    est = NMF(3, init="nndsvda", max_iter=1000, random_state=0).fit(coarse.data.reshape(-1, 200))
+    out2 = fine.pan_sharpen(coarse, algorithm=est)
+    assert out2.metadata.Signal.pan_sharpen.n_components == 3
+    assert psnr(truth.clean, out2) > psnr(truth.clean, fine) + 10
+    unfitted = NMF(init="nndsvda", max_iter=1000, random_state=0)
+    out3 = fine.pan_sharpen(coarse, 3, algorithm=unfitted)
+    assert not hasattr(unfitted, "components_")  # cloned, not fitted in place
+    np.testing.assert_allclose(out3.data, out2.data, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="differs"):
+        fine.pan_sharpen(coarse, 4, algorithm=est)
+    with pytest.raises(ValueError, match="Unknown algorithm"):
+        fine.pan_sharpen(coarse, 3, algorithm="nope")
+
+
+def test_neighbour_mean():
+    A = np.arange(12.0).reshape(3, 4, 1)
+    m = neighbour_mean(A, 2)
+    # interior pixel (1, 1): neighbours 1, 9, 4, 6
+    assert m[1, 1, 0] == pytest.approx((1 + 9 + 4 + 6) / 4)
+    # corner (0, 0): replicated edges: 0 (up), 4 (down), 0 (left), 1 (right)
+    assert m[0, 0, 0] == pytest.approx((0 + 4 + 0 + 1) / 4)
+
+
+def test_bad_input(pair):
+    import hyperspy.api as hs
+
+    fine, coarse, _ = pair
+    with pytest.raises(TypeError, match="signal dimension 1"):
+        fine.pan_sharpen(hs.signals.Signal2D(np.ones((4, 8, 8))))
+    img = fine.as_signal2D((0, 1))
+    with pytest.raises(TypeError, match="signal dimension 1"):
+        hspy_unmix.pan_sharpening.pan_sharpen(img, coarse)
+    with pytest.raises(TypeError, match="HyperSpy signal"):
+        fine.pan_sharpen(coarse.data)
+    with pytest.raises(ValueError, match="overlap too little"):
+        fine.pan_sharpen(coarse.isig[150:], 3)
+    with pytest.raises(ValueError, match="2 \\* K"):
+        fine.pan_sharpen(coarse.isig[100:104], 3)
+    bad = fine.deepcopy()
+    bad.data[3, 4, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        bad.pan_sharpen(coarse, 3)
+    bad_other = coarse.deepcopy()
+    bad_other.data[0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN"):
+        fine.pan_sharpen(bad_other, 3)
+    with pytest.raises(ValueError, match="fewer than n_components"):
+        fine.pan_sharpen(coarse.inav[0:2, 0], 3)
+    nonuni = coarse.deepcopy()
+    nonuni.axes_manager.signal_axes[0].convert_to_non_uniform_axis()
+    with pytest.raises(ValueError, match="not uniform"):
+        fine.pan_sharpen(nonuni, 3)
+    with pytest.raises(ValueError, match="smoothness"):
+        fine.pan_sharpen(coarse, 3, smoothness=-1)
+    lazy_bad = bad.as_lazy()
+    out = lazy_bad.pan_sharpen(coarse, 3, random_state=0)
+    with pytest.raises(ValueError, match="NaN"):
+        out.compute()
+
+
+@pytest.mark.slow
+def test_real_cuzn_thinned():
+    """Real CuZn SI thinned to 5 %, sharpened with a 2x2-binned full-dose copy.
+
+    Compared in full-dose units: the thinned SI and the fused result are
+    multiplied by 1 / 0.05 and their MSE to the full-dose original is
+    computed (the original's own noise is common to both comparisons).
+    """
+    import hyperspy.api as hs
+
+    from hspy_unmix.synthetic import thin_counts
+
+    s = hs.load(shared_file("eels/CuZn_coreloss_SI_50x40.hspy"))
+    s.set_signal_type("EELS")
+    low = thin_counts(s, 0.05, random_state=0)
+    binned = s.rebin(scale=(2, 2, 1))
+    fused = low.pan_sharpen(binned, random_state=0)
+    full = s.data.astype(float)
+    mse_low = np.mean((low.data / 0.05 - full) ** 2)
+    mse_fused = np.mean((fused.data / 0.05 - full) ** 2)
+    assert mse_fused < 0.5 * mse_low
+    assert psnr(full, fused.data / 0.05) > psnr(full, low.data / 0.05) + 3

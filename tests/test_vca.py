@@ -1,0 +1,195 @@
+"""Tests of VCA on the seed-000 chequerboard spectrum images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from hspy_unmix.metrics.unmixing import sad, unmixing_scores
+from hspy_unmix.vca import VCA, estimate_snr, top_right_singular_vectors
+
+
+def flat(signal):
+    return signal.data.reshape(-1, signal.data.shape[-1])
+
+
+@pytest.fixture(scope="module")
+def chequerboard4_64():
+    """The 4-component set on the 64 x 64 grid of seed 000: on the 32 x 32
+    fixture one endmember never reaches abundance 1 (no pure pixel)."""
+    from hspy_unmix.synthetic import chequerboard_si
+
+    return chequerboard_si(n_components=4, random_state=1)
+
+
+@pytest.mark.parametrize("which", ["three", "four"])
+def test_vca_recovers_chequerboard(which, chequerboard3, chequerboard4_64):
+    s, truth = chequerboard3 if which == "three" else chequerboard4_64
+    K = truth.endmembers.shape[0]
+    X = flat(s)
+    vca = VCA(n_components=K, random_state=0)
+    A = vca.fit_transform(X)
+    scores = unmixing_scores(truth.endmembers, truth.flat_abundances, vca.components_, A)
+    assert scores["sad_mean"] < 0.01
+    assert scores["nmse_mean"] < 0.005
+    assert vca.components_.shape == (K, X.shape[1])
+    assert vca.components_.min() >= 0
+    np.testing.assert_allclose(A.sum(axis=1), 1.0, atol=1e-8)
+    # Every selected pixel is (nearly) pure in the ground truth.
+    assert truth.flat_abundances[vca.pure_pixel_indices_].max(axis=1).min() > 0.9
+    assert sorted(scores["permutation"]) == list(range(K))
+    assert 20 < vca.snr_estimate_ < 60
+
+
+def test_vca_deterministic(chequerboard3):
+    X = flat(chequerboard3[0])
+    first = VCA(3, random_state=7).fit(X)
+    second = VCA(3, random_state=7).fit(X)
+    np.testing.assert_array_equal(first.components_, second.components_)
+    np.testing.assert_array_equal(first.pure_pixel_indices_, second.pure_pixel_indices_)
+
+
+@pytest.mark.parametrize("snr_input", [0.0, 100.0])
+def test_both_projections(snr_input, chequerboard3):
+    s, truth = chequerboard3
+    vca = VCA(3, snr_input=snr_input, random_state=0)
+    A = vca.fit_transform(flat(s))
+    scores = unmixing_scores(truth.endmembers, truth.flat_abundances, vca.components_, A)
+    assert scores["sad_mean"] < 0.01
+
+
+def test_nnls_solver(chequerboard3):
+    s, truth = chequerboard3
+    vca = VCA(3, random_state=0, abundance_solver="nnls")
+    assert not vca._sum_to_one and VCA(3)._sum_to_one
+    A = vca.fit_transform(flat(s))
+    assert A.min() >= 0
+    # Without the constraint, Poisson noise makes the sums wander around one.
+    sums = A.sum(axis=1)
+    assert np.abs(sums - 1).max() > 1e-4
+    assert np.abs(sums.mean() - 1) < 0.02
+
+
+def test_transform_matches_fit_transform(chequerboard3):
+    X = flat(chequerboard3[0])
+    vca = VCA(3, random_state=0)
+    A = vca.fit_transform(X)
+    np.testing.assert_allclose(vca.transform(X[:100]), A[:100], atol=1e-12)
+
+
+def test_one_component():
+    rng = np.random.default_rng(0)
+    X = rng.random((50, 10)) + 1
+    vca = VCA(1, random_state=0).fit(X)
+    assert vca.components_.shape == (1, 10)
+    np.testing.assert_allclose(vca.transform(X), 1.0)
+
+
+@pytest.mark.parametrize(
+    "params, X, error, match",
+    [
+        ({"n_components": 2, "abundance_solver": "lsq"}, None, ValueError, "abundance_solver"),
+        ({"n_components": None}, None, ValueError, "n_components"),
+        ({"n_components": 50}, None, ValueError, "larger"),
+        ({"n_components": 2}, np.full((5, 4), np.nan), ValueError, "NaN"),
+        ({"n_components": 2, "snr_input": np.nan}, None, ValueError, "snr_input"),
+    ],
+)
+def test_bad_input(params, X, error, match):
+    if X is None:
+        X = np.random.default_rng(0).random((30, 8))
+    with pytest.raises(error, match=match):
+        VCA(**params).fit(X)
+
+
+def test_integer_input_not_modified(chequerboard3):
+    X = np.round(flat(chequerboard3[0])).astype(np.uint32)
+    before = X.copy()
+    vca = VCA(3, random_state=0).fit(X)
+    np.testing.assert_array_equal(X, before)
+    assert vca.components_.dtype == np.float64
+
+
+# ------------------------------------------------------------- helpers
+def test_randomized_subspace_matches_svd():
+    rng = np.random.default_rng(1)
+    low_rank = rng.random((600, 4)) @ rng.random((4, 300))
+    data = low_rank + 1e-3 * rng.standard_normal(low_rank.shape)
+    basis, singular = top_right_singular_vectors(data, 4, rng)
+    _, exact, vt = np.linalg.svd(data, full_matrices=False)
+    np.testing.assert_allclose(singular, exact[:4], rtol=1e-6)
+    # Same subspace: the projector onto it is the same.
+    np.testing.assert_allclose(basis @ basis.T, vt[:4].T @ vt[:4], atol=1e-6)
+
+
+def test_snr_estimate_follows_noise():
+    rng = np.random.default_rng(2)
+    clean = rng.dirichlet(np.ones(3), 2000) @ (rng.random((3, 100)) + 0.5)
+    estimates = []
+    for sigma in (0.1, 0.01):
+        data = clean + sigma * rng.standard_normal(clean.shape)
+        mean = data.mean(axis=0)
+        singular = np.linalg.svd(data - mean, compute_uv=False)
+        estimates.append(estimate_snr(data, singular, mean, 3))
+    # Ten times less noise is 20 dB more SNR.
+    assert abs(estimates[1] - estimates[0] - 20.0) < 2.0
+
+
+# -------------------------------------------------------- through signals
+def test_signal_decomposition_and_save(eels3, tmp_path):
+    import hyperspy.api as hs
+
+    s, truth = eels3
+    data_before = s.data.copy()
+    s.decomposition(algorithm="VCA", output_dimension=3, random_state=0)
+    np.testing.assert_array_equal(s.data, data_before)
+    lr = s.learning_results
+    assert lr.factors.shape == (s.data.shape[-1], 3)
+    assert lr.factors.min() >= 0
+    np.testing.assert_allclose(lr.loadings.sum(axis=1), 1.0, atol=1e-8)
+    assert sad(truth.endmembers, lr.factors.T)[0].mean() < 0.01
+    path = tmp_path / "vca.hspy"
+    s.save(path)
+    reloaded = hs.load(path)
+    np.testing.assert_allclose(reloaded.learning_results.factors, lr.factors)
+    np.testing.assert_allclose(reloaded.learning_results.loadings, lr.loadings)
+    assert reloaded.learning_results.decomposition_algorithm == "VCA"
+
+
+def test_lazy_close_to_eager(eels3):
+    s, truth = eels3
+    s.decomposition(algorithm="VCA", output_dimension=3, random_state=0)
+    eager = s.learning_results.factors.T.copy()
+    lazy = s.as_lazy()
+    lazy.decomposition(algorithm="vca", output_dimension=3, random_state=0)
+    factors = np.asarray(lazy.learning_results.factors).T
+    assert factors.min() >= 0
+    assert sad(eager, factors)[0].mean() < 0.02
+    loadings = np.asarray(lazy.learning_results.loadings)
+    np.testing.assert_allclose(loadings.sum(axis=1), 1.0, atol=1e-8)
+
+
+# ---------------------------------------------------------- scikit-learn
+# The shared input validation (hspy_unmix._validation.check_spectra) words its
+# errors for spectra, not in scikit-learn's exact phrases, and rejects some
+# inputs scikit-learn converts; each entry says which.
+_SPECTRA_WORDING = "error raised as documented, but not in scikit-learn's wording"
+_EXPECTED_FAILED = {
+    "check_n_features_in_after_fitting": _SPECTRA_WORDING + " ('X has 1 channels')",
+    "check_estimators_empty_data_messages": _SPECTRA_WORDING + " ('X has no channels')",
+    "check_fit2d_predict1d": _SPECTRA_WORDING + " ('X must be 2-D')",
+    "check_complex_data": "complex spectra raise TypeError, not ValueError",
+    "check_dtype_object": "object arrays raise TypeError instead of being converted",
+    "check_estimator_sparse_tag": "sparse spectra are rejected without naming sparsity",
+    "check_estimator_sparse_array": "sparse spectra are rejected without naming sparsity",
+    "check_estimator_sparse_matrix": "sparse spectra are rejected without naming sparsity",
+}
+
+
+@parametrize_with_checks(
+    [VCA(n_components=2, random_state=0)],
+    expected_failed_checks=lambda est: _EXPECTED_FAILED,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
