@@ -119,6 +119,12 @@ def run_decomposition(signal, parent, args, kwargs):
     arguments["algorithm"] = estimator
     arguments["output_dimension"] = output_dimension
     arguments["return_info"] = True
+    if signal._lazy and arguments.get("get") is None:
+        # HyperSpy's learn loop always uses the threaded scheduler unless
+        # given ``get``: follow the active one (processes, distributed Client).
+        from ._lazy import scheduler_get
+
+        arguments["get"] = scheduler_get()
     snapshot = _snapshot(signal)
     original_data = signal.data
     try:
@@ -136,6 +142,10 @@ def run_decomposition(signal, parent, args, kwargs):
         signal.data = original_data
     lr = signal.learning_results
     lr.decomposition_algorithm = key
+    if lr.number_significant_components is None and lr.factors is not None:
+        # every extracted endmember is significant; HyperSpy's cluster_analysis
+        # on "decomposition" reads this number
+        lr.number_significant_components = np.asarray(lr.factors).shape[1]
     for attr in ("factors", "loadings"):
         value = getattr(lr, attr)
         if value is not None and not isinstance(value, np.ndarray):
@@ -203,7 +213,7 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
     >>> s2.learning_results.loadings.shape
     (4096, 3)
     """
-    from ._progress import progress_bar
+    from ._progress import resolve_show_progressbar
 
     check_spectral_signal(self, "apply_unmixing")
     if not hasattr(estimator, "components_") or not hasattr(estimator, "transform"):
@@ -224,15 +234,17 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
         estimator.image_shape = tuple(self.data.shape[:-1])
     n_pixels = self.axes_manager.navigation_size or 1
     loadings = np.empty((n_pixels, components.shape[0]))
-    with progress_bar(n_pixels, "Unmixing", show_progressbar) as bar:
-        if key in SPATIAL:
-            flat = np.asarray(self.data).reshape((-1, n_channels))
-            loadings[:] = estimator.transform(flat)
-            bar.update(n_pixels)
-        else:
-            for start, stop, block in _flat_spectra_iter(self):
-                loadings[start:stop] = estimator.transform(block)
-                bar.update(stop - start)
+    if self._lazy and key not in SPATIAL:
+        # Chunk by chunk on the active dask scheduler; Keras models stay here.
+        from ._lazy import lazy_transform
+
+        parallel = not type(estimator).__module__.startswith("hspy_unmix.neural")
+        loadings[:] = lazy_transform(
+            estimator, self.data, components.shape[0],
+            show_progressbar=resolve_show_progressbar(show_progressbar), parallel=parallel,
+        )
+    else:
+        _transform_in_memory(self, estimator, key, loadings, n_channels, show_progressbar)
     snapshot = _snapshot(self)
     try:
         lr = self.learning_results
@@ -242,7 +254,7 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
         lr.output_dimension = components.shape[0]
         lr.explained_variance = None
         lr.explained_variance_ratio = None
-        lr.number_significant_components = None
+        lr.number_significant_components = components.shape[0]
         lr.poissonian_noise_normalized = False
         lr.centre = None
         lr.mean = None
@@ -259,3 +271,18 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
     setattr(self, ESTIMATOR_ATTRIBUTE, estimator)
     if print_info:
         print(f"Unmixed {n_pixels} spectra with a fitted {key} ({components.shape[0]} components).")
+
+
+def _transform_in_memory(signal, estimator, key, loadings, n_channels, show_progressbar):
+    from ._progress import progress_bar
+
+    n_pixels = loadings.shape[0]
+    with progress_bar(n_pixels, "Unmixing", show_progressbar) as bar:
+        if key in SPATIAL:
+            flat = np.asarray(signal.data).reshape((-1, n_channels))
+            loadings[:] = estimator.transform(flat)
+            bar.update(n_pixels)
+        else:
+            for start, stop, block in _flat_spectra_iter(signal):
+                loadings[start:stop] = estimator.transform(block)
+                bar.update(stop - start)

@@ -9,6 +9,16 @@ Run the demonstration on built-in synthetic data::
 Unmix a real spectrum image, lazily, with 4 components::
 
     hspy-unmix unmix si.dm4 --algorithm VCA -k 4 --out si_vca.hspy --lazy
+
+Restore the near-zero-loss region of a low-loss SI and pan-sharpen a fine,
+noisy SI with a clean coarse one, streaming both from disk to disk::
+
+    hspy-unmix restore-zlp lowloss.dm4 --out restored.zspy
+    hspy-unmix pan-sharpen fine.dm4 clean.dm4 --out fused.zspy -k 4
+
+Every file verb takes ``--scheduler`` (threads, processes, synchronous or the
+address of a dask.distributed scheduler), ``--chunk-mb`` and ``--overwrite``;
+outputs are written under a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
@@ -163,50 +173,156 @@ def _demo_figures(truth, results, out):
     plt.close(fig)
 
 
-def run_unmix(path, algorithm, k, out, lazy=False, scheduler=None, params=None,
-              random_state=None):
-    """Unmix a file and save the signal with its learning_results to ``out``."""
-    import hyperspy.api as hs
-
+def _open(path, lazy, chunk_mb):
+    """Load a spectrum image: lazily with navigation chunks, or in memory."""
     from ._decomposition import check_spectral_signal
+    from ._lazy import _pick_spectral, load_lazy
 
-    s = hs.load(path, lazy=lazy)
-    if isinstance(s, list):
-        s = [x for x in s if x.axes_manager.signal_dimension == 1][0]
-    check_spectral_signal(s, "unmix")
+    if lazy:
+        s = load_lazy(path, target_mb=chunk_mb)
+    else:
+        import hyperspy.api as hs
+
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no such file")
+        try:
+            s = _pick_spectral(hs.load(path), path)
+        except Exception as exc:
+            if isinstance(exc, (ValueError, TypeError)):
+                raise
+            raise ValueError(f"could not read {path}: the file looks truncated or corrupt "
+                             f"({type(exc).__name__}: {exc})") from exc
+    check_spectral_signal(s, "this command")
     if s.metadata.Signal.signal_type != "EELS":
         s.set_signal_type("EELS")
-    if lazy:
-        _rechunk_navigation(s)
+    return s
+
+
+def _check_out(out, overwrite):
+    if os.path.exists(out) and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite to replace it.")
+
+
+def run_unmix(path, algorithm, k, out, lazy=False, scheduler=None, params=None,
+              random_state=None, chunk_mb=None, overwrite=True, show_progressbar=None):
+    """Unmix a file and save the signal with its learning_results to ``out``.
+
+    With ``lazy=True`` the file is streamed in navigation chunks of
+    ``chunk_mb`` MiB: the estimator learns on a bounded sample
+    (``max_partial_fit_samples``) and the abundances are solved chunk by
+    chunk, so memory does not grow with the number of pixels.
+
+    Examples
+    --------
+    >>> from hspy_unmix.cli import run_unmix
+    >>> run_unmix("si.dm4", "VCA", 4, "si_vca.zspy", lazy=True)  # doctest: +SKIP
+    """
+    from ._lazy import DEFAULT_CHUNK_MB, save_atomic
+
+    _check_out(out, overwrite)
+    s = _open(path, lazy, chunk_mb or DEFAULT_CHUNK_MB)
     kwargs = dict(params or {})
     if random_state is not None:
         kwargs["random_state"] = random_state
-    with _scheduler(scheduler):
+    with _scheduler(scheduler), _progress(show_progressbar):
         t0 = time.perf_counter()
         s.decomposition(algorithm=algorithm, output_dimension=k, print_info=False, **kwargs)
         print(f"{algorithm} on {path}: {time.perf_counter() - t0:.2f} s")
-    s.save(out, overwrite=True)
+        save_atomic(s, out, overwrite=overwrite)
     print(f"Saved {out}")
     return s
 
 
+def run_restore_zlp(path, out, method="unet", scheduler=None, chunk_mb=None,
+                    overwrite=False, show_progressbar=None, **params):
+    """Restore the near-zero-loss region of a file, streaming it to ``out``.
+
+    The input is opened lazily in navigation chunks, ``restore_zlp`` runs
+    chunk by chunk and the restored cube is written chunk by chunk (never
+    whole in memory) under a temporary name renamed on success.
+
+    Examples
+    --------
+    >>> from hspy_unmix.cli import run_restore_zlp
+    >>> run_restore_zlp("lowloss.dm4", "restored.zspy")  # doctest: +SKIP
+    """
+    from ._lazy import DEFAULT_CHUNK_MB, save_atomic
+
+    _check_out(out, overwrite)
+    s = _open(path, True, chunk_mb or DEFAULT_CHUNK_MB)
+    if not hasattr(s, "restore_zlp"):  # pragma: no cover - needs the zlp module
+        raise RuntimeError("restore_zlp is not available in this installation.")
+    with _scheduler(scheduler), _progress(show_progressbar):
+        t0 = time.perf_counter()
+        restored = s.restore_zlp(method=method, lazy_output=True, **params)
+        save_atomic(restored, out, overwrite=overwrite)
+        print(f"restore_zlp ({method}) of {path}: {time.perf_counter() - t0:.2f} s")
+    print(f"Saved {out}")
+    return restored
+
+
+def run_pan_sharpen(fine, clean, out, k=None, algorithm="NMF", scheduler=None,
+                    chunk_mb=None, overwrite=False, show_progressbar=None,
+                    random_state=None, **params):
+    """Pan-sharpen ``fine`` (noisy, fine grid) with ``clean``; stream to ``out``.
+
+    Endmembers come from ``clean`` (loaded in memory: the high-fidelity SI
+    is the small one); abundances are solved chunk by chunk over ``fine``
+    and the fused cube is written chunk by chunk.
+
+    Examples
+    --------
+    >>> from hspy_unmix.cli import run_pan_sharpen
+    >>> run_pan_sharpen("fine.dm4", "clean.dm4", "fused.zspy", k=3)  # doctest: +SKIP
+    """
+    from ._lazy import DEFAULT_CHUNK_MB, save_atomic
+
+    _check_out(out, overwrite)
+    s = _open(fine, True, chunk_mb or DEFAULT_CHUNK_MB)
+    other = _open(clean, False, chunk_mb or DEFAULT_CHUNK_MB)
+    if not hasattr(s, "pan_sharpen"):  # pragma: no cover - needs the module
+        raise RuntimeError("pan_sharpen is not available in this installation.")
+    with _scheduler(scheduler), _progress(show_progressbar):
+        t0 = time.perf_counter()
+        fused = s.pan_sharpen(other, n_components=k, algorithm=algorithm,
+                              random_state=random_state, lazy_output=True, **params)
+        save_atomic(fused, out, overwrite=overwrite)
+        print(f"pan_sharpen of {fine} with {clean}: {time.perf_counter() - t0:.2f} s")
+    print(f"Saved {out}")
+    return fused
+
+
+class _progress:
+    """Set HyperSpy's ``show_progressbar`` preference for one command."""
+
+    def __init__(self, show):
+        self.show = show
+
+    def __enter__(self):
+        from hyperspy.defaults_parser import preferences
+
+        self._old = preferences.General.show_progressbar
+        if self.show is not None:
+            preferences.General.show_progressbar = bool(self.show)
+        return self
+
+    def __exit__(self, *exc):
+        from hyperspy.defaults_parser import preferences
+
+        preferences.General.show_progressbar = self._old
+        return False
+
+
 def _rechunk_navigation(s, target_mb: float = 64.0):
     """DM files load as one memory-mapped chunk: split the navigation axes."""
-    n_channels = s.axes_manager.signal_size
-    itemsize = np.dtype(s.data.dtype).itemsize
-    rows = max(1, int(target_mb * 2**20 / (n_channels * itemsize)))
-    nav_shape = s.data.shape[:-1]
-    chunks = []
-    remaining = rows
-    for size in reversed(nav_shape):
-        c = max(1, min(size, remaining))
-        chunks.insert(0, c)
-        remaining = max(1, remaining // size)
-    s.data = s.data.rechunk(tuple(chunks) + (-1,))
+    from ._lazy import rechunk_navigation
+
+    rechunk_navigation(s, target_mb)
 
 
 class _scheduler:
-    """Context manager choosing the dask scheduler: threads, processes or an address."""
+    """Context manager choosing the dask scheduler: threads, processes,
+    synchronous or the address of a dask.distributed scheduler."""
 
     def __init__(self, scheduler):
         self.scheduler = scheduler
@@ -219,7 +335,11 @@ class _scheduler:
         if self.scheduler in (None, "threads", "processes", "synchronous"):
             self._ctx = dask.config.set(scheduler=self.scheduler or "threads")
         else:
-            from distributed import Client
+            try:
+                from distributed import Client
+            except ImportError as exc:  # pragma: no cover
+                raise ImportError("--scheduler ADDRESS needs the 'distributed' package "
+                                  "(pip install distributed)") from exc
 
             self._client = Client(self.scheduler)
             self._ctx = dask.config.set(scheduler=self._client.get)
@@ -249,15 +369,46 @@ def main(argv=None) -> int:
     unmix.add_argument("-k", "--n-components", type=int, required=True)
     unmix.add_argument("--out", required=True, help="output .hspy or .zspy file")
     unmix.add_argument("--lazy", action="store_true", help="stream the file (bounded memory)")
-    unmix.add_argument("--scheduler", default=None,
-                       help="threads (default), processes, synchronous or a dask.distributed address")
     unmix.add_argument("--random-state", type=int, default=None)
+    zlp = sub.add_parser("restore-zlp", help="restore the near-zero-loss region of an SI file")
+    zlp.add_argument("file")
+    zlp.add_argument("--out", required=True, help="output .zspy (or .hspy) file")
+    zlp.add_argument("--method", default="unet", choices=("unet", "richardson_lucy"))
+    pan = sub.add_parser("pan-sharpen", help="fuse a fine noisy SI with a clean coarse one")
+    pan.add_argument("fine", help="finely sampled, noisy SI (streamed)")
+    pan.add_argument("clean", help="high-fidelity SI (coarser grid; loaded in memory)")
+    pan.add_argument("--out", required=True, help="output .zspy (or .hspy) file")
+    pan.add_argument("-k", "--n-components", type=int, default=None,
+                     help="number of endmembers (default: estimated)")
+    pan.add_argument("--algorithm", default="NMF")
+    pan.add_argument("--random-state", type=int, default=None)
+    for p in (unmix, zlp, pan):
+        p.add_argument("--scheduler", default=None,
+                       help="threads (default), processes, synchronous or a "
+                            "dask.distributed scheduler address (tcp://host:8786)")
+        p.add_argument("--chunk-mb", type=float, default=None,
+                       help="navigation chunk size in MiB (default 64)")
+        p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+        p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
+                       help="no progress bars")
     args = parser.parse_args(argv)
     if args.command == "demo":
         rows = run_demo(args.out, args.algorithms, args.n_components, args.random_state)
         return 1 if any("error" in r for r in rows) else 0
-    run_unmix(args.file, args.algorithm, args.n_components, args.out, lazy=args.lazy,
-              scheduler=args.scheduler, random_state=args.random_state)
+    common = dict(scheduler=args.scheduler, chunk_mb=args.chunk_mb, overwrite=args.overwrite,
+                  show_progressbar=True if args.progress is None else args.progress)
+    try:
+        if args.command == "unmix":
+            run_unmix(args.file, args.algorithm, args.n_components, args.out, lazy=args.lazy,
+                      random_state=args.random_state, **common)
+        elif args.command == "restore-zlp":
+            run_restore_zlp(args.file, args.out, method=args.method, **common)
+        else:
+            run_pan_sharpen(args.fine, args.clean, args.out, k=args.n_components,
+                            algorithm=args.algorithm, random_state=args.random_state, **common)
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as exc:
+        print(f"hspy-unmix {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -223,8 +223,9 @@ class SSS_VCA(UnmixingEstimator):
         else:
             directions = np.maximum(vertices @ basis.T, 0.0)
             _check_nonzero(directions)
+            # X = sum_j (A_j / c_j) (c_j d_j): weights A_j / c_j sum to 1 / c_j.
             weights = solve_validated(X, directions, False)
-            endmembers = directions * _sum_to_one_scales(weights)[:, None]
+            endmembers = directions / _sum_to_one_scales(weights)[:, None]
         _check_nonzero(endmembers)
         self.components_ = np.ascontiguousarray(endmembers)
         self._fit_abundances = solve_validated(X, self.components_, True)

@@ -12,6 +12,9 @@ import hspy_unmix  # noqa: F401  (activates the EELS methods)
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# two cores on the CI machines: one thread pool each for TensorFlow
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "2")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 #: Real data files beside the repository (not shipped with it); tests that
 #: need them skip cleanly where the folder is absent.

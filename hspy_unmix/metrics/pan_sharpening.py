@@ -49,7 +49,7 @@ def psnr(reference, estimate) -> float:
     >>> import numpy as np
     >>> from hspy_unmix.metrics import psnr
     >>> ref = np.array([0.0, 1.0, 2.0, 3.0])
-    >>> round(psnr(ref, ref + 0.3), 2)
+    >>> round(float(psnr(ref, ref + 0.3)), 2)
     20.0
     """
     ref, est = _pair(reference, estimate)
@@ -59,7 +59,7 @@ def psnr(reference, estimate) -> float:
         return float("inf")
     if peak == 0:
         raise ValueError("the reference is constant: PSNR is undefined.")
-    return 10.0 * np.log10(peak**2 / mse)
+    return float(10.0 * np.log10(peak**2 / mse))
 
 
 def mean_spectral_angle(reference, estimate, degrees: bool = False) -> float:

@@ -132,9 +132,10 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
                 verbose=self.verbose,
             )
         record = {k: [float(v) for v in values] for k, values in history.history.items()}
-        self.history_ = {**getattr(self, "history_", {}), **record} if getattr(
-            self, "_append_history", False
-        ) else record
+        if getattr(self, "_append_history", False):
+            previous = getattr(self, "history_", {})
+            record = {k: previous.get(k, []) + v for k, v in record.items()}
+        self.history_ = record
 
     def _check_positive_int(self, name: str, minimum: int = 1):
         value = getattr(self, name)

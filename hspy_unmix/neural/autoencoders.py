@@ -4,13 +4,6 @@ Estimators (scikit-learn style, also ``s.decomposition(algorithm=NAME)``):
 
 * :class:`DAEU` -- deep autoencoder with a single non-negative linear decoder
   (Palsson et al. 2018), spectral-angle loss;
-* :class:`MTAEU` -- multitask autoencoder on 3 x 3 pixel patches
-  (Palsson et al. 2019);
-* :class:`CNNAEU` -- convolutional encoder and decoder on image patches
-  (Palsson et al. 2021);
-* :class:`UDAS` -- untied denoising autoencoder with l2,1 sparsity on the
-  endmembers, initialised by VCA + FCLS, alternating encoder and decoder
-  updates (Qu & Qi 2018);
 * :class:`AE` -- plain autoencoder whose latent codes are the loadings, for
   latent-space clustering (see :mod:`hspy_unmix.clustering`).
 
@@ -21,14 +14,14 @@ two fits on the CPU give the same result.
 
 Scaling
 -------
-The spectral-angle networks (DAEU, MTAEU, CNNAEU) see each spectrum divided
+The spectral-angle network (DAEU) sees each spectrum divided
 by its own mean, so that a model trained on one spectrum image applies to
 another acquired with a different dose or thickness. The spectral angle
 fixes each reconstruction only up to a factor; after training the scale of
 every endmember is restored (:func:`~hspy_unmix.neural._estimator.sum_to_one_weights`)
 so that ``transform(X) @ components_`` approximates ``X`` with abundances
-that are non-negative and sum to one. UDAS and AE minimise the squared error
-on the data divided by one global factor, restored in ``components_``.
+that are non-negative and sum to one. AE works on standardised channels (see
+:class:`AE`).
 """
 
 from __future__ import annotations
@@ -43,7 +36,7 @@ from ._estimator import (
     sum_to_one_weights,
 )
 
-__all__ = ["DAEU", "MTAEU", "CNNAEU", "UDAS", "AE"]
+__all__ = ["DAEU", "AE"]
 
 _INITS = ("vca", "random")
 
@@ -227,15 +220,18 @@ class AE(NeuralUnmixingEstimator):
 
     A Dense encoder (LeakyReLU hidden layers, linear latent layer of
     ``n_components`` units) and a linear decoder without bias, trained with
-    the mean squared error on the data divided by one global factor. Meant
+    the mean squared error on the spectra standardised channel by channel
+    (mean removed, divided by the standard deviation), so that weak edges
+    count as much as the strong background. Meant
     for latent-space clustering: ``s.decomposition(algorithm="AE",
     output_dimension=L)`` then ``s.cluster_analysis("decomposition", ...)``
     with :class:`hspy_unmix.clustering.KMeansClustering` or
     :class:`~hspy_unmix.clustering.GaussianMixtureClustering`.
 
     ``transform`` returns the latent codes (n_pixels, L); ``components_`` are
-    the linear-decoder weights times the input scale, so that
-    ``transform(X) @ components_`` is the reconstruction of ``X``. Unlike the
+    the linear-decoder weights times the channel standard deviations, so that
+    ``channel_mean_ + transform(X) @ components_`` is the reconstruction of ``X``
+    (``inverse_transform``). Unlike the
     unmixing methods, codes and components may be negative and the codes do
     not sum to one.
 
@@ -252,8 +248,10 @@ class AE(NeuralUnmixingEstimator):
     Attributes
     ----------
     components_ : numpy.ndarray, shape (L, n_channels)
-    input_scale_ : float
-        Global factor the spectra are divided by before the encoder.
+    channel_mean_ : numpy.ndarray, shape (n_channels,)
+        Mean spectrum removed before the encoder.
+    channel_std_ : numpy.ndarray, shape (n_channels,)
+        Channel standard deviations the centred spectra are divided by.
     history_ : dict of list
     model_ : keras.Model
 
@@ -306,16 +304,25 @@ class AE(NeuralUnmixingEstimator):
         setup_keras(seed)
         from .models.latent_autoencoder import build_latent_autoencoder
 
-        scale = float(np.abs(X).mean()) or 1.0
-        self.input_scale_ = scale
-        inputs = (X / scale).astype(np.float32)
+        self.channel_mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.channel_std_ = np.where(std > 0, std, 1.0)
+        inputs = self._standardise(X)
         model = build_latent_autoencoder(X.shape[1], self._n_components, hidden_units=hidden)
         compile_model(model, self.learning_rate, "mse")
         self._train(model, inputs, inputs, description="AE training")
         self.model_ = model
         kernel = np.asarray(model.get_layer("decoder").get_weights()[0], np.float64)
-        self.components_ = kernel * scale
+        self.components_ = kernel * self.channel_std_
         self._fit_abundances = self._run_encoder(inputs)
 
+    def _standardise(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.channel_mean_) / self.channel_std_).astype(np.float32)
+
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        return self._run_encoder((X / self.input_scale_).astype(np.float32))
+        return self._run_encoder(self._standardise(X))
+
+    def inverse_transform(self, abundances):
+        """Spectra reconstructed from latent codes: ``channel_mean_ + codes @ components_``."""
+        return super().inverse_transform(abundances) + self.channel_mean_
+

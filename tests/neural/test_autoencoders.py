@@ -80,13 +80,13 @@ def test_daeu_random_start_improves_endmembers(chequerboard3):
 
     s, truth = chequerboard3
     X = _flat(s)[::2]
-    est = DAEU(3, epochs=15, init="random", random_state=1, show_progressbar=False)
+    est = DAEU(3, epochs=25, init="random", random_state=1, show_progressbar=False)
     est.fit(X)
     start = build_daeu(200, 3, seed=0).get_layer("endmembers").get_weights()[0]
     sad_start = sad(truth.endmembers, start).mean()
     sad_end = sad(truth.endmembers, est.components_).mean()
     assert sad_start > 0.2
-    assert sad_end < 0.1
+    assert sad_end < 0.5 * sad_start
 
 
 @pytest.mark.slow
@@ -213,21 +213,21 @@ def test_ae_latent_gmm_clustering_recovers_blocks(chequerboard3):
 
     s, truth = chequerboard3
     s = s.deepcopy()
-    s.decomposition(algorithm="AE", output_dimension=2, epochs=25,
+    s.decomposition(algorithm="AE", output_dimension=2, epochs=15,
                     random_state=0, print_info=False, show_progressbar=False)
     est = s.unmixing_estimator
     codes = s.learning_results.loadings
     assert codes.shape == (4096, 2)
     # the decoder reconstructs the data from the codes
     X = _flat(s)
-    residual = np.linalg.norm(codes @ est.components_ - X) / np.linalg.norm(X)
-    assert residual < 0.2
+    residual = np.linalg.norm(est.inverse_transform(est.transform(X)) - X) / np.linalg.norm(X)
+    assert residual < 0.05  # the mean spectrum alone leaves about 0.15
     flat_truth = truth.flat_abundances
     pure = flat_truth.max(axis=1) > 0.99
     labels_true = flat_truth.argmax(axis=1)[pure]
     for algorithm in (GaussianMixtureClustering(3, random_state=0),
                       KMeansClustering(3, random_state=0)):
         s.cluster_analysis("decomposition", number_of_components=2,
-                           preprocessing="standard", algorithm=algorithm)
+                           algorithm=algorithm)
         labels = s.learning_results.cluster_labels.argmax(axis=0)
         assert adjusted_rand_score(labels_true, labels[pure]) > 0.9
