@@ -350,9 +350,51 @@ def write_zspy(signal, path, chunks=None, show_progressbar: bool = True) -> None
     dic = signal._to_dictionary(add_models=True)
     dic["package_info"] = utils.get_object_package_info(signal)
     compressor = numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE)
-    ZspyWriter(root, dic, group, chunks=chunks, compressor=compressor, write_dataset=True,
-               show_progressbar=show_progressbar).write()
+    with _zarr3_create_dataset_shape():
+        ZspyWriter(root, dic, group, chunks=chunks, compressor=compressor,
+                   write_dataset=True, show_progressbar=show_progressbar).write()
     _consolidate_metadata(root.store)
+
+
+@contextlib.contextmanager
+def _zarr3_create_dataset_shape():
+    # RosettaSciIO writes metadata arrays with ``create_dataset(key, data=...)``
+    # and passes the data's chunk shape to every array (learning results
+    # included); zarr 3 wants ``shape`` and chunks of the same length: fill
+    # them in while writing.
+    import zarr
+
+    originals = {name: getattr(zarr.Group, name) for name in ("create_dataset",
+                                                              "require_dataset")}
+
+    def fixed(original):
+        def method(self, name, *, shape=None, data=None, **kwargs):
+            if shape is None and data is not None:
+                shape = np.shape(data)
+            chunks = kwargs.get("chunks")
+            if isinstance(chunks, bool) or (
+                chunks is not None and np.ndim(chunks) == 1 and len(chunks) != len(shape)
+            ):
+                kwargs["chunks"] = tuple(shape) or None
+            if data is not None:
+                kwargs["data"] = data
+            return original(self, name, shape=shape, **kwargs)
+
+        return method
+
+    import warnings
+
+    for name, original in originals.items():
+        setattr(zarr.Group, name, fixed(original))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*(require_array|create_array)",
+                                    category=DeprecationWarning)
+            warnings.filterwarnings("ignore", message=".*(require_array|create_array)")
+            yield
+    finally:
+        for name, original in originals.items():
+            setattr(zarr.Group, name, original)
 
 
 def _transform_block(block, estimator, n_channels):

@@ -248,18 +248,12 @@ def _principal_directions(centred: np.ndarray, rank: int, rng):
     """Leading ``rank`` principal directions (n_channels, rank) and variances."""
     from .vca import top_right_singular_vectors
 
-    from scipy.linalg import eigh
-
-    n_pixels, n_channels = centred.shape
-    if n_channels <= 2048 and n_pixels * n_channels * n_channels <= 2e10:
-        covariance = centred.T @ centred
-        eigenvalues, eigenvectors = eigh(
-            covariance, subset_by_index=[n_channels - rank, n_channels - 1]
-        )
-        basis, values = eigenvectors[:, ::-1], eigenvalues[::-1]
-    else:
-        basis, singular = top_right_singular_vectors(centred, rank, rng, 10, 4)
-        values = singular**2
+    n_pixels = centred.shape[0]
+    # Randomized range finder (exact SVD for small data): a dense
+    # eigendecomposition of the channel covariance costs seconds at ~1000
+    # channels, this costs O(n_pixels n_channels).
+    basis, singular = top_right_singular_vectors(centred, rank, rng, 10, 6)
+    values = singular**2
     # A deterministic sign makes runs reproducible across BLAS builds.
     signs = np.sign(basis[np.argmax(np.abs(basis), axis=0), np.arange(rank)])
     basis = basis * np.where(signs == 0, 1.0, signs)

@@ -111,7 +111,7 @@ def _half_squared_error(x_sq, maps_gram, spectra, cross_spectra) -> float:
 
 
 def nnls_abundances_cd(
-    X: np.ndarray, components: np.ndarray, *, max_sweeps: int = 500, tol: float = 1e-10
+    X: np.ndarray, components: np.ndarray, *, max_sweeps: int = 1000, tol: float = 1e-14
 ) -> np.ndarray:
     """Non-negative least-squares abundances by HALS coordinate descent.
 
@@ -203,7 +203,8 @@ class _MultiStartNMF(UnmixingEstimator):
             setattr(self, name, value)
         abundances, components = _scaled_result(maps, spectra, self._scaling)
         self.components_ = components
-        self._fit_abundances = abundances
+        # Final NNLS solve: fit_transform then equals transform exactly.
+        self._fit_abundances = nnls_abundances_cd(X, components)
         self.cost_history_ = np.asarray(history)
         self.n_iter_ = len(history)
         self.converged_ = bool(converged)
@@ -714,7 +715,7 @@ class ARD_SO_NMF(UnmixingEstimator):
             np.ascontiguousarray(maps[:, kept]), spectra[:, kept], self._scaling
         )
         self.components_ = components
-        self._fit_abundances = abundances
+        self._fit_abundances = nnls_abundances_cd(X, components)
         self.n_components_kept_ = int(kept.size)
         self.kept_indices_ = kept
         self.relevances_ = final

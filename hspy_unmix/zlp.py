@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import pathlib
 import time
-import warnings
 
 import numpy as np
 
@@ -254,6 +253,30 @@ def zlp_loss(y_true, y_pred, linear_scale: float = 10.0, eps: float = 1e-5,
 
     The linear term fits the ZLP; the log-like term makes weak loss peaks and
     the near-zero background matter, which a linear loss alone ignores.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        Integral-normalised spectra (tensors of the same shape).
+    linear_scale
+        Factor applied to the difference in the linear term.
+    eps
+        Intensity below which ``asinh`` is linear.
+    log_weight
+        Weight of the log-like term.
+
+    Returns
+    -------
+    tensor
+        Scalar loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.zlp import zlp_loss
+    >>> y = np.full((1, 8, 1), 1e-3, "float32")
+    >>> float(zlp_loss(y, y))  # doctest: +SKIP
+    0.0
     """
     from keras import ops
 
@@ -269,7 +292,8 @@ def _crop_starts(rng, zlp_index, channels, crop, zlp_fraction):
     around = rng.random(n) < zlp_fraction
     lo = np.clip(zlp_index - crop + crop // 8, 0, channels - crop)
     hi = np.clip(zlp_index - crop // 8, 0, channels - crop)
-    starts[around] = lo[around] + (rng.random(around.sum()) * (hi[around] - lo[around] + 1)).astype(int)
+    span = hi[around] - lo[around] + 1
+    starts[around] = lo[around] + (rng.random(around.sum()) * span).astype(int)
     return starts
 
 
@@ -630,9 +654,9 @@ def restore_zlp(
     psf
         Richardson-Lucy kernel (1-D, centre at ``len(psf) // 2``); ``None``
         takes each spectrum's ZLP: the channels within ``psf_half_width`` eV
-        of its maximum, tapered by a Hann window. With that kernel RL
-        sharpens loss features relative to the measured ZLP (it cannot
-        sharpen the ZLP itself).
+        of its maximum, tapered by a Hann window. With that kernel the ZLP
+        is deconvolved by itself and collapses towards a single channel,
+        and loss features are sharpened by the same instrument response.
     psf_half_width
         Half width (eV) of the measured-ZLP kernel.
     batch_size

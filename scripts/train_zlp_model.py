@@ -19,17 +19,16 @@ import pathlib
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SETTINGS = {
-    "n_train": 16384,
+    "n_train": 12288,
     "n_val": 1024,
-    "epochs": 22,
+    "epochs": 20,
     "batch_size": 32,
     "crop": 512,
     "learning_rate": 1e-3,
     "clipnorm": 1.0,
     "early_stopping_patience": 6,
-    "loss_kwargs": {"linear_scale": 30.0, "eps": 1e-6, "log_weight": 0.01},
-    "model_kwargs": {"depth": 5, "base_filters": 8, "max_filters": 64, "kernel_size": 7,
-                     "asinh_eps": 1e-6},
+    "loss_kwargs": {"linear_scale": 30.0, "log_weight": 0.01},
+    "model_kwargs": {"depth": 5, "base_filters": 8, "max_filters": 64, "kernel_size": 7},
     "random_state": 20220901,
     "max_seconds": 1900,
 }

@@ -102,9 +102,9 @@ def test_sample_endmembers_recovers_least_squares(compiled):
     n_sweeps, n_burn = (400, 100) if compiled else (80, 20)
     for it in range(n_sweeps):
         step(T, M, G, W, U, ybar, sigma**2, T_true.copy(), np.full(3, 1e-10))
-        np.testing.assert_allclose(M, ybar + T.T @ U.T, atol=1e-9)
         if it >= n_burn:
             total += T
+    np.testing.assert_allclose(M, ybar + T.T @ U.T, atol=1e-9)
     mean = total / (n_sweeps - n_burn)
     # With a flat prior and fixed abundances the posterior mean is the
     # least-squares solution; its spread is sigma / sqrt(G_rr).

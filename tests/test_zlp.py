@@ -10,7 +10,7 @@ import hspy_unmix
 from hspy_unmix import richardson_lucy
 from hspy_unmix._zlp_kernels import richardson_lucy_step
 from hspy_unmix.metrics import zlp_fwhm
-from hspy_unmix.synthetic import zlp_blur_kernel, zlp_test_signal, zlp_training_spectra
+from hspy_unmix.synthetic import zlp_blur_kernel, zlp_test_signal
 
 
 def test_import_does_not_load_tensorflow():

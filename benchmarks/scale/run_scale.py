@@ -52,7 +52,7 @@ def _sample(s, n, seed=0):
 
     rng = np.random.default_rng(seed)
     flat = s.data.reshape((-1, s.data.shape[-1]))
-    idx = np.sort(rng.choice(flat.shape[0], n, replace=False))
+    idx = np.sort(rng.choice(flat.shape[0], min(n, flat.shape[0]), replace=False))
     return np.asarray(flat[idx].compute(), dtype="float64")
 
 

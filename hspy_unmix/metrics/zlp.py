@@ -63,7 +63,7 @@ def peak_width(spectra, fraction: float = 0.5, dispersion: float = 1.0) -> np.nd
     >>> x = np.arange(201.0)
     >>> g = np.exp(-0.5 * ((x - 100) / 10) ** 2)
     >>> round(float(peak_width(g)), 1)  # 2 sqrt(2 ln 2) 10 = 23.55
-    23.5
+    23.6
     """
     if not 0 < fraction < 1:
         raise ValueError("fraction must be in (0, 1).")
@@ -128,7 +128,8 @@ def width_recovery_rate(restored_width, distorted_width, true_width) -> np.ndarr
     >>> float(width_recovery_rate(0.02, 0.1, 0.015))
     0.9411764705882353
     """
-    r, d, t = (np.asarray(v, dtype=np.float64) for v in (restored_width, distorted_width, true_width))
+    r, d, t = (np.asarray(v, dtype=np.float64)
+               for v in (restored_width, distorted_width, true_width))
     with np.errstate(divide="ignore", invalid="ignore"):
         return (d - r) / (d - t)
 

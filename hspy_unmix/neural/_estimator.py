@@ -68,6 +68,22 @@ def sum_to_one_weights(X: np.ndarray, raw_abundances: np.ndarray, decoder: np.nd
     return weights
 
 
+def abundance_outputs(model, inputs: np.ndarray) -> np.ndarray:
+    """Output of ``model``'s ``"abundances"`` layer (inference mode), in batches."""
+    keras = import_keras()
+    encoder = keras.Model(model.input, model.get_layer(ABUNDANCE_LAYER).output)
+    return _batched_numpy(encoder, inputs)
+
+
+def _batched_numpy(network, inputs: np.ndarray) -> np.ndarray:
+    keras = import_keras()
+    outputs = []
+    for start in range(0, inputs.shape[0], INFERENCE_BATCH):
+        batch = inputs[start : start + INFERENCE_BATCH]
+        outputs.append(keras.ops.convert_to_numpy(network(batch, training=False)))
+    return np.concatenate(outputs).astype(np.float64)
+
+
 def compile_model(model, learning_rate: float, loss) -> None:
     """Compile with Adam; several steps per call cut Python overhead on CPU.
 
@@ -169,13 +185,7 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
 
     def _run_encoder(self, inputs: np.ndarray) -> np.ndarray:
         """Encoder output (inference mode) of float32 ``inputs``, in batches."""
-        keras = import_keras()
-        encoder = self._abundance_model()
-        outputs = []
-        for start in range(0, inputs.shape[0], INFERENCE_BATCH):
-            batch = inputs[start : start + INFERENCE_BATCH]
-            outputs.append(keras.ops.convert_to_numpy(encoder(batch, training=False)))
-        return np.concatenate(outputs).astype(np.float64)
+        return _batched_numpy(self._abundance_model(), inputs)
 
     # ----------------------------------------------------------- persistence
     def _keras_model_bytes(self) -> bytes:

@@ -4,6 +4,10 @@ Estimators (scikit-learn style, also ``s.decomposition(algorithm=NAME)``):
 
 * :class:`DAEU` -- deep autoencoder with a single non-negative linear decoder
   (Palsson et al. 2018), spectral-angle loss;
+* :class:`CNNAEU` -- convolutional autoencoder on image patches (Palsson et
+  al. 2021), spectral-angle loss, whole image unmixed at once;
+* :class:`UDAS` -- untied denoising autoencoder with sparsity (Qu & Qi
+  2018): shallow encoder, decoder solved by alternating least squares;
 * :class:`AE` -- plain autoencoder whose latent codes are the loadings, for
   latent-space clustering (see :mod:`hspy_unmix.clustering`).
 
@@ -30,13 +34,14 @@ import numpy as np
 
 from ._estimator import (
     NeuralUnmixingEstimator,
+    abundance_outputs,
     compile_model,
     pixel_normalise,
     setup_keras,
     sum_to_one_weights,
 )
 
-__all__ = ["DAEU", "AE"]
+__all__ = ["DAEU", "CNNAEU", "UDAS", "AE"]
 
 _INITS = ("vca", "random")
 
@@ -213,6 +218,384 @@ class DAEU(_SpectralAngleUnmixing):
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         return self._abundances_from_raw(self._run_encoder(self._encoder_inputs(X)))
+
+
+def _image_cube(X: np.ndarray, image_shape, name: str) -> np.ndarray:
+    """Rows of ``X`` (row-major pixel order) as an image (rows, cols, channels)."""
+    if image_shape is None:
+        raise ValueError(
+            f"{name} works on image patches: set image_shape=(rows, columns), the "
+            "navigation shape of the spectrum image (s.decomposition sets it)."
+        )
+    shape = tuple(int(v) for v in np.atleast_1d(image_shape))
+    if len(shape) == 1:
+        shape = (1, shape[0])  # a line scan is an image of one row
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(f"image_shape must be (rows, columns), got {image_shape!r}.")
+    if shape[0] * shape[1] != X.shape[0]:
+        raise ValueError(
+            f"image_shape {shape} holds {shape[0] * shape[1]} pixels; X has {X.shape[0]} "
+            "rows. Pass all the pixels of the image, in row-major order."
+        )
+    return X.reshape(shape + (X.shape[1],))
+
+
+def _image_patches(cube: np.ndarray, size: int, stride: int, max_patches: int, rng):
+    """Overlapping ``size`` x ``size`` patches, at most ``max_patches`` (random subset)."""
+    rows, cols = cube.shape[:2]
+    size_r, size_c = min(size, rows), min(size, cols)
+    starts_r = np.unique(np.r_[np.arange(0, rows - size_r + 1, stride), rows - size_r])
+    starts_c = np.unique(np.r_[np.arange(0, cols - size_c + 1, stride), cols - size_c])
+    corners = np.array([(r, c) for r in starts_r for c in starts_c])
+    if corners.shape[0] > max_patches:
+        corners = corners[np.sort(rng.choice(corners.shape[0], max_patches, replace=False))]
+    return np.stack([cube[r : r + size_r, c : c + size_c] for r, c in corners])
+
+
+class CNNAEU(_SpectralAngleUnmixing):
+    """Convolutional autoencoder unmixing (CNNAEU, Palsson et al. 2021).
+
+    A fully convolutional encoder (see
+    :func:`~hspy_unmix.neural.models.cnnaeu.build_cnnaeu`) turns each pixel
+    and its neighbours into abundances (softmax with temperature); a 1 x 1
+    convolution with non-negative weights, the endmembers, reconstructs the
+    spectra. The loss is the spectral angle per pixel. Training uses
+    overlapping square patches of the image; ``transform`` unmixes the whole
+    image at once (zero padding beyond the borders), so ``X`` must hold all
+    the pixels of an image of shape ``image_shape``, in row-major order.
+    Scaling and the restoration of the abundance scale are as for
+    :class:`DAEU`.
+
+    Parameters
+    ----------
+    n_components
+        Number of endmembers R.
+    image_shape
+        ``(rows, columns)`` of the spectrum image the rows of ``X`` come from
+        (set by ``s.decomposition`` and ``s.apply_unmixing``).
+    patch_size
+        Side of the training patches (pixels).
+    patch_stride
+        Step between patches; ``None`` is ``patch_size // 4``.
+    max_patches
+        Upper bound on the training patches (a random subset above it),
+        which bounds memory to ``max_patches * patch_size**2`` spectra.
+    filters, kernel_size, temperature
+        Encoder width, spatial kernel and softmax temperature.
+    dropout
+        Spatial dropout rate while training.
+    epochs, batch_size
+        Passes over the patches and patches per gradient step.
+    learning_rate, init, early_stopping_patience, validation_split,
+    random_state, show_progressbar, verbose
+        As for :class:`DAEU`.
+
+    Attributes
+    ----------
+    components_ : numpy.ndarray, shape (R, n_channels)
+    abundance_weights_ : numpy.ndarray, shape (R,)
+    history_ : dict of list
+    model_ : keras.Model
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    >>> s.decomposition(algorithm="CNNAEU", output_dimension=3, epochs=40,
+    ...                 random_state=0, print_info=False)  # doctest: +SKIP
+    >>> est = hspy_unmix.CNNAEU(3, image_shape=(64, 64), random_state=0)
+    >>> abundances = est.fit_transform(s.data.reshape(-1, 200))  # doctest: +SKIP
+    """
+
+    _name = "CNNAEU"
+
+    def __init__(
+        self,
+        n_components: int | None = None,
+        *,
+        image_shape=None,
+        patch_size: int = 16,
+        patch_stride: int | None = None,
+        max_patches: int = 512,
+        filters: int = 48,
+        kernel_size: int = 3,
+        temperature: float = 3.5,
+        dropout: float = 0.2,
+        epochs: int = 60,
+        batch_size: int = 8,
+        learning_rate: float = 3e-3,
+        init: str = "vca",
+        early_stopping_patience: int | None = 15,
+        validation_split: float = 0.0,
+        random_state=None,
+        show_progressbar: bool | None = None,
+        verbose: int = 0,
+    ):
+        self.n_components = n_components
+        self.image_shape = image_shape
+        self.patch_size = patch_size
+        self.patch_stride = patch_stride
+        self.max_patches = max_patches
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.temperature = temperature
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.init = init
+        self.early_stopping_patience = early_stopping_patience
+        self.validation_split = validation_split
+        self.random_state = random_state
+        self.show_progressbar = show_progressbar
+        self.verbose = verbose
+
+    def _check_cnn_params(self):
+        self._check_training_params()
+        self._check_init()
+        for name in ("patch_size", "max_patches", "filters", "kernel_size"):
+            self._check_positive_int(name)
+        if self.patch_stride is not None:
+            self._check_positive_int("patch_stride")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature!r}.")
+
+    def _fit(self, X: np.ndarray):
+        self._check_cnn_params()
+        cube_shape = _image_cube(X, self.image_shape, self._name).shape
+        seed = self._resolve_seed()
+        setup_keras(seed)
+        from .losses import SpectralAngleLoss
+        from .models.cnnaeu import build_cnnaeu
+
+        targets = pixel_normalise(X)
+        self._set_channel_standardisation(targets)
+        inputs = self._encoder_inputs(X)
+        stride = self.patch_stride or max(1, self.patch_size // 4)
+        rng = np.random.RandomState(seed)
+        input_patches = _image_patches(
+            inputs.reshape(cube_shape), self.patch_size, stride, self.max_patches, rng
+        )
+        rng = np.random.RandomState(seed)
+        target_patches = _image_patches(
+            targets.reshape(cube_shape), self.patch_size, stride, self.max_patches, rng
+        )
+        model = build_cnnaeu(
+            X.shape[1], self._n_components, filters=self.filters,
+            kernel_size=self.kernel_size, dropout=self.dropout,
+            temperature=self.temperature, seed=seed,
+        )
+        initial = self._initial_decoder(X, seed)
+        if initial is not None:
+            model.get_layer("endmembers").set_weights([initial.astype(np.float32)])
+        compile_model(model, self.learning_rate, SpectralAngleLoss())
+        self._train(model, input_patches, target_patches, description="CNNAEU training")
+        self.model_ = model
+        decoder = _unit_mean_rows(model.get_layer("endmembers").get_weights()[0])
+        self._finalise(X, self._raw_image_abundances(inputs, cube_shape), decoder)
+
+    def _raw_image_abundances(self, inputs: np.ndarray, cube_shape) -> np.ndarray:
+        raw = self._run_encoder(inputs.reshape((1,) + tuple(cube_shape)))
+        return raw.reshape(-1, raw.shape[-1])
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        cube_shape = _image_cube(X, self.image_shape, self._name).shape
+        raw = self._raw_image_abundances(self._encoder_inputs(X), cube_shape)
+        return self._abundances_from_raw(raw)
+
+
+def _nonnegative_decoder(abundances: np.ndarray, targets: np.ndarray, ridge: float = 1e-9):
+    """``argmin_{E >= 0} ||targets - abundances @ E||^2``, channel by channel.
+
+    Works on the (K, K) Gram matrix: with ``G = A^T A = L L^T`` each channel is
+    a K-variable non-negative least-squares problem ``||L^T e - L^-1 A^T t||``,
+    so the cost does not grow with the number of pixels.
+    """
+    from scipy.linalg import cholesky, solve_triangular
+    from scipy.optimize import nnls
+
+    gram = abundances.T @ abundances
+    gram += ridge * max(np.trace(gram), 1e-30) * np.eye(gram.shape[0])
+    lower = cholesky(gram, lower=True)
+    projected = solve_triangular(lower, abundances.T @ targets, lower=True)
+    endmembers = np.empty((gram.shape[0], targets.shape[1]))
+    for channel in range(targets.shape[1]):
+        endmembers[:, channel], _ = nnls(lower.T, projected[:, channel])
+    return endmembers
+
+
+class UDAS(NeuralUnmixingEstimator):
+    """Untied denoising autoencoder with sparsity (uDAS, Qu & Qi 2018).
+
+    A shallow network, close to a regularised inverse problem:
+
+    * denoising: a marginalised denoising autoencoder (closed-form linear
+      map, :func:`~hspy_unmix.neural._mda.marginalised_denoiser`) stacked
+      ``denoise_layers`` times gives denoised spectra, the reconstruction
+      targets;
+    * encoder: one linear layer from the raw spectra, ReLU, division by the
+      sum (abundances non-negative, summing to one), with an l2,1 penalty
+      grouping the weights of each endmember (a component the data do not
+      need is switched off as a whole); it is untied from the decoder;
+    * decoder: non-negative endmembers;
+    * start: VCA endmembers of the denoised spectra, FCLS abundances, and the
+      encoder set to the least-squares map from the spectra to these
+      abundances, so that the network starts at the VCA + FCLS solution;
+    * training alternates one epoch of Adam on the encoder (decoder fixed,
+      mean squared error to the denoised spectra) with an exact
+      non-negative least-squares update of the decoder.
+
+    The data are divided by their global mean intensity (``scale_``) so the
+    weights stay of order one; ``components_`` are in the units of the data
+    and ``transform(X) @ components_`` approximates ``X``.
+
+    Parameters
+    ----------
+    n_components
+        Number of endmembers R.
+    epochs
+        Alternations (one encoder epoch plus one decoder update each).
+    batch_size
+        Pixels per gradient step of the encoder.
+    learning_rate
+        Adam learning rate of the encoder.
+    sparsity
+        Strength of the l2,1 penalty on the encoder weights, relative to the
+        mean squared error of spectra scaled to unit mean intensity. Values
+        much above 1e-6 shrink the encoder towards zero and mix the
+        abundances.
+    denoise_corruption
+        Channel dropout rate of the marginalised denoiser; 0 keeps the
+        spectra as they are. Rates of 0.1 and more shrink every spectrum
+        towards the mean spectrum (contrast lost).
+    denoise_layers
+        Number of stacked denoising maps (0: no denoising).
+    early_stopping_patience, validation_split, random_state, show_progressbar,
+    verbose
+        As for :class:`DAEU`.
+
+    Attributes
+    ----------
+    components_ : numpy.ndarray, shape (R, n_channels)
+        Endmembers (non-negative).
+    scale_ : float
+        Global mean intensity the data are divided by.
+    initial_components_ : numpy.ndarray, shape (R, n_channels)
+        The VCA endmembers the decoder started from (units of the data).
+    history_ : dict of list
+    model_ : keras.Model
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    >>> s.decomposition(algorithm="UDAS", output_dimension=3, epochs=20,
+    ...                 random_state=0, print_info=False)  # doctest: +SKIP
+    >>> s.learning_results.loadings.sum(axis=1)[:3]  # doctest: +SKIP
+    array([1., 1., 1.])
+    """
+
+    _name = "UDAS"
+
+    def __init__(
+        self,
+        n_components: int | None = None,
+        *,
+        epochs: int = 30,
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        sparsity: float = 1e-8,
+        denoise_corruption: float = 0.01,
+        denoise_layers: int = 1,
+        early_stopping_patience: int | None = 10,
+        validation_split: float = 0.0,
+        random_state=None,
+        show_progressbar: bool | None = None,
+        verbose: int = 0,
+    ):
+        self.n_components = n_components
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.sparsity = sparsity
+        self.denoise_corruption = denoise_corruption
+        self.denoise_layers = denoise_layers
+        self.early_stopping_patience = early_stopping_patience
+        self.validation_split = validation_split
+        self.random_state = random_state
+        self.show_progressbar = show_progressbar
+        self.verbose = verbose
+
+    def _check_udas_params(self):
+        self._check_training_params()
+        if not self.sparsity >= 0:
+            raise ValueError(f"sparsity must be >= 0, got {self.sparsity!r}.")
+        if not 0.0 <= self.denoise_corruption < 1.0:
+            raise ValueError(
+                f"denoise_corruption must be in [0, 1), got {self.denoise_corruption!r}."
+            )
+        self._check_positive_int("denoise_layers", minimum=0)
+
+    def denoise(self, X: np.ndarray) -> np.ndarray:
+        """The denoised spectra (training targets) of ``X``, in the units of ``X``."""
+        from ._mda import apply_denoiser, marginalised_denoiser
+
+        scaled = np.asarray(X, dtype=np.float64) / self.scale_
+        for _ in range(int(self.denoise_layers)):
+            W = marginalised_denoiser(scaled, float(self.denoise_corruption))
+            scaled = apply_denoiser(scaled, W)
+        return scaled * self.scale_
+
+    def _fit(self, X: np.ndarray):
+        self._check_udas_params()
+        seed = self._resolve_seed()
+        setup_keras(seed)
+        from ..abundances import fcls_abundances
+        from ._callbacks import AlternatingDecoderStep
+        from .models.udas import build_udas
+
+        mean = float(X.mean())
+        self.scale_ = mean if mean > 0 else 1.0
+        scaled = X / self.scale_
+        targets = self.denoise(X) / self.scale_
+        endmembers = np.maximum(_vca_endmembers(targets, self._n_components, seed), 0.0)
+        start = fcls_abundances(targets, endmembers)
+        # encoder = least-squares map spectra -> FCLS abundances (ridge-stabilised)
+        gram = scaled.T @ scaled
+        gram += 1e-8 * np.trace(gram) / gram.shape[0] * np.eye(gram.shape[0])
+        encoder = np.linalg.solve(gram, scaled.T @ start)
+        model = build_udas(X.shape[1], self._n_components, sparsity=self.sparsity)
+        model.get_layer("encoder").set_weights([encoder.astype(np.float32)])
+        model.get_layer("endmembers").set_weights([endmembers.astype(np.float32)])
+        self.initial_components_ = endmembers * self.scale_
+        inputs = scaled.astype(np.float32)
+        targets32 = targets.astype(np.float32)
+
+        def decoder_step(network):
+            abundances = abundance_outputs(network, inputs)
+            solved = _nonnegative_decoder(abundances, targets)
+            network.get_layer("endmembers").set_weights([solved.astype(np.float32)])
+
+        compile_model(model, self.learning_rate, "mse")
+        self._extra_callbacks = (AlternatingDecoderStep(decoder_step),)
+        try:
+            self._train(model, inputs, targets32, description="uDAS training")
+        finally:
+            del self._extra_callbacks
+        self.model_ = model
+        decoder = np.asarray(model.get_layer("endmembers").get_weights()[0], np.float64)
+        self.components_ = decoder * self.scale_
+        self._fit_abundances = _normalise_rows(self._run_encoder(inputs))
+
+    def _scaled_inputs(self, X: np.ndarray) -> np.ndarray:
+        return (np.asarray(X, dtype=np.float64) / self.scale_).astype(np.float32)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return _normalise_rows(self._run_encoder(self._scaled_inputs(X)))
 
 
 class AE(NeuralUnmixingEstimator):

@@ -161,8 +161,8 @@ def zlp_training_spectra(
     -------
     distorted, clean : numpy.ndarray
         Arrays of shape ``(n, channels)``, each spectrum summing to one
-        (the distorted one before noise and offset, then noise and offset
-        added and renormalised).
+        (with ``noise_amplitude`` the noise is added after normalisation,
+        so the distorted sum is one up to the noise).
     energy : numpy.ndarray
         Energy axis (eV).
 
@@ -170,7 +170,7 @@ def zlp_training_spectra(
     --------
     >>> from hspy_unmix.synthetic import zlp_training_spectra
     >>> distorted, clean, energy = zlp_training_spectra(4, random_state=0)
-    >>> distorted.shape, clean.shape, energy[0]
+    >>> distorted.shape, clean.shape, float(energy[0])
     ((4, 2048), (4, 2048), -2.0)
     >>> bool(abs(clean.sum(axis=1) - 1).max() < 1e-12)
     True
@@ -190,7 +190,8 @@ def zlp_training_spectra(
     if max_peaks > 0:
         count = rng.integers(np_lo, np_hi + 1, n)
         active = np.arange(max_peaks)[None, :] < count[:, None]
-        centre = zlp_energy[:, None] + rng.uniform(*_pair(peak_energy, "peak_energy"), (n, max_peaks))
+        e_lo, e_hi = _pair(peak_energy, "peak_energy")
+        centre = zlp_energy[:, None] + rng.uniform(e_lo, e_hi, (n, max_peaks))
         gamma = 0.5 * rng.uniform(*_pair(peak_fwhm, "peak_fwhm"), (n, max_peaks))
         height = rng.uniform(*_pair(peak_height, "peak_height"), (n, max_peaks)) * active
         for j in range(max_peaks):  # loop over peaks only; vectorised over spectra

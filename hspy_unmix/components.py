@@ -1,0 +1,169 @@
+"""Help choosing the number of components: scree plot and ARD-SO-NMF.
+
+The review of Muto & Shiga advises cross-checking the number of components
+given by ARD-SO-NMF with the classical scree plot of the singular values;
+:func:`estimate_n_components` returns both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_spectra
+
+_METHODS = ("scree", "ard")
+
+
+@dataclass
+class NComponentsResult:
+    """Estimates of the number of components.
+
+    Attributes
+    ----------
+    explained_variance_ratio
+        Fraction of the total (uncentred, Poisson-weighted) variance carried
+        by each of the first ``max_components`` singular components.
+    scree_n_components
+        Elbow of the scree plot (``None`` if the scree was not computed).
+    ard_n_components
+        Components kept by :class:`~hspy_unmix.nmf.ARD_SO_NMF` started from
+        ``max_components`` (``None`` if ARD was not run).
+    ard_relevances
+        Final relevances of the ``max_components`` starting components,
+        sorted decreasingly.
+    """
+
+    explained_variance_ratio: np.ndarray | None = None
+    scree_n_components: int | None = None
+    ard_n_components: int | None = None
+    ard_relevances: np.ndarray | None = field(default=None)
+
+    def plot(self):
+        """Scree plot and ARD relevances side by side.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        fig, (ax_scree, ax_ard) = plt.subplots(1, 2, figsize=(9, 3.5))
+        if self.explained_variance_ratio is not None:
+            ratio = self.explained_variance_ratio
+            index = np.arange(1, ratio.size + 1)
+            ax_scree.semilogy(index, ratio, "o-")
+            if self.scree_n_components is not None:
+                ax_scree.axvline(self.scree_n_components, color="C1", ls="--",
+                                 label=f"elbow: {self.scree_n_components}")
+                ax_scree.legend()
+        ax_scree.set(xlabel="component", ylabel="explained variance ratio",
+                     title="Scree plot")
+        if self.ard_relevances is not None:
+            rel = self.ard_relevances / max(self.ard_relevances.max(), np.finfo(float).tiny)
+            ax_ard.bar(np.arange(1, rel.size + 1), rel)
+            ax_ard.set_title(f"ARD relevances (kept: {self.ard_n_components})")
+        else:
+            ax_ard.set_title("ARD relevances (not computed)")
+        ax_ard.set(xlabel="component", ylabel="relative relevance")
+        fig.tight_layout()
+        return fig
+
+
+def scree_elbow(explained_variance_ratio: np.ndarray) -> int:
+    """Number of components at the elbow of a (log) scree plot.
+
+    The elbow is the point of the log-variance curve farthest below the chord
+    joining its first and last points (the "knee" criterion).
+    """
+    values = np.log10(np.maximum(explained_variance_ratio, np.finfo(float).tiny))
+    n = values.size
+    if n < 3:
+        return n
+    x = np.arange(n, dtype=float)
+    chord = values[0] + (values[-1] - values[0]) * x / (n - 1)
+    # The farthest point is the first one on the noise floor; its 0-based
+    # index is the number of components above the floor.
+    return max(int(np.argmax(chord - values)), 1)
+
+
+def _poisson_weighted(X: np.ndarray) -> np.ndarray:
+    # Keenan & Kotula weighting, as HyperSpy's normalize_poissonian_noise:
+    # the noise of counting data becomes homoscedastic before the SVD.
+    row = X.sum(axis=1)
+    col = X.sum(axis=0)
+    row_w = 1.0 / np.sqrt(np.where(row > 0, row, 1.0))
+    col_w = 1.0 / np.sqrt(np.where(col > 0, col, 1.0))
+    return X * row_w[:, None] * col_w[None, :]
+
+
+def estimate_n_components(
+    signal_or_X,
+    *,
+    max_components: int = 10,
+    method: str | tuple[str, ...] = ("scree", "ard"),
+    random_state=None,
+) -> NComponentsResult:
+    """Estimate the number of components of a spectrum image.
+
+    Parameters
+    ----------
+    signal_or_X
+        An EELS (or any Signal1D) signal, whose data are used, or a 2-D array
+        (n_pixels, n_channels).
+    max_components
+        Largest number considered: length of the scree curve and starting
+        number of ARD-SO-NMF.
+    method
+        ``"scree"``, ``"ard"`` or both.
+    random_state
+        Seed of ARD-SO-NMF.
+
+    Returns
+    -------
+    NComponentsResult
+
+    Examples
+    --------
+    >>> from hspy_unmix import estimate_n_components
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    >>> result = estimate_n_components(s, method="scree")
+    >>> result.scree_n_components
+    3
+    """
+    methods = (method,) if isinstance(method, str) else tuple(method)
+    unknown = [m for m in methods if m not in _METHODS]
+    if unknown or not methods:
+        raise ValueError(f"method must be among {_METHODS}, got {method!r}.")
+    if isinstance(max_components, bool) or not isinstance(
+        max_components, (int, np.integer)
+    ):
+        raise TypeError(f"max_components must be an integer, got {max_components!r}.")
+    data = signal_or_X
+    if hasattr(signal_or_X, "axes_manager"):
+        data = signal_or_X.data
+        data = data.reshape(-1, data.shape[-1])
+    X = check_spectra(data, name="data", negative="clip")
+    if max_components < 2 or max_components > min(X.shape):
+        raise ValueError(
+            f"max_components must lie in [2, {min(X.shape)}] for data of shape "
+            f"{X.shape}, got {max_components}."
+        )
+    result = NComponentsResult()
+    if "scree" in methods:
+        weighted = _poisson_weighted(X)
+        eig = np.linalg.eigvalsh(weighted.T @ weighted)[::-1]
+        eig = np.maximum(eig, 0.0)
+        ratio = eig / eig.sum()
+        result.explained_variance_ratio = ratio[:max_components]
+        result.scree_n_components = scree_elbow(ratio[:max_components])
+    if "ard" in methods:
+        from .nmf import ARD_SO_NMF
+
+        model = ARD_SO_NMF(max_components, random_state=random_state,
+                           show_progressbar=False).fit(X)
+        result.ard_n_components = model.n_components_kept_
+        result.ard_relevances = np.sort(model.relevances_)[::-1]
+    return result

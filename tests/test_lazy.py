@@ -1,0 +1,161 @@
+"""Bounded-memory helpers: chunk choice, atomic writes, chunk-wise unmixing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hspy_unmix
+from hspy_unmix._lazy import (
+    check_complete_store,
+    lazy_transform,
+    load_lazy,
+    navigation_chunks,
+    rechunk_navigation,
+    save_atomic,
+)
+
+from conftest import shared_file
+
+
+def test_navigation_chunks_whole_rows_and_target_size():
+    chunks = navigation_chunks((512, 512, 2048), "float32", target_mb=64)
+    assert chunks == (16, 512, 2048)
+    assert np.prod(chunks) * 4 == 64 * 2**20
+    # a line too long for the target is split as well
+    assert navigation_chunks((4, 100_000, 2048), "float32", target_mb=64) == (1, 8192, 2048)
+    # at least one spectrum, signal axis never split
+    assert navigation_chunks((3, 3, 10**6), "float64", target_mb=1) == (1, 1, 10**6)
+    with pytest.raises(ValueError, match="positive"):
+        navigation_chunks((2, 2, 2), "float32", target_mb=0)
+
+
+def test_chunk_size_independent_of_pixel_count():
+    small = navigation_chunks((64, 512, 2048), "float32")
+    large = navigation_chunks((4096, 512, 2048), "float32")
+    assert small == large
+
+
+def test_rechunk_navigation_lazy_only(eels3):
+    s, _ = eels3
+    with pytest.raises(TypeError, match="lazy"):
+        rechunk_navigation(s)
+    lazy = s.as_lazy()
+    rechunk_navigation(lazy, target_mb=0.1)
+    assert lazy.data.chunksize[-1] == s.data.shape[-1]
+    assert lazy.data.numblocks[0] > 1
+
+
+def test_reservoir_is_bounded(eels3):
+    s, _ = eels3
+    lazy = s.as_lazy()
+    rechunk_navigation(lazy, target_mb=0.2)
+    est = hspy_unmix.VCA(n_components=3, random_state=0)
+    est.max_partial_fit_samples = 500
+    seen = []
+    original = est._add_to_reservoir
+
+    def spy(X):
+        original(X)
+        seen.append(est.__dict__["_partial"]["sample"].shape[0])
+
+    est._add_to_reservoir = spy
+    lazy.decomposition(algorithm=est, output_dimension=3, print_info=False)
+    # HyperSpy streamed several chunks and never more than the cap was kept
+    assert len(seen) == lazy.data.numblocks[0]
+    assert max(seen) == 500
+    assert est.n_samples_seen_ == 64 * 64
+    assert lazy.learning_results.loadings.shape == (4096, 3)
+
+
+def test_lazy_transform_matches_eager(eels3):
+    s, _ = eels3
+    est = hspy_unmix.VCA(n_components=3, random_state=0).fit(s.data.reshape(-1, 200))
+    import dask.array as da
+
+    data = da.from_array(s.data, chunks=(8, 64, 200))
+    ref = est.transform(s.data.reshape(-1, 200))
+    np.testing.assert_allclose(lazy_transform(est, data, 3), ref, atol=1e-10)
+    np.testing.assert_allclose(lazy_transform(est, data, 3, parallel=False), ref, atol=1e-10)
+
+
+def test_apply_unmixing_lazy_equals_eager(eels3):
+    s, _ = eels3
+    s.decomposition(algorithm="VCA", output_dimension=3, random_state=0, print_info=False)
+    est = s.unmixing_estimator
+    other = s.deepcopy()
+    other.apply_unmixing(est, print_info=False)
+    lazy = s.as_lazy()
+    rechunk_navigation(lazy, target_mb=0.2)
+    lazy.apply_unmixing(est, print_info=False)
+    np.testing.assert_allclose(lazy.learning_results.loadings,
+                               other.learning_results.loadings, atol=1e-10)
+
+
+def test_save_atomic_zspy_roundtrip(eels3, tmp_path):
+    import hyperspy.api as hs
+
+    s, _ = eels3
+    lazy = s.as_lazy()
+    rechunk_navigation(lazy, target_mb=0.5)
+    out = save_atomic(lazy, tmp_path / "si.zspy")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["si.zspy"]
+    back = hs.load(out, lazy=True)
+    np.testing.assert_array_equal(back.data.compute(), s.data)
+    assert back.metadata.Signal.signal_type == "EELS"
+    check_complete_store(out)
+    with pytest.raises(FileExistsError):
+        save_atomic(lazy, out)
+
+
+def test_save_atomic_leaves_nothing_on_error(eels3, tmp_path):
+    import dask.array as da
+
+    s, _ = eels3
+    lazy = s.as_lazy()
+    rechunk_navigation(lazy, target_mb=0.2)
+
+    def fail(block, block_info=None):
+        if block_info[0]["chunk-location"][0] == 2:
+            raise RuntimeError("disk full")
+        return block
+
+    lazy.data = da.map_blocks(fail, lazy.data, dtype=lazy.data.dtype)
+    for name in ("out.zspy", "out.hspy"):
+        with pytest.raises(RuntimeError, match="disk full"):
+            save_atomic(lazy, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_incomplete_zspy_is_a_clear_error(eels3, tmp_path):
+    s, _ = eels3
+    lazy = s.as_lazy()
+    rechunk_navigation(lazy, target_mb=0.2)
+    out = save_atomic(lazy, tmp_path / "si.zspy")
+    chunk_files = sorted((out / "Experiments").rglob("data/[0-9]*"))
+    assert len(chunk_files) > 1
+    chunk_files[1].unlink()
+    with pytest.raises(ValueError, match="chunk files"):
+        load_lazy(out)
+
+
+def test_load_lazy_dm4_rechunked():
+    path = shared_file("eels/rsciio_EELS_SI_2x2x2048.dm4")
+    s = load_lazy(path, target_mb=0.01)
+    assert s._lazy and s.data.shape == (2, 2, 2048)
+    assert s.data.numblocks[:2] != (1, 1)
+    assert s.metadata.Signal.signal_type == "EELS"
+
+
+def test_truncated_dm4_is_a_clear_error(tmp_path):
+    path = shared_file("eels/rsciio_EELS_SI_2x2x2048.dm4")
+    raw = path.read_bytes()
+    bad = tmp_path / "truncated.dm4"
+    bad.write_bytes(raw[: len(raw) * 9 // 10])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load_lazy(bad)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_lazy(tmp_path / "nope.dm4")
