@@ -114,6 +114,13 @@ def run_decomposition(signal, parent, args, kwargs):
     if key in SPATIAL:
         if arguments.get("navigation_mask") is not None:
             raise ValueError(f"{key} works on image patches: navigation_mask is not supported.")
+        if signal._lazy:
+            # a bounded random sample of pixels has no image layout left
+            raise ValueError(
+                f"{key} learns from image patches and cannot train on a lazy signal's "
+                "pixel sample. Train it on an in-memory signal (s.compute(), or a "
+                "cropped region with s.inav[...]) and use apply_unmixing on the rest."
+            )
         estimator.set_params(image_shape=tuple(signal.data.shape[:-1]))
 
     arguments["algorithm"] = estimator

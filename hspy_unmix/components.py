@@ -40,16 +40,34 @@ class NComponentsResult:
     ard_n_components: int | None = None
     ard_relevances: np.ndarray | None = field(default=None)
 
-    def plot(self):
+    @property
+    def n_components(self) -> int | None:
+        """Suggested number of components: the scree elbow, else the ARD count.
+
+        The scree elbow is preferred because ARD keeps extra components at high
+        counts, where its prior shrinks weakly (see the user guide).
+        """
+        if self.scree_n_components is not None:
+            return self.scree_n_components
+        return self.ard_n_components
+
+    def plot(self, fig=None):
         """Scree plot and ARD relevances side by side.
+
+        Parameters
+        ----------
+        fig : matplotlib.figure.Figure, optional
+            Figure to draw into (a new pyplot figure by default).
 
         Returns
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
+        if fig is None:
+            import matplotlib.pyplot as plt
 
-        fig, (ax_scree, ax_ard) = plt.subplots(1, 2, figsize=(9, 3.5))
+            fig = plt.figure(figsize=(9, 3.5))
+        ax_scree, ax_ard = fig.subplots(1, 2)
         if self.explained_variance_ratio is not None:
             ratio = self.explained_variance_ratio
             index = np.arange(1, ratio.size + 1)

@@ -179,6 +179,8 @@ def test_spatial_algorithms_refuse_navigation_mask(eels3):
     mask = np.zeros((64, 64), dtype=bool)
     with pytest.raises(ValueError, match="navigation_mask"):
         s.decomposition(algorithm="CNNAEU", output_dimension=3, navigation_mask=mask)
+    with pytest.raises(ValueError, match="in-memory"):
+        s.as_lazy().decomposition(algorithm="CNNAEU", output_dimension=3)
 
 
 def test_non_spectral_signal_rejected():

@@ -382,19 +382,11 @@ def _n_components_render(form):
         if hasattr(result, name):
             rows.append((name, getattr(result, name)))
     table = _html_table("Number of components", ("", "Value"), rows, "hspy-unmix-results")
-    png = b""
-    figure = None
-    try:
-        from matplotlib.figure import Figure
+    from matplotlib.figure import Figure
 
-        figure = Figure(figsize=(5, 3))
-        ax = figure.subplots()
-        result.plot(ax=ax)
-    except TypeError:
-        figure = None
-    if figure is not None:
-        png = figure_png(figure)
-    return table, png
+    figure = Figure(figsize=(9, 3.5))
+    result.plot(fig=figure)
+    return table, figure_png(figure)
 
 
 def n_components_ipy(obj, display=True, **kwargs):
