@@ -91,7 +91,7 @@ class BLU(UnmixingEstimator):
         Posterior-mean noise variance.
     n_iter_ : int
         Sweeps run (``n_burn_in + n_samples``).
-    trace_ : numpy.ndarray, shape (n_iter_,)
+    trace_ : numpy.ndarray, shape (n_iterations,)
         Noise variance drawn at every sweep, to check convergence: it should
         fluctuate around a constant level after the burn-in.
     init_components_ : numpy.ndarray, shape (K, n_channels)

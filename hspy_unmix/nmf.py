@@ -590,13 +590,13 @@ class ARD_SO_NMF(UnmixingEstimator):
 
     Attributes
     ----------
-    components_ : ndarray (n_components_kept_, n_channels)
+    components_ : ndarray, shape (n_kept, n_channels)
         Spectra of the kept components, by decreasing relevance.
     n_components_kept_ : int
         Number of kept components (the estimated K).
     relevances_ : ndarray (n_components,)
         Final relevance of every starting component (in starting order).
-    relevance_history_ : ndarray (n_iter_, n_components)
+    relevance_history_ : ndarray, shape (n_iterations, n_components)
         Relevances after each iteration.
     kept_indices_ : ndarray
         Indices of the kept components among the starting ones.

@@ -529,7 +529,9 @@ class MTAEU(_SpectralAngleUnmixing):
         self._check_positive_int("patch_size")
         self._check_positive_int("max_patches")
         if self.patch_size % 2 == 0:
-            raise ValueError(f"patch_size must be odd (a centre pixel), got {self.patch_size}.")
+            raise ValueError(
+                f"patch_size must be odd (a centre pixel), got {self.patch_size}."
+            )
         shared = tuple(int(u) for u in np.atleast_1d(self.shared_units))
         if not shared or min(shared) < 1:
             raise ValueError(f"shared_units must be positive, got {self.shared_units!r}.")
@@ -560,7 +562,9 @@ class MTAEU(_SpectralAngleUnmixing):
             pixels = np.sort(rng.choice(pixels.size, self.max_patches, replace=False))
         rows, cols = np.divmod(pixels, cube_shape[1])
         size = int(self.patch_size)
-        input_patches = _centred_patches(self._padded(inputs.reshape(cube_shape)), size, rows, cols)
+        input_patches = _centred_patches(
+            self._padded(inputs.reshape(cube_shape)), size, rows, cols
+        )
         target_patches = _centred_patches(
             self._padded(targets.reshape(cube_shape)), size, rows, cols
         ).reshape(pixels.size, size * size, X.shape[1])
@@ -586,7 +590,8 @@ class MTAEU(_SpectralAngleUnmixing):
         chunk = max(1, self._inference_spectra // (size * size * cube_shape[2]))
         raw = []
         for start in range(0, n_pixels, chunk):
-            rows, cols = np.divmod(np.arange(start, min(start + chunk, n_pixels)), cube_shape[1])
+            pixels = np.arange(start, min(start + chunk, n_pixels))
+            rows, cols = np.divmod(pixels, cube_shape[1])
             tasks = self._run_encoder(_centred_patches(padded, size, rows, cols))
             raw.append(tasks[:, (size * size) // 2])
         return np.concatenate(raw)
