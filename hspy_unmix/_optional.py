@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 
 def import_keras():
@@ -11,6 +12,8 @@ def import_keras():
     TensorFlow is the default backend; set ``KERAS_BACKEND`` to ``"jax"`` or
     ``"torch"`` before the first neural call to use another one.
     """
+    # TensorFlow's C++ start-up messages are noise for users of a plugin
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         keras = importlib.import_module("keras")
     except ImportError as exc:  # pragma: no cover - keras is a dependency

@@ -58,7 +58,7 @@ def build_cnnaeu(
     --------
     >>> from hspy_unmix.neural.models.cnnaeu import build_cnnaeu
     >>> model = build_cnnaeu(200, 3, seed=0)
-    >>> model.get_layer("endmembers").kernel.shape
+    >>> tuple(model.get_layer("endmembers").kernel.shape)
     (3, 200)
     """
     inputs = keras.Input(shape=(None, None, n_channels), name="image")

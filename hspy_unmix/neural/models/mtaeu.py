@@ -70,7 +70,7 @@ def build_mtaeu(
     --------
     >>> from hspy_unmix.neural.models.mtaeu import build_mtaeu
     >>> model = build_mtaeu(200, 3, seed=0)
-    >>> model.get_layer("endmembers").kernel.shape
+    >>> tuple(model.get_layer("endmembers").kernel.shape)
     (3, 200)
     >>> tuple(model.get_layer("abundances").output.shape)
     (None, 9, 3)
