@@ -52,11 +52,30 @@ _DECOMPOSITION_NOTE = """
         abundances; ``decomposition_algorithm`` holds the name and the fitted
         estimator is ``self.unmixing_estimator`` (also returned with
         ``return_info=True``).
+
+        Examples
+        --------
+        >>> import hspy_unmix
+        >>> from hspy_unmix.synthetic import chequerboard_si
+        >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+        >>> s.decomposition(algorithm="VCA", output_dimension=3, print_info=False)
+        >>> s.learning_results.factors.shape, s.learning_results.decomposition_algorithm
+        ((200, 3), 'VCA')
 """
 
 
 def activate() -> None:
-    """Add the hspy_unmix methods to exspy's EELS classes (idempotent)."""
+    """Add the hspy_unmix methods to exspy's EELS classes (idempotent).
+
+    ``import hspy_unmix`` calls it; calling it again changes nothing.
+
+    Examples
+    --------
+    >>> import exspy, hspy_unmix
+    >>> hspy_unmix.activate()
+    >>> hasattr(exspy.signals.EELSSpectrum, "pan_sharpen")
+    True
+    """
     EELSSpectrum, _ = _eels_classes()
     if EELSSpectrum.__dict__.get(_FLAG):
         return

@@ -50,5 +50,12 @@ def estimator_class(name: str):
 
 
 def available_algorithms() -> list[str]:
-    """Names accepted by ``decomposition(algorithm=...)`` from this package."""
+    """Names accepted by ``decomposition(algorithm=...)`` from this package.
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> "VCA" in hspy_unmix.available_algorithms()
+    True
+    """
     return sorted(ALGORITHMS)

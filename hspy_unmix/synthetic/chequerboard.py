@@ -47,6 +47,13 @@ class GroundTruth:
         Energy axis in eV.
     clean : numpy.ndarray, shape (ny, nx, n_channels)
         Noise-free spectrum image ``abundances @ endmembers``.
+
+    Examples
+    --------
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    >>> truth.flat_abundances.shape, truth.names[0]
+    ((4096, 3), 'CoO')
     """
 
     endmembers: np.ndarray
@@ -214,6 +221,13 @@ def chequerboard_abundances(
     ``max_abundance < 1`` shrinks every pixel towards the centre of the simplex,
     ``a' = t a + (1 - t) / K`` with ``t`` chosen so that no abundance exceeds
     ``max_abundance``: the no-pure-pixel variant.
+
+    Examples
+    --------
+    >>> from hspy_unmix.synthetic import chequerboard_abundances
+    >>> A = chequerboard_abundances(3, (64, 64), random_state=0)
+    >>> A.shape, bool(abs(A.sum(-1) - 1).max() < 1e-12)
+    ((64, 64, 3), True)
     """
     rng = check_random_state(random_state)
     ny, nx = shape
@@ -240,7 +254,15 @@ def chequerboard_abundances(
 
 
 def mix(abundances: np.ndarray, endmembers: np.ndarray) -> np.ndarray:
-    """Linear mixing model: spectrum image ``abundances @ endmembers``."""
+    """Linear mixing model: spectrum image ``abundances @ endmembers``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.synthetic import mix
+    >>> mix(np.array([[0.25, 0.75]]), np.array([[4.0, 0.0], [0.0, 4.0]])).tolist()
+    [[1.0, 3.0]]
+    """
     return np.asarray(abundances) @ np.asarray(endmembers)
 
 

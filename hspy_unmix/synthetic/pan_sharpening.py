@@ -36,6 +36,14 @@ class PanSharpeningTruth:
     names : list of str
     low_dose, high_dose : float
         Mean counts per channel of a pure pixel of each SI.
+
+    Examples
+    --------
+    >>> from hspy_unmix.synthetic import pan_sharpening_pair
+    >>> fine, coarse, truth = pan_sharpening_pair(3, shape=(32, 32), bin_factor=4,
+    ...                                            random_state=0)
+    >>> truth.abundances.shape, truth.coarse_abundances.shape
+    ((32, 32, 3), (8, 8, 3))
     """
 
     clean: np.ndarray = field(repr=False)
