@@ -602,8 +602,17 @@ def _restore_block_rl(block, psf, iterations, half_width, negative_tolerance):
     shape = block.shape
     x = np.asarray(block, dtype=np.float64).reshape(-1, shape[-1])
     _check_block(x, negative_tolerance)
-    kernel = _measured_zlp_psf(x, half_width) if psf is None else psf
-    return richardson_lucy(x, kernel, iterations).reshape(shape)
+    out = np.empty_like(x)
+    # FFT work arrays are several times the batch: bound them, whatever the chunk
+    for start in range(0, x.shape[0], _RL_BATCH):
+        part = x[start:start + _RL_BATCH]
+        kernel = _measured_zlp_psf(part, half_width) if psf is None else psf
+        out[start:start + _RL_BATCH] = richardson_lucy(part, kernel, iterations)
+    return out.reshape(shape)
+
+
+#: Spectra deconvolved together by ``restore_zlp(method="richardson_lucy")``.
+_RL_BATCH = 512
 
 
 def _resolve_model(model):
