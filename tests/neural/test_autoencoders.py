@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "2")
-os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
-
 import numpy as np
 import pytest
 
@@ -15,19 +9,12 @@ import hspy_unmix
 from hspy_unmix.metrics.unmixing import sad, unmixing_scores
 from hspy_unmix.synthetic import chequerboard_si
 
+from neural_helpers import assert_simplex as _assert_simplex
+from neural_helpers import flat as _flat
+
 pytestmark = pytest.mark.neural
 
 pytest.importorskip("keras")
-
-
-def _flat(signal):
-    return signal.data.reshape(-1, signal.data.shape[-1]).astype(np.float64)
-
-
-def _assert_simplex(abundances, n_pixels, n_components):
-    assert abundances.shape == (n_pixels, n_components)
-    assert (abundances >= 0).all()
-    np.testing.assert_allclose(abundances.sum(axis=1), 1.0, atol=1e-6)
 
 
 @pytest.fixture(scope="module")

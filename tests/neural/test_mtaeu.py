@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import copy
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "2")
-os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
-
 import numpy as np
 import pytest
 
 import hspy_unmix
-from hspy_unmix.metrics import unmixing_scores
 from hspy_unmix.synthetic import chequerboard_si
+
+from neural_helpers import assert_simplex as _assert_simplex
+from neural_helpers import flat as _flat
+from neural_helpers import scores as _scores
 
 pytestmark = pytest.mark.neural
 
 pytest.importorskip("keras")
 
 SHAPE = (32, 32)
-
-
-def _flat(signal):
-    return signal.data.reshape(-1, signal.data.shape[-1]).astype(np.float64)
-
-
-def _assert_simplex(abundances, n_pixels, n_components):
-    assert abundances.shape == (n_pixels, n_components)
-    assert (abundances >= 0).all()
-    np.testing.assert_allclose(abundances.sum(axis=1), 1.0, atol=1e-6)
-
-
-def _scores(truth, components, abundances):
-    return unmixing_scores(truth.endmembers, truth.flat_abundances, components, abundances)
 
 
 @pytest.fixture(scope="module")
