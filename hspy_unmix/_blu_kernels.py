@@ -12,6 +12,10 @@ Random numbers come from numba's generator, seeded explicitly by
 :func:`run_gibbs_chunk` so that runs are reproducible.
 """
 
+# numba compiles the legacy ``np.random`` functions (its own generator), not
+# ``np.random.Generator``.
+# ruff: noqa: NPY002
+
 from __future__ import annotations
 
 import math
@@ -162,6 +166,143 @@ def sample_abundances(Z, T, A, sigma2, dependent, n_passes):
 
 
 @njit(cache=True, nogil=True)
+def _log_gamma_conditional(x, alpha, g_ii, h, q0, b_i, b0, log_rest, inv_two_sigma2):
+    """Log density of ``x = log g_i`` given the other log-gamma variables.
+
+    ``a_i = g_i / (g_i + rest)`` (a logistic function of ``x - log_rest``),
+    the other abundances are ``(1 - a_i)`` times their normalised rest
+    ``r``. With ``G = T^T T`` and ``b = T^T z_p``: ``h = (G r)_i``,
+    ``q0 = r^T G r``, ``b0 = b^T r``, so the Gaussian log-likelihood
+    ``-(a^T G a - 2 b^T a) / (2 sigma2)`` costs O(1). The Gamma(alpha, 1)
+    prior of ``g_i`` gives ``alpha x - exp(x)``.
+    """
+    t = x - log_rest
+    if t >= 0.0:
+        e = math.exp(-t)
+        u = 1.0 / (1.0 + e)
+        v = e / (1.0 + e)
+    else:
+        e = math.exp(t)
+        u = e / (1.0 + e)
+        v = 1.0 / (1.0 + e)
+    quad = u * u * g_ii + 2.0 * u * v * h + v * v * q0 - 2.0 * (u * b_i + v * b0)
+    if x > 700.0:
+        return -np.inf
+    return alpha * x - math.exp(x) - quad * inv_two_sigma2
+
+
+@njit(cache=True, nogil=True)
+def sample_abundances_dirichlet(Z, T, A, L, sigma2, concentration, n_passes):
+    """One Gibbs update of every pixel's abundances, Dirichlet prior (in place).
+
+    Parameters
+    ----------
+    Z : (n_pixels, K-1) projected data.
+    T : (K-1, K) projected endmembers (columns).
+    A : (n_pixels, K) abundances, overwritten with ``softmax(L)``.
+    L : (n_pixels, K) log-gamma variables of the chain, updated in place.
+    sigma2 : noise variance.
+    concentration : parameter ``alpha`` of the symmetric Dirichlet prior.
+    n_passes : coordinate sweeps per pixel.
+
+    ``Dirichlet(alpha)`` is the law of ``g / sum(g)`` for independent
+    ``g_i ~ Gamma(alpha, 1)``. The sampler works on ``x_i = log g_i``: each is
+    slice-sampled (Neal 2003, stepping out and shrinkage) from its exact
+    full conditional, then the scale ``sum(g)``, independent of the
+    abundances a priori and absent from the likelihood, is redrawn from its
+    ``Gamma(K alpha, 1)`` law. Abundances far below the rounding error of
+    one (``alpha < 1`` puts much prior mass there) stay representable, and
+    no boundary of the simplex is absorbing.
+    """
+    n_pixels, d = Z.shape
+    k = T.shape[1]
+    G = np.zeros((k, k))
+    for i in range(k):
+        for j in range(k):
+            acc = 0.0
+            for r in range(d):
+                acc += T[r, i] * T[r, j]
+            G[i, j] = acc
+    inv_two_sigma2 = 0.5 / sigma2
+    width = 2.0
+    max_steps = 64
+    b = np.empty(k)
+    rest = np.empty(k)
+    x = np.empty(k)
+    for p in range(n_pixels):
+        for i in range(k):
+            acc = 0.0
+            for r in range(d):
+                acc += T[r, i] * Z[p, r]
+            b[i] = acc
+            x[i] = L[p, i]
+        for _ in range(n_passes):
+            for i in range(k):
+                top = -np.inf
+                for j in range(k):
+                    if j != i and x[j] > top:
+                        top = x[j]
+                total = 0.0
+                for j in range(k):
+                    if j != i:
+                        rest[j] = math.exp(x[j] - top)
+                        total += rest[j]
+                    else:
+                        rest[j] = 0.0
+                log_rest = top + math.log(total)
+                h = 0.0
+                q0 = 0.0
+                b0 = 0.0
+                for j in range(k):
+                    rest[j] /= total
+                for j in range(k):
+                    if j != i:
+                        h += G[i, j] * rest[j]
+                        b0 += b[j] * rest[j]
+                        for jj in range(k):
+                            q0 += rest[j] * G[j, jj] * rest[jj]
+                args = (concentration, G[i, i], h, q0, b[i], b0, log_rest,
+                        inv_two_sigma2)
+                x0 = x[i]
+                level = _log_gamma_conditional(x0, *args) - np.random.exponential(1.0)
+                left = x0 - width * np.random.random()
+                right = left + width
+                steps_left = int(max_steps * np.random.random())
+                steps_right = max_steps - 1 - steps_left
+                while steps_left > 0 and _log_gamma_conditional(left, *args) > level:
+                    left -= width
+                    steps_left -= 1
+                while steps_right > 0 and _log_gamma_conditional(right, *args) > level:
+                    right += width
+                    steps_right -= 1
+                new = x0
+                for _t in range(_MAX_TRIES):
+                    candidate = left + (right - left) * np.random.random()
+                    if _log_gamma_conditional(candidate, *args) >= level:
+                        new = candidate
+                        break
+                    if candidate < x0:
+                        left = candidate
+                    else:
+                        right = candidate
+                x[i] = new
+        # Normalise, then redraw the scale: log g = log a + log S.
+        top = x[0]
+        for i in range(1, k):
+            if x[i] > top:
+                top = x[i]
+        total = 0.0
+        for i in range(k):
+            total += math.exp(x[i] - top)
+        log_norm = top + math.log(total)
+        scale = np.random.gamma(k * concentration, 1.0)
+        log_scale = math.log(scale) if scale > 0.0 else 0.0
+        for i in range(k):
+            A[p, i] = math.exp(x[i] - log_norm)
+            L[p, i] = x[i] - log_norm + log_scale
+
+
+@njit(cache=True, nogil=True)
 def abundance_statistics(Z, A):
     """``G = A^T A`` (K, K) and ``W = A^T Z`` (K, K-1)."""
     n_pixels, k = A.shape
@@ -254,12 +395,14 @@ def sample_noise_variance(residual_sq, n_values):
 def run_gibbs_chunk(
     Z, orthogonal_sq, n_values, U, ybar, T, M, A, state, prior_mean,
     prior_precision, n_passes, n_sweeps, first_kept, seed, T_sum, A_sum, stats,
-    trace, trace_start,
+    trace, trace_start, concentration, L,
 ):
     """Run ``n_sweeps`` Gibbs sweeps, updating the chain state in place.
 
     One sweep draws the noise variance, then every pixel's abundances (with
-    a randomly chosen dependent component), then the endmembers. Sweeps with
+    a randomly chosen dependent component under the uniform prior,
+    ``concentration == 1``, or through the log-gamma variables ``L`` under
+    the Dirichlet prior of parameter ``concentration``), then the endmembers. Sweeps with
     index ``>= first_kept`` (within this chunk) are added to the running sums
     ``T_sum``, ``A_sum`` and ``stats[0]`` (noise variance); ``trace`` receives
     the noise variance of every sweep from ``trace_start``. ``state[0]`` is
@@ -272,7 +415,10 @@ def run_gibbs_chunk(
     for it in range(n_sweeps):
         residual = subspace_residual(Z, T, A) + orthogonal_sq
         sigma2 = sample_noise_variance(residual, n_values)
-        sample_abundances(Z, T, A, sigma2, np.random.randint(0, k), n_passes)
+        if concentration == 1.0:
+            sample_abundances(Z, T, A, sigma2, np.random.randint(0, k), n_passes)
+        else:
+            sample_abundances_dirichlet(Z, T, A, L, sigma2, concentration, n_passes)
         G, W = abundance_statistics(Z, A)
         sample_endmembers(T, M, G, W, U, ybar, sigma2, prior_mean, prior_precision)
         trace[trace_start + it] = sigma2
