@@ -69,6 +69,29 @@ def test_hals_multistart_keeps_lowest_cost_and_cost_never_increases(small3):
     assert model.reconstruction_err_ * 0.95 <= resid <= model.reconstruction_err_
 
 
+@pytest.mark.slow
+def test_mals_map_ridge_towards_previous_maps_is_more_accurate(small3):
+    # The ridge of eq. 8 as printed shrinks the maps towards zero, which
+    # spreads them and keeps the spectra mixed; pulling them towards their
+    # previous value (the default) separates the phases. Measured on this
+    # set: about 0.18 vs 0.36 rad mean over three seeds.
+    X, endmembers, abundances = small3
+
+    def mean_sad(map_ridge):
+        sads = []
+        for seed in range(3):
+            model = MALS(3, n_starts=2, max_iter=150, map_ridge=map_ridge,
+                         random_state=seed)
+            A = model.fit_transform(X)
+            sads.append(unmixing_scores(endmembers, abundances,
+                                        model.components_, A)["sad_mean"])
+        return np.mean(sads)
+
+    previous, zero = mean_sad("previous"), mean_sad("zero")
+    assert previous < 0.25
+    assert previous < 0.7 * zero
+
+
 def test_mals_multistart_keeps_lowest_cost(small3):
     X = small3[0]
     model = MALS(3, n_starts=3, max_iter=30, random_state=2).fit(X)
@@ -208,6 +231,7 @@ def test_input_not_modified_and_negative_clipped(small3):
         (NMF_SO(2, w=1.5), "w"),
         (MALS(2, ridge_schedule="sometimes"), "ridge_schedule"),
         (MALS(2, ridge_schedule=[-1.0]), "ridge_schedule"),
+        (MALS(2, map_ridge="ones"), "map_ridge"),
         (ARD_SO_NMF(4, a=1.0), "a must"),
         (ARD_SO_NMF(4, merge_threshold=2.0), "merge_threshold"),
         (HALS(None), "n_components"),
