@@ -115,12 +115,16 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
     def _resolve_seed(self) -> int:
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
 
-    def _train(self, model, inputs, targets, *, description: str, monitor_loss="loss"):
+    def _train(
+        self, model, inputs, targets, *, description: str, monitor_loss="loss", epochs=None
+    ):
         """Run ``model.fit`` with the estimator's epochs, batch size and callbacks.
 
+        ``epochs`` overrides the estimator's ``epochs`` (a training phase).
         Sets ``history_`` (dict of lists, one value per epoch). A
         ``KeyboardInterrupt`` raised during training propagates unchanged.
         """
+        epochs = int(self.epochs if epochs is None else epochs)
         keras = import_keras()
         from ._callbacks import EpochProgress
 
@@ -135,12 +139,12 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
                     restore_best_weights=True,
                 )
             )
-        with progress_bar(self.epochs, description, self.show_progressbar) as bar:
+        with progress_bar(epochs, description, self.show_progressbar) as bar:
             callbacks.append(EpochProgress(bar))
             history = model.fit(
                 inputs,
                 targets,
-                epochs=int(self.epochs),
+                epochs=epochs,
                 batch_size=int(self.batch_size),
                 validation_split=validation_split,
                 shuffle=True,

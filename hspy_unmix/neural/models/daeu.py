@@ -16,7 +16,7 @@ def build_daeu(
     n_channels: int,
     n_components: int,
     *,
-    dropout: float = 0.1,
+    dropout: float = 0.0045,
     negative_slope: float = 0.1,
     seed: int | None = None,
 ) -> keras.Model:
