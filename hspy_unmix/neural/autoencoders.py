@@ -107,6 +107,44 @@ class _SpectralAngleUnmixing(NeuralUnmixingEstimator):
     def _abundances_from_raw(self, raw_abundances: np.ndarray) -> np.ndarray:
         return _normalise_rows(raw_abundances * self.abundance_weights_)
 
+    def _prepare(self, X: np.ndarray):
+        """Seed Keras; return the seed, the targets and the encoder inputs."""
+        seed = self._resolve_seed()
+        setup_keras(seed)
+        targets = pixel_normalise(X)
+        self._set_channel_standardisation(targets)
+        return seed, targets, self._encoder_inputs(X)
+
+    def _start_decoder(self, model, X: np.ndarray, seed: int) -> bool:
+        """Set the decoder to the initial endmembers (False for a random start)."""
+        initial = self._initial_decoder(X, seed)
+        if initial is None:
+            return False
+        model.get_layer("endmembers").set_weights([initial.astype(np.float32)])
+        return True
+
+    def _compile_and_train(self, model, inputs, targets, **train_kwargs):
+        from .losses import SpectralAngleLoss
+
+        compile_model(model, self.learning_rate, SpectralAngleLoss())
+        self._train(model, inputs, targets, **train_kwargs)
+
+    def _keep_model(self, model) -> np.ndarray:
+        """Store the trained network; return its decoder scaled to unit mean."""
+        self.model_ = model
+        return _unit_mean_rows(model.get_layer("endmembers").get_weights()[0])
+
+
+class _PatchUnmixing(_SpectralAngleUnmixing):
+    """Networks reading neighbourhoods: ``X`` holds a whole image."""
+
+    def _cube_shape(self, X: np.ndarray) -> tuple:
+        return _image_cube(X, self.image_shape, self._name).shape
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        raw = self._raw_image_abundances(self._encoder_inputs(X), self._cube_shape(X))
+        return self._abundances_from_raw(raw)
+
 
 class DAEU(_SpectralAngleUnmixing):
     """Deep autoencoder unmixing (DAEU, Palsson et al. 2018).
@@ -239,39 +277,31 @@ class DAEU(_SpectralAngleUnmixing):
 
     def _fit(self, X: np.ndarray):
         self._check_daeu_params()
-        seed = self._resolve_seed()
-        setup_keras(seed)
-        from .losses import SpectralAngleLoss
         from .models.daeu import build_daeu
 
-        targets = pixel_normalise(X)
-        self._set_channel_standardisation(targets)
-        inputs = self._encoder_inputs(X)
+        seed, targets, inputs = self._prepare(X)
         model = build_daeu(X.shape[1], self._n_components, dropout=self.dropout, seed=seed)
-        initial = self._initial_decoder(X, seed)
         decoder_layer = model.get_layer("endmembers")
         warmup = 0
-        if initial is not None:
-            decoder_layer.set_weights([initial.astype(np.float32)])
+        if self._start_decoder(model, X, seed):
             warmup = min(int(self.warmup_epochs), int(self.epochs))
         if warmup:
             # encoder first, against the fixed VCA endmembers
             decoder_layer.trainable = False
-            compile_model(model, self.learning_rate, SpectralAngleLoss())
-            self._train(model, inputs, targets, description="DAEU warm-up", epochs=warmup)
+            self._compile_and_train(
+                model, inputs, targets, description="DAEU warm-up", epochs=warmup
+            )
             decoder_layer.trainable = True
         if self.epochs > warmup:
-            compile_model(model, self.learning_rate, SpectralAngleLoss())
             self._append_history = warmup > 0
             try:
-                self._train(
+                self._compile_and_train(
                     model, inputs, targets, description="DAEU training",
                     epochs=int(self.epochs) - warmup,
                 )
             finally:
                 del self._append_history
-        self.model_ = model
-        decoder = _unit_mean_rows(decoder_layer.get_weights()[0])
+        decoder = self._keep_model(model)
         self._finalise(X, self._run_encoder(inputs), decoder)
         if self.abundances == "fcls":
             self._fit_abundances = self._fcls(X)
@@ -319,7 +349,7 @@ def _image_patches(cube: np.ndarray, size: int, stride: int, max_patches: int, r
     return np.stack([cube[r : r + size_r, c : c + size_c] for r, c in corners])
 
 
-class CNNAEU(_SpectralAngleUnmixing):
+class CNNAEU(_PatchUnmixing):
     """Convolutional autoencoder unmixing (CNNAEU, Palsson et al. 2021).
 
     A fully convolutional encoder (see
@@ -432,15 +462,10 @@ class CNNAEU(_SpectralAngleUnmixing):
 
     def _fit(self, X: np.ndarray):
         self._check_cnn_params()
-        cube_shape = _image_cube(X, self.image_shape, self._name).shape
-        seed = self._resolve_seed()
-        setup_keras(seed)
-        from .losses import SpectralAngleLoss
+        cube_shape = self._cube_shape(X)
         from .models.cnnaeu import build_cnnaeu
 
-        targets = pixel_normalise(X)
-        self._set_channel_standardisation(targets)
-        inputs = self._encoder_inputs(X)
+        seed, targets, inputs = self._prepare(X)
         stride = self.patch_stride or max(1, self.patch_size // 4)
         rng = np.random.RandomState(seed)
         input_patches = _image_patches(
@@ -455,23 +480,16 @@ class CNNAEU(_SpectralAngleUnmixing):
             kernel_size=self.kernel_size, dropout=self.dropout,
             temperature=self.temperature, seed=seed,
         )
-        initial = self._initial_decoder(X, seed)
-        if initial is not None:
-            model.get_layer("endmembers").set_weights([initial.astype(np.float32)])
-        compile_model(model, self.learning_rate, SpectralAngleLoss())
-        self._train(model, input_patches, target_patches, description="CNNAEU training")
-        self.model_ = model
-        decoder = _unit_mean_rows(model.get_layer("endmembers").get_weights()[0])
+        self._start_decoder(model, X, seed)
+        self._compile_and_train(
+            model, input_patches, target_patches, description="CNNAEU training"
+        )
+        decoder = self._keep_model(model)
         self._finalise(X, self._raw_image_abundances(inputs, cube_shape), decoder)
 
     def _raw_image_abundances(self, inputs: np.ndarray, cube_shape) -> np.ndarray:
         raw = self._run_encoder(inputs.reshape((1,) + tuple(cube_shape)))
         return raw.reshape(-1, raw.shape[-1])
-
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        cube_shape = _image_cube(X, self.image_shape, self._name).shape
-        raw = self._raw_image_abundances(self._encoder_inputs(X), cube_shape)
-        return self._abundances_from_raw(raw)
 
 
 def _centred_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray):
@@ -482,7 +500,7 @@ def _centred_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.n
     return padded[r, c]
 
 
-class MTAEU(_SpectralAngleUnmixing):
+class MTAEU(_PatchUnmixing):
     """Multitask autoencoder unmixing (MTAEU, Palsson et al. 2019).
 
     Spectral-spatial unmixing by multitask learning: the network reads a
@@ -611,15 +629,10 @@ class MTAEU(_SpectralAngleUnmixing):
 
     def _fit(self, X: np.ndarray):
         shared = self._check_mtaeu_params()
-        cube_shape = _image_cube(X, self.image_shape, self._name).shape
-        seed = self._resolve_seed()
-        setup_keras(seed)
-        from .losses import SpectralAngleLoss
+        cube_shape = self._cube_shape(X)
         from .models.mtaeu import build_mtaeu
 
-        targets = pixel_normalise(X)
-        self._set_channel_standardisation(targets)
-        inputs = self._encoder_inputs(X)
+        seed, targets, inputs = self._prepare(X)
         pixels = np.arange(X.shape[0])
         if pixels.size > self.max_patches:
             rng = np.random.RandomState(seed)
@@ -636,14 +649,12 @@ class MTAEU(_SpectralAngleUnmixing):
             X.shape[1], self._n_components, patch_size=size, shared_units=shared,
             dropout=self.dropout, temperature=self.temperature, seed=seed,
         )
-        initial = self._initial_decoder(X, seed)
-        if initial is not None:
-            model.get_layer("endmembers").set_weights([initial.astype(np.float32)])
-        compile_model(model, self.learning_rate, SpectralAngleLoss())
-        self._train(model, input_patches, target_patches, description="MTAEU training")
+        self._start_decoder(model, X, seed)
+        self._compile_and_train(
+            model, input_patches, target_patches, description="MTAEU training"
+        )
         del input_patches, target_patches
-        self.model_ = model
-        decoder = _unit_mean_rows(model.get_layer("endmembers").get_weights()[0])
+        decoder = self._keep_model(model)
         self._finalise(X, self._raw_image_abundances(inputs, cube_shape), decoder)
 
     def _raw_image_abundances(self, inputs: np.ndarray, cube_shape) -> np.ndarray:
@@ -659,11 +670,6 @@ class MTAEU(_SpectralAngleUnmixing):
             tasks = self._run_encoder(_centred_patches(padded, size, rows, cols))
             raw.append(tasks[:, (size * size) // 2])
         return np.concatenate(raw)
-
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        cube_shape = _image_cube(X, self.image_shape, self._name).shape
-        raw = self._raw_image_abundances(self._encoder_inputs(X), cube_shape)
-        return self._abundances_from_raw(raw)
 
 
 def _nonnegative_decoder(abundances: np.ndarray, targets: np.ndarray, ridge: float = 1e-9):
