@@ -212,6 +212,7 @@ def chequerboard_abundances(
     averaging: int = 9,
     max_abundance: float = 1.0,
     random_state=None,
+    impure_components: dict | None = None,
 ) -> np.ndarray:
     """Chequerboard abundance maps of seed 000, shape ``shape + (K,)``.
 
@@ -222,6 +223,48 @@ def chequerboard_abundances(
     ``a' = t a + (1 - t) / K`` with ``t`` chosen so that no abundance exceeds
     ``max_abundance``: the no-pure-pixel variant.
 
+    ``impure_components`` caps single components instead, like the Ru layer of
+    seed 000's experimental data, which has almost no pure pixel while the
+    other phases have. In every pixel where a capped component ``j`` exceeds
+    its cap ``c``, the excess ``a_j - c`` goes to the uncapped components in
+    proportion to their abundances (equally where they are all zero), that is
+    ``a_i' = a_i (1 - c) / (1 - a_j)`` when ``j`` is the only capped component:
+    the pixel slides along the line from vertex ``j`` onto the plane
+    ``a_j = c``. Abundances stay non-negative and sum to one, the uncapped
+    components keep their pure pixels and the capped ones have none.
+
+    The two variants differ in what the data determine. After the uniform
+    shrink, the data are exactly the pure maps times mixed spectra
+    ``t E_j + (1 - t) mean(E)``, so no method can tell the true endmembers
+    from the data alone. After a cap, the data hull is a truncated simplex:
+    the mixtures along the edges through vertex ``j`` keep their directions,
+    so the missing vertex is still determined by the data as the point where
+    these edges meet.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of components ``K``.
+    shape : tuple of int
+        Map shape (rows, columns), multiples of ``block``.
+    block, averaging : int
+        Block size and averaging-filter width (8 and 9 in seed 000).
+    max_abundance : float
+        Below 1, every pixel is shrunk towards the simplex centre so that no
+        abundance exceeds it; must exceed ``1 / K``.
+    random_state : int, numpy.random.RandomState or None
+        Seed of the block assignment.
+    impure_components : dict of int to float, optional
+        Component index -> largest abundance it may reach, in ``(0, 1]``, for
+        instance ``{2: 0.6}``. At least one component must stay uncapped, and
+        it cannot be combined with ``max_abundance < 1``. The random stream is
+        the same with or without it.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``shape + (K,)``
+        Abundance maps, non-negative and summing to one per pixel.
+
     Examples
     --------
     >>> from hspy_unmix.synthetic import chequerboard_abundances
@@ -229,6 +272,9 @@ def chequerboard_abundances(
     >>> A.shape, bool(abs(A.sum(-1) - 1).max() < 1e-12)
     ((64, 64, 3), True)
     """
+    caps = _check_impure_components(impure_components, n_components)
+    if caps and max_abundance < 1.0:
+        raise ValueError("impure_components cannot be combined with max_abundance < 1.")
     rng = check_random_state(random_state)
     ny, nx = shape
     if ny % block or nx % block:
@@ -250,6 +296,58 @@ def chequerboard_abundances(
             raise ValueError(f"max_abundance must exceed 1/K = {1 / n_components:.3f}.")
         t = (max_abundance - 1.0 / n_components) / (1.0 - 1.0 / n_components)
         maps = t * maps + (1.0 - t) / n_components
+    if caps:
+        maps = _cap_components(maps, caps)
+    return maps
+
+
+def _check_impure_components(impure_components, n_components: int) -> dict:
+    """Validated ``{index: cap}`` of the capped components (caps below 1 only)."""
+    if impure_components is None:
+        return {}
+    if not isinstance(impure_components, dict):
+        raise ValueError(
+            "impure_components must be a dict {component index: largest abundance}, "
+            f"got {type(impure_components).__name__}."
+        )
+    caps = {}
+    for index, cap in impure_components.items():
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise ValueError(f"impure_components keys must be integers, got {index!r}.")
+        if not 0 <= index < n_components:
+            raise ValueError(
+                f"impure_components index {index} is out of range for {n_components} components."
+            )
+        cap = float(cap)
+        if not 0.0 < cap <= 1.0:
+            raise ValueError(
+                f"impure_components cap of component {index} must lie in (0, 1], got {cap}."
+            )
+        if cap < 1.0:
+            caps[int(index)] = cap
+    if len(caps) >= n_components:
+        raise ValueError("impure_components: at least one component must stay uncapped.")
+    return caps
+
+
+def _cap_components(maps: np.ndarray, caps: dict) -> np.ndarray:
+    """Give the excess of each capped component to the uncapped ones."""
+    maps = maps.copy()
+    free = np.array([j not in caps for j in range(maps.shape[-1])])
+    for j, cap in caps.items():
+        excess = np.clip(maps[..., j] - cap, 0.0, None)
+        over = excess > 0
+        if not over.any():
+            continue
+        receivers = maps[over][:, free]
+        total = receivers.sum(-1, keepdims=True)
+        # below rounding level (left by the averaging filter), the pixel is pure
+        mixed = total > 1e-12
+        share = np.where(mixed, receivers / np.where(mixed, total, 1.0), 1.0 / free.sum())
+        rows = maps[over]
+        rows[:, free] += share * excess[over][:, None]
+        rows[:, j] = cap
+        maps[over] = rows
     return maps
 
 
@@ -275,6 +373,7 @@ def chequerboard_si(
     counts: float = 2000.0,
     noise: bool = True,
     max_abundance: float = 1.0,
+    impure_components: dict | None = None,
     random_state=None,
 ):
     """Seed-000 chequerboard EELS spectrum image and its ground truth.
@@ -293,6 +392,15 @@ def chequerboard_si(
         Apply Poisson noise.
     max_abundance : float
         Below 1, no pixel is pure (see :func:`chequerboard_abundances`).
+        Every pixel is shrunk towards the simplex centre, so the data are
+        exactly pure maps times mixed spectra and the true endmembers cannot
+        be recovered from them.
+    impure_components : dict of int to float, optional
+        Component index -> largest abundance it may reach, e.g. ``{2: 0.6}``:
+        that component has no pure pixel while the others keep theirs, as for
+        the Ru layer of seed 000's experimental data. Unlike ``max_abundance``,
+        the data hull is a truncated simplex whose edges through the missing
+        vertex still determine it (see :func:`chequerboard_abundances`).
     random_state : int, numpy.random.RandomState or None
         Seed of the maps and the noise.
 
@@ -315,7 +423,13 @@ def chequerboard_si(
     rng = check_random_state(random_state)
     energy, endmembers, names = eels_endmembers(n_components, counts=counts)
     abundances = chequerboard_abundances(
-        n_components, shape, block, averaging, max_abundance, random_state=rng
+        n_components,
+        shape,
+        block,
+        averaging,
+        max_abundance,
+        random_state=rng,
+        impure_components=impure_components,
     )
     clean = mix(abundances, endmembers)
     data = rng.poisson(clean).astype(np.float64) if noise else clean.copy()
@@ -323,7 +437,7 @@ def chequerboard_si(
     s.set_signal_type("EELS")
     ax = s.axes_manager.signal_axes[0]
     ax.name, ax.units, ax.offset, ax.scale = "Energy loss", "eV", energy[0], energy[1] - energy[0]
-    for nav, name in zip(s.axes_manager.navigation_axes, ("x", "y")):
+    for nav, name in zip(s.axes_manager.navigation_axes, ("x", "y"), strict=False):
         nav.name, nav.units, nav.scale = name, "nm", 0.5
     s.metadata.General.title = f"Synthetic chequerboard SI ({n_components} components)"
     s.metadata.set_item("Acquisition_instrument.TEM.beam_energy", 200.0)
