@@ -710,10 +710,16 @@ def pan_sharpen(
     )
 
     if lazy:
+        from ._lazy import navigation_chunks
+
         darr = data if lazy_in else da.from_array(np.asarray(data), chunks="auto")
-        nav_chunks = {i: "auto" for i in range(nav_ndim)}
-        nav_chunks[nav_ndim] = -1
-        darr = darr.rechunk(nav_chunks)
+        # Whole spectra in chunks no larger than the package's default size
+        # (each block also holds its float64 abundances and fused spectra);
+        # smaller chunks of a lazy input are kept.
+        target = navigation_chunks(darr.shape, darr.dtype, 1)
+        largest = [max(c) for c in darr.chunks]
+        if len(darr.chunks[-1]) != 1 or np.prod(largest[:-1]) > np.prod(target[:-1]):
+            darr = darr.rechunk(target)
         depth = plan.iterations if plan.smoothness_weight > 0 and nav_ndim else 0
         if depth:
             depth_map = {i: depth for i in range(nav_ndim)}

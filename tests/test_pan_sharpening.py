@@ -125,6 +125,7 @@ def test_lazy_equals_eager(pair):
     lazy_in.data = lazy_in.data.rechunk((16, 20, -1))
     lazy = lazy_in.pan_sharpen(coarse, return_report=True, **kwargs)
     assert lazy.fused._lazy and lazy.reduced_chi2._lazy
+    assert lazy.fused.data.numblocks[:2] == (3, 3)  # the halo joins 9 chunks
     np.testing.assert_allclose(lazy.fused.data.compute(), eager.fused.data, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(
         lazy.reduced_chi2.data.compute(), eager.reduced_chi2.data, rtol=1e-9, atol=1e-9
