@@ -238,7 +238,8 @@ def _predict(model, spectra: np.ndarray, batch_size: int = 256, bar=None) -> np.
         out[start:start + batch_size] = y[:, left:left + c]
         if bar is not None:
             bar.update(len(batch))
-    return out * total
+    out *= total
+    return out
 
 
 def _default_model():
@@ -502,7 +503,7 @@ def save_zlp_model(model, path) -> None:
     """
     from ._optional import import_keras
 
-    keras = import_keras()
+    import_keras()
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Rebuilt uncompiled: no optimizer state, no loss closure in the file.
@@ -580,29 +581,45 @@ def _plan_axis(axis, meta, tolerance):
 
 def _restore_block_unet(block, model, meta, scale, batch_size, negative_tolerance, bar=None):
     shape = block.shape
-    x = np.asarray(block, dtype=np.float64).reshape(-1, shape[-1])
-    _check_block(x, negative_tolerance)
+    flat = np.asarray(block).reshape(-1, shape[-1])
+    out = np.empty(flat.shape, dtype=_output_dtype(flat.dtype))
     model_disp = float(meta.get("dispersion", 0.005))
-    if abs(scale - model_disp) > 1e-12 * model_disp:
-        # Resample on the model's dispersion (linear), restore, resample back.
+    resample = abs(scale - model_disp) > 1e-12 * model_disp
+    if resample:
         c = shape[-1]
         src = np.arange(c) * scale
         n_new = int(np.floor(src[-1] / model_disp)) + 1
         dst = np.arange(n_new) * model_disp
-        xr = np.stack([np.interp(dst, src, row) for row in x])
-        yr = _predict(model, xr, batch_size, bar)
-        y = np.stack([np.interp(src, dst, row) for row in yr])
-        y *= x.sum(axis=1, keepdims=True) / np.maximum(y.sum(axis=1, keepdims=True), 1e-300)
-    else:
-        y = _predict(model, x, batch_size, bar)
-    return y.reshape(shape)
+    # float64 work arrays are several times a part: bound them, whatever the chunk
+    for start in range(0, flat.shape[0], _UNET_PART):
+        x = np.asarray(flat[start:start + _UNET_PART], dtype=np.float64)
+        _check_block(x, negative_tolerance)
+        if resample:
+            # Resample on the model's dispersion (linear), restore, resample back.
+            xr = np.stack([np.interp(dst, src, row) for row in x])
+            yr = _predict(model, xr, batch_size, bar)
+            y = np.stack([np.interp(src, dst, row) for row in yr])
+            y *= x.sum(axis=1, keepdims=True) / np.maximum(y.sum(axis=1, keepdims=True), 1e-300)
+        else:
+            y = _predict(model, x, batch_size, bar)
+        out[start:start + _UNET_PART] = y
+    return out.reshape(shape)
+
+
+#: Spectra restored together by ``restore_zlp(method="unet")`` within a block.
+_UNET_PART = 4096
+
+
+def _output_dtype(dtype) -> np.dtype:
+    """float32 data stay float32; everything else is restored as float64."""
+    return np.dtype(np.float32) if np.dtype(dtype) == np.float32 else np.dtype(np.float64)
 
 
 def _restore_block_rl(block, psf, iterations, half_width, negative_tolerance):
     shape = block.shape
     x = np.asarray(block, dtype=np.float64).reshape(-1, shape[-1])
     _check_block(x, negative_tolerance)
-    out = np.empty_like(x)
+    out = np.empty(x.shape, dtype=_output_dtype(np.asarray(block).dtype))
     # FFT work arrays are several times the batch: bound them, whatever the chunk
     for start in range(0, x.shape[0], _RL_BATCH):
         part = x[start:start + _RL_BATCH]
@@ -757,7 +774,7 @@ def restore_zlp(
     if lazy_in:
         sig_chunks = data.chunks[:-1] + (data.shape[-1],)
         data = data.rechunk(sig_chunks)
-        new = data.map_blocks(func, dtype=np.float64)
+        new = data.map_blocks(func, dtype=_output_dtype(data.dtype))
     else:
         arr = np.asarray(data)
         if arr.dtype.kind not in "fiu":

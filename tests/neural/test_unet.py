@@ -112,6 +112,27 @@ def test_restore_zlp_unet_eager_lazy_metadata(shipped):
     assert np.all((ratio > 0.8) & (ratio < 1.2))
 
 
+def test_restore_zlp_unet_in_parts_and_float32(shipped, monkeypatch):
+    from hspy_unmix import zlp
+    from hspy_unmix.synthetic import zlp_test_signal
+
+    s, _ = zlp_test_signal((5, 2), random_state=3)
+    whole = s.restore_zlp()
+    assert whole.data.dtype == np.float64
+    # a block restored in parts of 3 spectra equals the block restored at once
+    monkeypatch.setattr(zlp, "_UNET_PART", 3)
+    parts = s.restore_zlp()
+    np.testing.assert_allclose(parts.data, whole.data, rtol=1e-5)  # float32 network
+    # float32 data give float32 results, eager and lazy
+    s32 = s.deepcopy()
+    s32.change_dtype("float32")
+    out32 = s32.restore_zlp()
+    lazy32 = s32.as_lazy().restore_zlp()
+    assert out32.data.dtype == np.float32 and lazy32.data.dtype == np.float32
+    np.testing.assert_allclose(out32.data, whole.data, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(lazy32.data.compute(), out32.data, rtol=1e-6)
+
+
 def test_restore_zlp_other_lengths_and_resampling(shipped):
     from hspy_unmix.synthetic import zlp_test_signal
 
