@@ -9,19 +9,37 @@ reports its wall time and peak resident memory (``ru_maxrss``):
   20 000-pixel sample;
 * ``vca_decomposition``: lazy ``decomposition(algorithm="VCA")`` (reservoir
   sample + one projection pass: two reads);
-* ``hals_decomposition``: the same with HALS;
+* ``hals_decomposition``: the same with HALS, one start (``n_starts=1``: the
+  fit on the 20 000-pixel sample does not grow with the SI, and the default
+  five starts only multiply that fixed time by five);
 * ``daeu_apply``: ``apply_unmixing`` of a DAEU trained on 4 096 pixels;
 * ``pan_sharpen``: ``pan_sharpen`` with a 32 x 32 clean SI, fused cube written
-  to .zspy chunk by chunk;
-* ``restore_zlp``: Richardson-Lucy ``restore_zlp`` of a low-loss SI of
-  ``--zlp-gib`` GiB, restored cube written to .zspy.
+  to .zspy chunk by chunk.
 
-Reproduce (about 25 min for 1 and 2 GiB on 2 cores)::
+Low-loss SIs (``generate_si.py --kind lowloss``) of the ``--zlp-gib`` sizes
+run ``read_lowloss`` (their read reference) and ``restore_zlp`` (the default
+U-net, restored cube written to .zspy); those of the ``--zlp-rl-gib`` sizes
+run ``read_lowloss`` and ``restore_zlp_rl`` (Richardson-Lucy, 50 iterations,
+about 40x slower than the U-net, hence a small size).
 
-    python benchmarks/scale/run_scale.py --gib 1 2 --workdir /tmp/hspy_unmix_scale
+Runs go from the largest SI to the smallest, so that an interrupted run
+already holds the largest points. Rows accumulate in ``--results`` (a rerun
+replaces the rows of the same case and size), and the report is written from
+all of them.
 
-which writes docs/benchmarks/scale.md and docs/_static/scale/scale_curves.png and
-deletes the generated files.
+Reproduce the published table (about 75 min on 2 shared cores)::
+
+    python benchmarks/scale/run_scale.py --gib 1 2 4 8 --zlp-gib 0.25 1 \
+        --zlp-rl-gib 0.25 --workdir /tmp/hspy_unmix_scale \
+        --results /tmp/hspy_unmix_scale/results.json
+
+which writes docs/benchmarks/scale.md and docs/_static/scale/scale_curves.png
+(``--report-md`` / ``--report-png`` elsewhere) and deletes the generated
+stores; ``--report-only`` rewrites the report from ``--results`` alone.
+
+The defaults (``--zlp-gib 1 2 4 8``) also restore 2, 4 and 8 GiB low-loss
+SIs: at the 300 spectra/s the U-net reached on 2 shared cores that adds
+about 1.7 h (the 8 GiB SI holds 1 048 576 spectra).
 """
 
 from __future__ import annotations
@@ -40,6 +58,13 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CASES = ["read", "vca_apply", "vca_decomposition", "hals_decomposition", "daeu_apply",
          "pan_sharpen"]
+LOWLOSS_CASES = ["read_lowloss", "restore_zlp", "restore_zlp_rl"]
+#: reference (read) row of each case, same SI kind and size
+READ_OF = {**{c: "read" for c in CASES}, **{c: "read_lowloss" for c in LOWLOSS_CASES}}
+LABELS = {"restore_zlp": "restore_zlp (U-net)",
+          "restore_zlp_rl": "restore_zlp_rl (Richardson-Lucy, 50 it.)"}
+RSS_TARGET_MB = 2048.0
+READ_RATIO_TARGET = 3.0
 K = 4
 
 
@@ -56,17 +81,24 @@ def _sample(s, n, seed=0):
     return np.asarray(flat[idx].compute(), dtype="float64")
 
 
+def _save_and_delete(signal, path):
+    from hspy_unmix._lazy import save_atomic
+
+    save_atomic(signal, path, overwrite=True, show_progressbar=False)
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def run_case(case: str, path: str, workdir: str) -> dict:
     """Run one case in this process; return its measurements."""
     import dask
 
     import hspy_unmix
-    from hspy_unmix._lazy import load_lazy, save_atomic
+    from hspy_unmix._lazy import load_lazy
 
     dask.config.set(scheduler="threads")
     s = load_lazy(path)
     t0 = time.perf_counter()
-    if case == "read":
+    if case in ("read", "read_lowloss"):
         float(s.data.sum().compute())
     elif case == "vca_apply":
         est = hspy_unmix.VCA(n_components=K, random_state=0).fit(_sample(s, 20_000))
@@ -75,13 +107,13 @@ def run_case(case: str, path: str, workdir: str) -> dict:
     elif case == "vca_decomposition":
         s.decomposition(algorithm="VCA", output_dimension=K, random_state=0, print_info=False)
     elif case == "hals_decomposition":
-        s.decomposition(algorithm="HALS", output_dimension=K, random_state=0, print_info=False)
+        s.decomposition(algorithm="HALS", output_dimension=K, random_state=0, n_starts=1,
+                        print_info=False)
     elif case == "daeu_apply":
         est = hspy_unmix.DAEU(n_components=K, random_state=0, epochs=20).fit(_sample(s, 4096))
         t0 = time.perf_counter()
         s.apply_unmixing(est, print_info=False)
     elif case == "pan_sharpen":
-        import numpy as np
         from hyperspy.signals import Signal1D
 
         clean = Signal1D(_sample(s, 1024).reshape(32, 32, -1))
@@ -90,15 +122,14 @@ def run_case(case: str, path: str, workdir: str) -> dict:
         clean.set_signal_type("EELS")
         t0 = time.perf_counter()
         fused = s.pan_sharpen(clean, n_components=K, random_state=0, lazy_output=True)
-        save_atomic(fused, os.path.join(workdir, "fused.zspy"), overwrite=True,
-                    show_progressbar=False)
-        shutil.rmtree(os.path.join(workdir, "fused.zspy"), ignore_errors=True)
-        del np
+        _save_and_delete(fused, os.path.join(workdir, "fused.zspy"))
     elif case == "restore_zlp":
-        out = s.restore_zlp(method="richardson_lucy", lazy_output=True)
-        save_atomic(out, os.path.join(workdir, "restored.zspy"), overwrite=True,
-                    show_progressbar=False)
-        shutil.rmtree(os.path.join(workdir, "restored.zspy"), ignore_errors=True)
+        # the default method: the shipped U-net (loaded inside the timing)
+        out = s.restore_zlp(lazy_output=True)
+        _save_and_delete(out, os.path.join(workdir, "restored.zspy"))
+    elif case == "restore_zlp_rl":
+        out = s.restore_zlp(method="richardson_lucy", iterations=50, lazy_output=True)
+        _save_and_delete(out, os.path.join(workdir, "restored.zspy"))
     else:
         raise ValueError(case)
     wall = time.perf_counter() - t0
@@ -114,10 +145,11 @@ def _subprocess_case(case, path, workdir, timeout):
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        return {"case": case, "error": f"timeout after {timeout} s"}
+        return {"case": case, "error": f"timeout after {timeout:g} s"}
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
     if res.returncode != 0 or not lines:
-        return {"case": case, "error": (res.stderr or res.stdout).strip().splitlines()[-1:]}
+        tail = (res.stderr or res.stdout).strip().splitlines()[-1:]
+        return {"case": case, "error": " ".join(tail) or f"exit code {res.returncode}"}
     return json.loads(lines[-1])
 
 
@@ -126,53 +158,202 @@ def _generate(gib, kind, path):
                     "--kind", kind, "--out", path], check=True)
 
 
+def _key(row) -> tuple:
+    """Identity of a result row: a rerun of the same case and size replaces it."""
+    return row["case"], round(float(row.get("size", row.get("gib", 0.0))), 6)
+
+
+def merge_results(results, new_rows) -> list:
+    """``results`` with ``new_rows`` added, one row per (case, size), the newest kept."""
+    merged = {}
+    for row in list(results) + list(new_rows):
+        merged.pop(_key(row), None)  # re-insert so that the newest row comes last
+        merged[_key(row)] = row
+    return list(merged.values())
+
+
+def planned_runs(gib, cases, zlp_gib, zlp_rl_gib) -> list:
+    """(size, kind, cases) of each SI to generate, largest first."""
+    runs = [(g, "coreloss", list(cases)) for g in gib if g > 0]
+    lowloss = {}
+    for g in zlp_gib:
+        lowloss.setdefault(g, ["read_lowloss"]).append("restore_zlp")
+    for g in zlp_rl_gib:
+        lowloss.setdefault(g, ["read_lowloss"]).append("restore_zlp_rl")
+    runs += [(g, "lowloss", c) for g, c in lowloss.items() if g > 0]
+    return sorted(runs, key=lambda r: -r[0])
+
+
+def _fmt_sizes(sizes) -> str:
+    return " ".join(f"{g:g}" for g in sorted(set(sizes)))
+
+
+def reproduce_command(results) -> str:
+    """The one ``run_scale.py`` command that regenerates every row of ``results``."""
+    size = {}
+    for r in results:
+        size.setdefault(r["case"], set()).add(float(r.get("size", r.get("gib", 0.0))))
+    core = set().union(*(size.get(c, set()) for c in CASES))
+    core_cases = [c for c in CASES if c in size]
+    cmd = "python benchmarks/scale/run_scale.py"
+    if core:
+        cmd += f" --gib {_fmt_sizes(core)}"
+        if core_cases != CASES:
+            cmd += f" --cases {' '.join(core_cases)}"
+    else:
+        cmd += " --gib"
+    cmd += f" --zlp-gib {_fmt_sizes(size.get('restore_zlp', ()))}".rstrip()
+    cmd += f" --zlp-rl-gib {_fmt_sizes(size.get('restore_zlp_rl', ()))}".rstrip()
+    return cmd
+
+
+def _read_ratio(row, reads):
+    ref = reads.get((READ_OF.get(row["case"]), round(row["gib"], 3)))
+    return row["wall_s"] / ref if ref else None
+
+
+def _conditions(results, ok, reads) -> str:
+    """Bullet list: load, targets at the largest size, failures and gaps."""
+    out = []
+    loads = [x for r in ok for x in r.get("loadavg", [])]
+    if loads:
+        out.append(f"* Load average (1 min, `/proc/loadavg`) before and after each case: "
+                   f"{min(loads):.1f} to {max(loads):.1f} on 2 cores (other jobs shared "
+                   "the machine): the wall times are noisy.")
+    core = [r for r in ok if r["case"] in CASES]
+    if core:
+        top = max(float(r["size"]) for r in core)
+        at_top = [r for r in ok if abs(float(r["size"]) - top) < 1e-6]
+        worst = max(at_top, key=lambda r: r["peak_rss_mb"])
+        over = [r["case"] for r in at_top if r["peak_rss_mb"] >= RSS_TARGET_MB]
+        verdict = ("met" if not over else
+                   f"**not met** ({', '.join(over)} at or above {RSS_TARGET_MB:.0f} MiB)")
+        out.append(f"* Target peak RSS < {RSS_TARGET_MB:.0f} MiB at {top:g} GiB: {verdict}; "
+                   f"highest {worst['peak_rss_mb']:.0f} MiB ({worst['case']}) over the "
+                   f"{len(at_top)} cases (core-loss and low-loss) run at that size.")
+        vca = next((r for r in at_top if r["case"] == "vca_apply"), None)
+        ratio = _read_ratio(vca, reads) if vca else None
+        if ratio is None:
+            out.append(f"* Target `vca_apply` <= {READ_RATIO_TARGET:g}x the read time at "
+                       f"{top:g} GiB: not measured.")
+        else:
+            verdict = "met" if ratio <= READ_RATIO_TARGET else "**not met**"
+            out.append(f"* Target `vca_apply` <= {READ_RATIO_TARGET:g}x the read time at "
+                       f"{top:g} GiB: {verdict} ({ratio:.2f}x).")
+    over = [f"`{r['case']}` at {float(r['size']):g} GiB ({r['peak_rss_mb']:.0f} MiB)"
+            for r in ok if r["peak_rss_mb"] >= RSS_TARGET_MB]
+    if over:
+        out.append(f"* At or above {RSS_TARGET_MB:.0f} MiB peak RSS, any size: "
+                   + ", ".join(over) + ".")
+    failed = [r for r in results if "error" in r]
+    for r in failed:
+        out.append(f"* Failed: `{r['case']}` at {r.get('size', '?'):g} GiB: {r['error']}")
+    sizes = {k: sorted({r.get("size", r.get("gib")) for r in results if r["case"] in cs})
+             for k, cs in (("core", CASES), ("low", ("restore_zlp",)))}
+    have = {_key(r) for r in results}
+    missing = [f"`{c}` at {g:g} GiB" for c in CASES for g in sizes["core"]
+               if (c, round(float(g), 6)) not in have]
+    missing += [f"`read_lowloss` at {g:g} GiB" for g in sizes["low"]
+                if ("read_lowloss", round(float(g), 6)) not in have]
+    # the U-net restoration is meant to run at the core-loss sizes too
+    missing += [f"`restore_zlp` at {g:g} GiB" for g in sizes["core"]
+                if ("restore_zlp", round(float(g), 6)) not in have]
+    noted = sorted({r["note"] for r in ok if r.get("note")})
+    for note in noted:
+        rows = [f"`{r['case']}` at {float(r['size']):g} GiB" for r in ok
+                if r.get("note") == note]
+        out.append(f"* {', '.join(rows)}: {note}.")
+    if missing:
+        out.append("* Not run: " + ", ".join(missing) + ".")
+    elif not failed:
+        out.append("* Every case ran at every size listed.")
+    out.append("* Each store is read right after it was written, so part of it may come "
+               "from the page cache; `read` (decompression and a sum over the data) is "
+               "the reference for the same store in the same state.")
+    return "\n".join(out) + "\n"
+
+
 def write_report(results, out_md, out_png):
+    """Write the Markdown table and the scaling curves of ``results``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     ok = [r for r in results if "error" not in r]
-    cases = [c for c in CASES + ["restore_zlp"] if any(r["case"] == c for r in ok)]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    order = CASES + LOWLOSS_CASES
+    cases = [c for c in order if any(r["case"] == c for r in ok)]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
     for c in cases:
         rows = sorted((r for r in ok if r["case"] == c), key=lambda r: r["gib"])
         g = [r["gib"] for r in rows]
-        axes[0].plot(g, [r["wall_s"] for r in rows], "o-", label=c)
-        axes[1].plot(g, [r["mb_per_s"] for r in rows], "o-", label=c)
-        axes[2].plot(g, [r["peak_rss_mb"] for r in rows], "o-", label=c)
-    for ax, title in zip(axes, ("wall time (s)", "throughput (MiB/s)", "peak RSS (MiB)")):
+        style = "s--" if c in LOWLOSS_CASES else "o-"
+        axes[0].plot(g, [r["wall_s"] for r in rows], style, label=LABELS.get(c, c))
+        axes[1].plot(g, [r["mb_per_s"] for r in rows], style)
+        axes[2].plot(g, [r["peak_rss_mb"] for r in rows], style)
+    for ax, title in zip(axes, ("wall time (s)", "throughput (MiB/s)", "peak RSS (MiB)"),
+                         strict=True):
         ax.set_xlabel("SI size (GiB)")
         ax.set_title(title, fontsize=9)
-    axes[2].axhline(2048, color="k", ls=":", lw=0.8)
-    axes[0].legend(fontsize=7)
+    axes[0].set_yscale("log")
+    axes[1].set_yscale("log")
+    axes[2].axhline(RSS_TARGET_MB, color="k", ls=":", lw=0.8)
+    axes[0].legend(fontsize=6)
+    fig.suptitle("2 shared CPU cores, other jobs running: noisy timings", fontsize=8)
     fig.tight_layout()
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=80)
-    lines = ["| case | SI (GiB) | shape | wall (s) | MiB/s | x read time | peak RSS (MiB) |",
-             "|---|---|---|---|---|---|---|"]
-    reads = {round(r["gib"], 3): r["wall_s"] for r in ok if r["case"] == "read"}
-    for r in sorted(results, key=lambda r: (r.get("gib", 0), r["case"])):
+    plt.close(fig)
+    reads = {(r["case"], round(r["gib"], 3)): r["wall_s"] for r in ok
+             if r["case"] in ("read", "read_lowloss")}
+    lines = ["| case | SI (GiB) | shape | wall (s) | MiB/s | x read time | peak RSS (MiB) "
+             "| load avg |",
+             "|---|---|---|---|---|---|---|---|"]
+
+    def sort_key(r):
+        kind = 1 if r["case"] in LOWLOSS_CASES else 0
+        rank = order.index(r["case"]) if r["case"] in order else len(order)
+        return kind, float(r.get("size", r.get("gib", 0.0))), rank
+
+    for r in sorted(results, key=sort_key):
+        name = LABELS.get(r["case"], r["case"])
         if "error" in r:
-            lines.append(f"| {r['case']} | {r.get('size', '')} | | failed: {r['error']} | | | |")
+            lines.append(f"| {name} | {r.get('size', '')} | | failed: {r['error']} "
+                         "| | | | |")
             continue
-        ref = reads.get(round(r["gib"], 3))
-        ratio = f"{r['wall_s'] / ref:.2f}" if ref else ""
-        lines.append(f"| {r['case']} | {r['gib']:.2f} | {tuple(r['shape'])} | {r['wall_s']:.1f} "
-                     f"| {r['mb_per_s']:.0f} | {ratio} | {r['peak_rss_mb']:.0f} |")
+        ratio = _read_ratio(r, reads)
+        load = " -> ".join(f"{x:.1f}" for x in r.get("loadavg", [])) or "see note"
+        lines.append(f"| {name} | {r['gib']:.2f} | {tuple(r['shape'])} | {r['wall_s']:.1f} "
+                     f"| {r['mb_per_s']:.0f} | {'' if ratio is None else f'{ratio:.2f}'} "
+                     f"| {r['peak_rss_mb']:.0f} | {load} |")
     table = "\n".join(lines) + "\n"
-    sizes = ", ".join(f"{g:g}" for g in sorted({r["gib"] for r in ok}))
+    def sizes(names):
+        found = sorted({float(r["size"]) for r in ok if r["case"] in names})
+        return ", ".join(f"{g:g}" for g in found) or "no"
+
+    out_md.parent.mkdir(parents=True, exist_ok=True)
     out_md.write_text(
         "# Scaling: spectrum images larger than memory\n\n"
-        "Reproduce with `python benchmarks/scale/run_scale.py --gib "
-        f"{' '.join(f'{g:g}' for g in sorted({r['gib'] for r in ok}))}` "
-        "(generates each SI as a .zspy store under `--workdir`, runs every case in a "
-        "fresh subprocess, deletes the store).\n\n"
-        f"Sizes run: {sizes} GiB, threaded dask scheduler, 2-core CPU, 23 GB RAM. "
-        "`x read time` is the wall time divided by the time to read the same store "
-        "once (`read`); peak RSS is the subprocess's `ru_maxrss`. Targets: peak RSS "
-        "under 2 GB, `vca_apply` within 3x of the read time.\n\n"
+        f"Reproduce the whole table with `{reproduce_command(results)}` (generates each "
+        "SI as a .zspy store under `--workdir`, runs every case in a fresh subprocess, "
+        "deletes the store; see the docstring of `benchmarks/scale/run_scale.py`).\n\n"
+        f"Core-loss SIs of {sizes(CASES)} GiB (cases "
+        f"{', '.join(f'`{c}`' for c in CASES)}); low-loss SIs of "
+        f"{sizes(['restore_zlp'])} GiB for `restore_zlp` (U-net, the default method) "
+        f"and of {sizes(['restore_zlp_rl'])} GiB for `restore_zlp_rl` (Richardson-Lucy, "
+        "50 iterations, about 40x slower). Every SI has 2048 float32 channels, 64 MiB "
+        "chunks; threaded dask scheduler, 2-core CPU, 23 GB RAM. `x read time` is the "
+        "wall time divided by the time to read the same store once (`read` for "
+        "core-loss, `read_lowloss` for low-loss cases); MiB/s is the input size over "
+        "the wall time; peak RSS is the subprocess's `ru_maxrss`; load avg is the "
+        "1-minute load before -> after the case. Fitting on a pixel sample (VCA, DAEU) "
+        "is outside the timing of the `*_apply` cases; the `restore_zlp*` and "
+        "`pan_sharpen` times include writing the result to .zspy. Targets: peak RSS "
+        f"under {RSS_TARGET_MB:.0f} MiB, `vca_apply` within {READ_RATIO_TARGET:g}x of the "
+        "read time.\n\n"
         + table
+        + "\n## Conditions\n\n"
+        + _conditions(results, ok, reads)
         + "\n![scaling curves](../_static/scale/scale_curves.png)\n"
     )
     return table
@@ -180,13 +361,23 @@ def write_report(results, out_md, out_png):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--gib", type=float, nargs="*", default=[1, 2])
-    p.add_argument("--cases", nargs="*", default=CASES)
-    p.add_argument("--zlp-gib", type=float, default=0.25,
-                   help="size of the low-loss SI for restore_zlp (0: skip)")
+    p.add_argument("--gib", type=float, nargs="*", default=[1, 2, 4, 8],
+                   help="sizes of the core-loss SIs (GiB)")
+    p.add_argument("--cases", nargs="*", default=CASES, choices=CASES,
+                   help="core-loss cases to run")
+    p.add_argument("--zlp-gib", type=float, nargs="*", default=[1, 2, 4, 8],
+                   help="sizes of the low-loss SIs for the U-net restore_zlp (none: skip)")
+    p.add_argument("--zlp-rl-gib", type=float, nargs="*", default=[0.25],
+                   help="sizes of the low-loss SIs for Richardson-Lucy restore_zlp_rl "
+                        "(none: skip)")
     p.add_argument("--workdir", default="/tmp/hspy_unmix_scale")
-    p.add_argument("--timeout", type=float, default=1800)
-    p.add_argument("--results", default=None, help="JSON file to append results to")
+    p.add_argument("--timeout", type=float, default=1800, help="per case (s)")
+    p.add_argument("--results", default=None,
+                   help="JSON file the rows accumulate in (default: WORKDIR/results.json)")
+    p.add_argument("--report-md", default=str(ROOT / "docs/benchmarks/scale.md"))
+    p.add_argument("--report-png", default=str(ROOT / "docs/_static/scale/scale_curves.png"))
+    p.add_argument("--report-only", action="store_true",
+                   help="only rewrite the report from --results")
     p.add_argument("--case", help=argparse.SUPPRESS)
     p.add_argument("--file", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -196,26 +387,23 @@ def main(argv=None):
     os.makedirs(args.workdir, exist_ok=True)
     results_path = pathlib.Path(args.results or os.path.join(args.workdir, "results.json"))
     results = json.loads(results_path.read_text()) if results_path.exists() else []
-    runs = [(g, "coreloss", args.cases) for g in args.gib]
-    if args.zlp_gib:
-        runs.append((args.zlp_gib, "lowloss", ["read", "restore_zlp"]))
+    results = merge_results([], results)
+    runs = [] if args.report_only else planned_runs(args.gib, args.cases, args.zlp_gib,
+                                                    args.zlp_rl_gib)
     for gib, kind, cases in runs:
         path = os.path.join(args.workdir, f"si_{kind}_{gib:g}gib.zspy")
         _generate(gib, kind, path)
         try:
             for case in cases:
+                before = os.getloadavg()[0]
                 r = _subprocess_case(case, path, args.workdir, args.timeout)
-                r.update(size=gib, kind=kind)
-                if kind == "lowloss" and case == "read":
-                    r["case"] = "read_lowloss"
+                r.update(size=gib, kind=kind, loadavg=[before, os.getloadavg()[0]])
                 print(json.dumps(r), flush=True)
-                results = [x for x in results if not (x["case"] == r["case"]
-                                                      and x.get("size") == gib)] + [r]
+                results = merge_results(results, [r])
                 results_path.write_text(json.dumps(results, indent=1))
         finally:
             shutil.rmtree(path, ignore_errors=True)
-    table = write_report(results, ROOT / "docs/benchmarks/scale.md",
-                         ROOT / "docs/_static/scale/scale_curves.png")
+    table = write_report(results, pathlib.Path(args.report_md), pathlib.Path(args.report_png))
     print(table)
 
 
