@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import threading
 import time
 
 import numpy as np
@@ -206,7 +207,7 @@ def _model_multiple(model) -> int:
     return 2**n_pool
 
 
-def _predict(model, spectra: np.ndarray, batch_size: int = 256, bar=None) -> np.ndarray:
+def _predict(model, spectra: np.ndarray, batch_size: int = 128, bar=None) -> np.ndarray:
     """Run the network on ``(n, channels)`` spectra, normalising each by its sum.
 
     Spectra are padded (edge values) to the length multiple the network needs
@@ -597,17 +598,23 @@ def _restore_block_unet(block, model, meta, scale, batch_size, negative_toleranc
         if resample:
             # Resample on the model's dispersion (linear), restore, resample back.
             xr = np.stack([np.interp(dst, src, row) for row in x])
-            yr = _predict(model, xr, batch_size, bar)
+            with _PREDICT_LOCK:
+                yr = _predict(model, xr, batch_size, bar)
             y = np.stack([np.interp(src, dst, row) for row in yr])
             y *= x.sum(axis=1, keepdims=True) / np.maximum(y.sum(axis=1, keepdims=True), 1e-300)
         else:
-            y = _predict(model, x, batch_size, bar)
+            with _PREDICT_LOCK:
+                y = _predict(model, x, batch_size, bar)
         out[start:start + _UNET_PART] = y
     return out.reshape(shape)
 
 
 #: Spectra restored together by ``restore_zlp(method="unet")`` within a block.
 _UNET_PART = 4096
+#: One network call at a time per process: the framework already uses every
+#: core for one call, and concurrent calls from dask threads only multiply
+#: the memory of the activations.
+_PREDICT_LOCK = threading.Lock()
 
 
 def _output_dtype(dtype) -> np.dtype:
@@ -655,7 +662,7 @@ def restore_zlp(
     iterations: int = 50,
     psf=None,
     psf_half_width: float = 0.5,
-    batch_size: int = 256,
+    batch_size: int = 128,
     dispersion_tolerance: float = 0.05,
     negative_tolerance: float = 0.2,
     show_progressbar: bool | None = None,
