@@ -67,7 +67,7 @@ def _run_hyperspy(k, s, seed):
     return factors, _sum_to_one(loadings)
 
 
-def accuracy(k, replicates, slow_replicates, max_abundance=1.0):
+def accuracy(k, replicates, slow_replicates, max_abundance=1.0, only=None):
     methods = {
         "MALS": lambda X, s, r: _run_ours(MALS, k, X, r, n_starts=5),
         "MALS (map_ridge='zero', eq. 8 as printed)": lambda X, s, r: _run_ours(
@@ -78,6 +78,11 @@ def accuracy(k, replicates, slow_replicates, max_abundance=1.0):
         "HyperSpy NMF": lambda X, s, r: _run_hyperspy(k, s, r),
         "sklearn NMF(cd)": lambda X, s, r: _run_sklearn(k, X, r),
     }
+    if only:
+        unknown = set(only) - set(methods)
+        if unknown:
+            raise SystemExit(f"unknown methods {sorted(unknown)}; choose from {list(methods)}")
+        methods = {name: run for name, run in methods.items() if name in only}
     rows = {name: [] for name in methods}
     kept = []
     for r in range(replicates):
@@ -139,6 +144,10 @@ def main():
     parser.add_argument("--slow-replicates", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--sets", nargs="*", default=["3", "4", "3-nopure", "4-nopure"],
+                        help="data sets to run: 3, 4, 3-nopure, 4-nopure")
+    parser.add_argument("--methods", nargs="*", default=None,
+                        help="method names (table rows) to run; default all")
     parser.add_argument("--output", default=str(ROOT / "docs/benchmarks/nmf.md"))
     args = parser.parse_args()
 
@@ -156,9 +165,13 @@ def main():
         "least-squares sum-to-one scaling; mean ± std over replicates. "
         "ARD_SO_NMF rows use only the replicates where it kept the true K.",
     ]
-    for max_abundance, label in ((1.0, "pure pixels"), (0.7, "no pure pixel (max_abundance=0.7)")):
+    for max_abundance, label, suffix in ((1.0, "pure pixels", ""),
+                                         (0.7, "no pure pixel (max_abundance=0.7)", "-nopure")):
         for k in (3, 4):
-            rows, kept = accuracy(k, args.replicates, args.slow_replicates, max_abundance)
+            if f"{k}{suffix}" not in args.sets:
+                continue
+            rows, kept = accuracy(k, args.replicates, args.slow_replicates, max_abundance,
+                                  args.methods)
             lines += ["", f"## {k} components, {label}", "",
                       "| method | n | SAD | NMSE | time (s) |", "|---|---|---|---|---|"]
             for name, vals in rows.items():
@@ -168,8 +181,8 @@ def main():
                 v = np.array(vals)
                 lines.append(f"| {name} | {len(v)} | {_fmt(v[:, 0])} | {_fmt(v[:, 1])} | "
                              f"{_fmt(v[:, 2])} |")
-            lines.append("")
-            lines.append(f"ARD_SO_NMF kept components per replicate: {kept}")
+            if kept:
+                lines += ["", f"ARD_SO_NMF kept components per replicate: {kept}"]
             print("\n".join(lines[-12:]), flush=True)
     if not args.skip_speed:
         shape, out = per_iteration(args.iterations)
