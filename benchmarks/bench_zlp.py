@@ -66,7 +66,7 @@ def quality(model, n: int, seed: int = 0) -> dict:
     return results
 
 
-def throughput(model, n: int, batch_size: int = 256) -> float:
+def throughput(model, n: int, batch_size: int = 128) -> float:
     from hspy_unmix.synthetic import zlp_training_spectra
     from hspy_unmix.zlp import _predict
 
@@ -108,7 +108,7 @@ def main(argv=None) -> None:
     print(f"\nquality: {time.perf_counter() - t:.0f} s")
     rate = throughput(model, args.throughput)
     print(f"U-net throughput: {rate:.0f} spectra/s of 2048 channels "
-          f"(batch 256, {os.cpu_count()} CPUs visible, warm-up excluded)")
+          f"(batch 128, {os.cpu_count()} CPUs visible, warm-up excluded)")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"quality": results, "throughput": rate}, fh, indent=1)
