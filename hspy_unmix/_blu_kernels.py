@@ -94,6 +94,20 @@ def truncated_normal(mean, sd, lower, upper):
 
 
 @njit(cache=True, nogil=True)
+def _column_gram(M):
+    """``M^T M`` of a (d, m) matrix."""
+    d, m = M.shape
+    G = np.empty((m, m))
+    for i in range(m):
+        for j in range(m):
+            acc = 0.0
+            for r in range(d):
+                acc += M[r, i] * M[r, j]
+            G[i, j] = acc
+    return G
+
+
+@njit(cache=True, nogil=True)
 def sample_abundances(Z, T, A, sigma2, dependent, n_passes):
     """One Gibbs update of every pixel's abundances on the simplex (in place).
 
@@ -124,13 +138,8 @@ def sample_abundances(Z, T, A, sigma2, dependent, n_passes):
     for jj in range(m):
         for r in range(d):
             D[r, jj] = T[r, free[jj]] - T[r, dependent]
-    Q = np.zeros((m, m))
-    for i in range(m):
-        for jj in range(m):
-            acc = 0.0
-            for r in range(d):
-                acc += D[r, i] * D[r, jj]
-            Q[i, jj] = acc / sigma2
+    Q = _column_gram(D)
+    Q /= sigma2
     b = np.empty(m)
     c = np.empty(m)
     for p in range(n_pixels):
@@ -216,13 +225,7 @@ def sample_abundances_dirichlet(Z, T, A, L, sigma2, concentration, n_passes):
     """
     n_pixels, d = Z.shape
     k = T.shape[1]
-    G = np.zeros((k, k))
-    for i in range(k):
-        for j in range(k):
-            acc = 0.0
-            for r in range(d):
-                acc += T[r, i] * T[r, j]
-            G[i, j] = acc
+    G = _column_gram(T)
     inv_two_sigma2 = 0.5 / sigma2
     width = 2.0
     max_steps = 64
