@@ -116,11 +116,13 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
 
     def _train(
-        self, model, inputs, targets, *, description: str, monitor_loss="loss", epochs=None
+        self, model, inputs, targets, *, description: str, monitor_loss="loss", epochs=None,
+        append_history=False,
     ):
         """Run ``model.fit`` with the estimator's epochs, batch size and callbacks.
 
-        ``epochs`` overrides the estimator's ``epochs`` (a training phase).
+        ``epochs`` overrides the estimator's ``epochs`` (a training phase);
+        ``append_history`` appends this phase to the existing ``history_``.
         Sets ``history_`` (dict of lists, one value per epoch). A
         ``KeyboardInterrupt`` raised during training propagates unchanged.
         """
@@ -152,7 +154,7 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
                 verbose=self.verbose,
             )
         record = {k: [float(v) for v in values] for k, values in history.history.items()}
-        if getattr(self, "_append_history", False):
+        if append_history:
             previous = getattr(self, "history_", {})
             record = {k: previous.get(k, []) + v for k, v in record.items()}
         self.history_ = record

@@ -293,14 +293,10 @@ class DAEU(_SpectralAngleUnmixing):
             )
             decoder_layer.trainable = True
         if self.epochs > warmup:
-            self._append_history = warmup > 0
-            try:
-                self._compile_and_train(
-                    model, inputs, targets, description="DAEU training",
-                    epochs=int(self.epochs) - warmup,
-                )
-            finally:
-                del self._append_history
+            self._compile_and_train(
+                model, inputs, targets, description="DAEU training",
+                epochs=int(self.epochs) - warmup, append_history=warmup > 0,
+            )
         decoder = self._keep_model(model)
         self._finalise(X, self._run_encoder(inputs), decoder)
         if self.abundances == "fcls":
