@@ -5,6 +5,7 @@ integral-normalised spectrum) and U-net inference throughput on CPU::
 
     python benchmarks/bench_zlp.py            # 200 spectra per amplitude
     python benchmarks/bench_zlp.py --n 50 --throughput 2048
+    python benchmarks/bench_zlp.py --model my_model.keras  # another trained model
 
 Richardson-Lucy gets the exact blur kernel of each spectrum (jitter and PSF
 of the generator): its best case. Noise variance and ZLP widths are measured
@@ -97,11 +98,13 @@ def main(argv=None) -> None:
     parser.add_argument("--n", type=int, default=200, help="spectra per amplitude")
     parser.add_argument("--throughput", type=int, default=4096, help="spectra timed")
     parser.add_argument("--json", default=None, help="write results to this file")
+    parser.add_argument("--model", default=None,
+                        help="a .keras ZLP model to test instead of the shipped one")
     args = parser.parse_args(argv)
 
     from hspy_unmix import load_zlp_model
 
-    model = load_zlp_model()
+    model = load_zlp_model(args.model)
     t = time.perf_counter()
     results = quality(model, args.n)
     print(markdown(results))

@@ -371,7 +371,7 @@ def main(argv=None):
                    help="sizes of the low-loss SIs for Richardson-Lucy restore_zlp_rl "
                         "(none: skip)")
     p.add_argument("--workdir", default="/tmp/hspy_unmix_scale")
-    p.add_argument("--timeout", type=float, default=1800, help="per case (s)")
+    p.add_argument("--timeout", type=float, default=3600, help="per case (s)")
     p.add_argument("--results", default=None,
                    help="JSON file the rows accumulate in (default: WORKDIR/results.json)")
     p.add_argument("--report-md", default=str(ROOT / "docs/benchmarks/scale.md"))
