@@ -34,7 +34,7 @@ def _kernels(params):
     from hspy_unmix.synthetic import zlp_blur_kernel
 
     return np.stack([zlp_blur_kernel(f, jitter_shifts=sh, half_width=400)
-                     for f, sh in zip(params["psf_fwhm"], params["jitter_shifts"])])
+                     for f, sh in zip(params["psf_fwhm"], params["jitter_shifts"], strict=True)])
 
 
 def quality(model, n: int, seed: int = 0) -> dict:
