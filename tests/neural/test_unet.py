@@ -189,3 +189,19 @@ def test_shipped_model_beats_rl50_on_every_metric(shipped, amplitude):
     for key in ("fwhm_error", "fwtm_error", "mse"):
         assert s_net[key] < s_rl[key], key
     assert s_net["ssim"] > s_rl["ssim"]
+
+
+@pytest.mark.parametrize("amplitude", AMPLITUDES)
+def test_shipped_model_meets_noise_and_width_targets(shipped, amplitude):
+    """At least 20x less off-peak noise and 95 % FWHM/FWTM recovery (ZLP-only spectra)."""
+    from hspy_unmix.metrics import zlp_restoration_scores
+    from hspy_unmix.synthetic import zlp_training_spectra
+    from hspy_unmix.zlp import _predict
+
+    x, y, e = zlp_training_spectra(32, noise_amplitude=amplitude, n_peaks=(0, 0),
+                                   random_state=21)
+    scores = zlp_restoration_scores(_predict(shipped, x), x, y, e)
+    median = {k: float(np.nanmedian(v)) for k, v in scores.items()}
+    assert median["noise_reduction"] >= 20
+    assert median["fwhm_recovery"] >= 0.95
+    assert median["fwtm_recovery"] >= 0.95
