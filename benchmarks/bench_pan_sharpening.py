@@ -79,7 +79,7 @@ def figure(fine, coarse, truth, fused, ups, path):
     ch = 150
     fig, axs = plt.subplots(1, 4, figsize=(12, 3.2))
     for ax, (title, img) in zip(axs, [("noisy fine SI", fine.data), ("clean SI upsampled", ups),
-                                      ("pan-sharpened", fused.data), ("truth", truth.clean)]):
+                                      ("pan-sharpened", fused.data), ("truth", truth.clean)], strict=True):
         ax.imshow(img[..., ch], cmap="viridis", vmin=truth.clean[..., ch].min(),
                   vmax=truth.clean[..., ch].max())
         ax.set_title(title)

@@ -31,7 +31,11 @@ from scipy.optimize import nnls
 
 import hspy_unmix  # noqa: F401  (activates the EELS methods)
 from hspy_unmix.metrics.unmixing import unmixing_scores
-from hspy_unmix.synthetic import chequerboard_abundances, chequerboard_si, eels_endmembers
+from hspy_unmix.synthetic import (
+    chequerboard_abundances,
+    chequerboard_si,
+    eels_endmembers,
+)
 from hspy_unmix.vca import VCA
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "vca.md"

@@ -4,9 +4,9 @@ Run from the repository root (CPU, under a minute)::
 
     python scripts/make_zlp_figure.py
 
-Generated spectra with a 120 meV PSF and four loss peaks (100-300 meV wide) at two noise
-amplitudes; RL (50 iterations) receives the exact blur kernel of each
-spectrum.
+Generated spectra with a 120 meV PSF and four loss peaks (100-300 meV
+wide) at two noise amplitudes; RL (50 iterations) receives the exact blur
+kernel of each spectrum.
 """
 
 from __future__ import annotations
