@@ -595,16 +595,13 @@ def _restore_block_unet(block, model, meta, scale, batch_size, negative_toleranc
     for start in range(0, flat.shape[0], _UNET_PART):
         x = np.asarray(flat[start:start + _UNET_PART], dtype=np.float64)
         _check_block(x, negative_tolerance)
+        # Resample on the model's dispersion (linear), restore, resample back.
+        xin = np.stack([np.interp(dst, src, row) for row in x]) if resample else x
+        with _PREDICT_LOCK:
+            y = _predict(model, xin, batch_size, bar)
         if resample:
-            # Resample on the model's dispersion (linear), restore, resample back.
-            xr = np.stack([np.interp(dst, src, row) for row in x])
-            with _PREDICT_LOCK:
-                yr = _predict(model, xr, batch_size, bar)
-            y = np.stack([np.interp(src, dst, row) for row in yr])
+            y = np.stack([np.interp(src, dst, row) for row in y])
             y *= x.sum(axis=1, keepdims=True) / np.maximum(y.sum(axis=1, keepdims=True), 1e-300)
-        else:
-            with _PREDICT_LOCK:
-                y = _predict(model, x, batch_size, bar)
         out[start:start + _UNET_PART] = y
     return out.reshape(shape)
 
