@@ -29,7 +29,7 @@ all of them.
 
 Reproduce the published table (about 75 min on 2 shared cores)::
 
-    python benchmarks/scale/run_scale.py --gib 1 2 4 8 --zlp-gib 0.25 1 \
+    python benchmarks/scale/run_scale.py --gib 1 2 4 8 --zlp-gib 0.25 1 8 \
         --zlp-rl-gib 0.25 --workdir /tmp/hspy_unmix_scale \
         --results /tmp/hspy_unmix_scale/results.json
 
@@ -37,9 +37,9 @@ which writes docs/benchmarks/scale.md and docs/_static/scale/scale_curves.png
 (``--report-md`` / ``--report-png`` elsewhere) and deletes the generated
 stores; ``--report-only`` rewrites the report from ``--results`` alone.
 
-The defaults (``--zlp-gib 1 2 4 8``) also restore 2, 4 and 8 GiB low-loss
-SIs: at the 300 spectra/s the U-net reached on 2 shared cores that adds
-about 1.7 h (the 8 GiB SI holds 1 048 576 spectra).
+The defaults (``--zlp-gib 1 2 4 8``) also restore 2 and 4 GiB low-loss SIs:
+at the U-net's 1250 spectra/s on 2 idle cores that adds about 10 minutes
+(the 8 GiB SI, 1 048 576 spectra, takes about 20).
 """
 
 from __future__ import annotations
@@ -158,9 +158,14 @@ def _generate(gib, kind, path):
                     "--kind", kind, "--out", path], check=True)
 
 
+def _size(row) -> float:
+    """Nominal SI size of a row in GiB (failed rows carry no measured ``gib``)."""
+    return float(row.get("size", row.get("gib", 0.0)))
+
+
 def _key(row) -> tuple:
     """Identity of a result row: a rerun of the same case and size replaces it."""
-    return row["case"], round(float(row.get("size", row.get("gib", 0.0))), 6)
+    return row["case"], round(_size(row), 6)
 
 
 def merge_results(results, new_rows) -> list:
@@ -192,7 +197,7 @@ def reproduce_command(results) -> str:
     """The one ``run_scale.py`` command that regenerates every row of ``results``."""
     size = {}
     for r in results:
-        size.setdefault(r["case"], set()).add(float(r.get("size", r.get("gib", 0.0))))
+        size.setdefault(r["case"], set()).add(_size(r))
     core = set().union(*(size.get(c, set()) for c in CASES))
     core_cases = [c for c in CASES if c in size]
     cmd = "python benchmarks/scale/run_scale.py"
@@ -248,7 +253,7 @@ def _conditions(results, ok, reads) -> str:
     failed = [r for r in results if "error" in r]
     for r in failed:
         out.append(f"* Failed: `{r['case']}` at {r.get('size', '?'):g} GiB: {r['error']}")
-    sizes = {k: sorted({r.get("size", r.get("gib")) for r in results if r["case"] in cs})
+    sizes = {k: sorted({_size(r) for r in results if r["case"] in cs})
              for k, cs in (("core", CASES), ("low", ("restore_zlp",)))}
     have = {_key(r) for r in results}
     missing = [f"`{c}` at {g:g} GiB" for c in CASES for g in sizes["core"]
@@ -313,7 +318,7 @@ def write_report(results, out_md, out_png):
     def sort_key(r):
         kind = 1 if r["case"] in LOWLOSS_CASES else 0
         rank = order.index(r["case"]) if r["case"] in order else len(order)
-        return kind, float(r.get("size", r.get("gib", 0.0))), rank
+        return kind, _size(r), rank
 
     for r in sorted(results, key=sort_key):
         name = LABELS.get(r["case"], r["case"])
