@@ -502,9 +502,6 @@ def save_zlp_model(model, path) -> None:
     >>> from hspy_unmix.zlp import save_zlp_model
     >>> save_zlp_model(model, "my_zlp_model.keras")  # doctest: +SKIP
     """
-    from ._optional import import_keras
-
-    import_keras()
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Rebuilt uncompiled: no optimizer state, no loss closure in the file.
