@@ -1,6 +1,6 @@
 """Accuracy and run time of SSS_VCA and BLU against VCA-FCLS and NMF variants.
 
-Protocol of Brun et al. (seed 000): 64 x 64 chequerboard, 8 x 8 blocks, 9 x 9
+Protocol of Brun et al.: 64 x 64 chequerboard, 8 x 8 blocks, 9 x 9
 averaging, Poisson noise, SAD and NMSE (mean +- std over replicates, each
 replicate a new map and noise draw). Data sets:
 
@@ -241,9 +241,9 @@ def main():
         f"{os.cpu_count()} logical CPUs shared with other jobs while it ran (timings "
         f"are noisy), Python {platform.python_version()}; {replicates} replicate(s) "
         "per data set (new maps and noise each); 64 x 64 pixels; numba kernels "
-        "compiled before timing. SAD in radians, NMSE as in seed 000; mean ± std "
+        "compiled before timing. SAD in radians, NMSE as in Brun et al.; mean ± std "
         "over replicates. HyperSpy NMF loadings are not scaled to sum to one "
-        "(as in seed 000), hence its NMSE.",
+        "(as in Brun et al.), hence its NMSE.",
         "",
         "| data | method | SAD | NMSE | time (s) |",
         "|---|---|---|---|---|",

@@ -6,7 +6,7 @@ Reproduce (from the repository root)::
 
 Writes ``docs/benchmarks/nmf.md``. Three parts:
 
-1. Seed-000 protocol: both endmember sets (3 and 4 components), chequerboard
+1. Brun et al. protocol: both endmember sets (3 and 4 components), chequerboard
    SIs with Poisson noise, ``--replicates`` noise/mixing replicates for the
    fast methods and ``--slow-replicates`` for ARD-SO-NMF; mean +/- std of SAD
    (radians), NMSE and fit time. Every abundance set is scaled to sum to one

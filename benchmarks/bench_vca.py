@@ -1,11 +1,11 @@
-"""Benchmark of VCA + FCLS: speed on a large SI and accuracy on seed 000's protocol.
+"""Benchmark of VCA + FCLS: speed on a large SI and accuracy on Brun et al.'s protocol.
 
 (a) 256 x 256 x 1024, K = 4 synthetic SI: time of ``hspy_unmix.VCA`` (fit and
     FCLS abundances, after a JIT warm-up) against a plain numpy VCA (full
     channel Gram matrix eigendecomposition) followed by per-pixel
     ``scipy.optimize.nnls`` with sum-to-one imposed by an appended weighted
     row of ones.
-(b) Seed 000 protocol: chequerboard SIs (64 x 64, 8 x 8 blocks, 9 x 9
+(b) Brun et al. protocol: chequerboard SIs (64 x 64, 8 x 8 blocks, 9 x 9
     averaging, Poisson noise), replicates ``random_state = 0..n-1`` of both
     endmember sets; mean +- std of SAD and NMSE of VCA-FCLS, HyperSpy's NMF
     and HyperSpy's ICA (SVD then ``blind_source_separation``).
@@ -203,7 +203,7 @@ def main():
         ]
     rows = bench_accuracy(args.replicates, args.baseline_replicates)
     lines += [
-        "## (b) Seed 000 protocol: 64 x 64 chequerboard, Poisson noise",
+        "## (b) Brun et al. protocol: 64 x 64 chequerboard, Poisson noise",
         "",
         "Replicates use `random_state = 0..n-1` for the SI and the method. NMF and "
         "ICA abundances are not sum-to-one (their scale is arbitrary), hence their "

@@ -2,7 +2,7 @@
 
 ``import hspy_unmix`` gives every EELS signal (eager or lazy) the methods
 
-* ``decomposition(algorithm="VCA" | "MALS" | "HALS" | ... )``,
+* ``decomposition(algorithm="VCA" | "MinVolume" | "MALS" | "HALS" | ... )``,
 * ``apply_unmixing(estimator)``,
 * ``restore_zlp(...)``,
 * ``pan_sharpen(other, ...)``,
@@ -24,7 +24,7 @@ from ._registry import ALGORITHMS, available_algorithms
 
 activate()
 
-_LAZY = {name: module for name, (module, _) in ALGORITHMS.items()}
+_LAZY = {name: module for module, name in ALGORITHMS.values()}
 _LAZY.update(
     {
         "fcls_abundances": "hspy_unmix.abundances",
@@ -38,8 +38,9 @@ _LAZY.update(
         "GaussianMixtureClustering": "hspy_unmix.clustering",
     }
 )
-_SUBMODULES = {"synthetic", "metrics", "abundances", "vca", "sss", "nmf", "bayesian",
-               "zlp", "pan_sharpening", "components", "clustering", "neural", "cli"}
+_SUBMODULES = {"synthetic", "metrics", "abundances", "vca", "minvol", "sss", "nmf",
+               "bayesian", "zlp", "pan_sharpening", "components", "clustering", "neural",
+               "cli"}
 
 __all__ = sorted(
     ["activate", "load_estimator", "available_algorithms", "__version__"]

@@ -11,6 +11,7 @@ import importlib
 
 ALGORITHMS: dict[str, tuple[str, str]] = {
     "VCA": ("hspy_unmix.vca", "VCA"),
+    "MINVOLUME": ("hspy_unmix.minvol", "MinVolume"),
     "SSS_VCA": ("hspy_unmix.sss", "SSS_VCA"),
     "MALS": ("hspy_unmix.nmf", "MALS"),
     "HALS": ("hspy_unmix.nmf", "HALS"),

@@ -34,6 +34,7 @@ import numpy as np
 #: 64 x 64 x 200 chequerboard, short enough for a laptop.
 DEMO_PARAMS = {
     "VCA": {},
+    "MINVOLUME": {},
     "SSS_VCA": {},
     "MALS": {"n_starts": 3},
     "HALS": {"n_starts": 3},
@@ -48,7 +49,7 @@ DEMO_PARAMS = {
 #: ARD prunes components: it starts from a generous K and reports what it kept.
 DEMO_START_K = {"ARD_SO_NMF": 8}
 #: Run by default (UDAS, MTAEU and CNNAEU are slower on a laptop CPU).
-DEMO_DEFAULT = ["VCA", "SSS_VCA", "MALS", "HALS", "NMF_SO", "ARD_SO_NMF", "BLU", "DAEU"]
+DEMO_DEFAULT = ["VCA", "MINVOLUME", "SSS_VCA", "MALS", "HALS", "NMF_SO", "ARD_SO_NMF", "BLU", "DAEU"]
 
 
 def _filtered_params(name: str, params: dict) -> dict:

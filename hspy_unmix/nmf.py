@@ -393,7 +393,7 @@ class MALS(_MultiStartNMF):
     that the ridge penalises the change of both factors between two
     iterations. Eq. 8 as printed in the review has no ``C W_C`` term and
     shrinks the maps towards zero (``map_ridge="zero"``); that spreads the
-    maps and keeps the spectra mixed: on the seed-000 chequerboard sets it
+    maps and keeps the spectra mixed: on the Brun et al. chequerboard sets it
     triples the spectral angle error (see the NMF benchmark page). Large
     weights in the first iterations keep the updates stable on collinear
     spectra (EELS edges on a common background). With the default

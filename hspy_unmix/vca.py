@@ -130,6 +130,11 @@ class VCA(UnmixingEstimator):
         mean = sample.mean(axis=0)
         centred = sample - mean
         basis_c, singular_c = self._top_subspace(centred, n_components, rng)
+        if basis_c.shape[1] < n_components - 1:
+            raise ValueError(
+                f"the spectra span only {basis_c.shape[1] + 1} affine dimension(s), "
+                f"too few for {n_components} endmembers; lower n_components."
+            )
         snr = estimate_snr(sample, singular_c, mean, n_components)
         self.snr_estimate_ = float(snr)
         snr_used = snr if snr_input is None else snr_input

@@ -40,7 +40,7 @@ def _no_progressbar():
 
 @pytest.fixture(scope="session")
 def chequerboard3():
-    """Seed-000 chequerboard SI, 3 components, 64x64x200, Poisson noise."""
+    """Brun et al. chequerboard SI, 3 components, 64x64x200, Poisson noise."""
     from hspy_unmix.synthetic import chequerboard_si
 
     return chequerboard_si(n_components=3, random_state=0)

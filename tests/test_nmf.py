@@ -143,7 +143,7 @@ def test_transform_solves_nnls_with_fitted_spectra(small3):
 
 
 def _disjoint_overlapping_problem(seed=0):
-    """Seed-001 Fig. 3 situation: disjoint regions, strongly overlapping spectra."""
+    """Muto and Shiga, Fig. 3 situation: disjoint regions, strongly overlapping spectra."""
     rng = np.random.default_rng(seed)
     energy = np.linspace(0, 1, 120)
     background = 3.0 * np.exp(-3.0 * energy)

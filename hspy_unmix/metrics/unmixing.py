@@ -1,4 +1,4 @@
-"""Unmixing metrics of seed 000: spectral angle distance and NMSE.
+"""Unmixing metrics of Brun et al.: spectral angle distance and NMSE.
 
 Components found by an unsupervised method come in arbitrary order and
 scale; :func:`match_components` pairs them with the ground truth by the
@@ -119,7 +119,7 @@ def sad(true_spectra, est_spectra, match=True):
 
 
 def nmse(true_abundances, est_abundances):
-    """Normalised mean squared error of each abundance map (seed 000).
+    """Normalised mean squared error of each abundance map (Brun et al.).
 
     ``NMSE(Z, Z') = ||Z - Z'||_F^2 / ||Z||_F^2`` per component, with maps as
     the last axis (``(..., K)``, e.g. ``(ny, nx, K)`` or ``(n_pixels, K)``),

@@ -1,6 +1,6 @@
 """Synthetic EELS data with known ground truth.
 
-* :func:`chequerboard_si`: the unmixing protocol of seed 000;
+* :func:`chequerboard_si`: the unmixing protocol of Brun et al.;
 * near-zero-loss spectra for :meth:`restore_zlp` (``hspy_unmix.synthetic.zlp``);
 * spectrum-image pairs for :meth:`pan_sharpen` (``hspy_unmix.synthetic.pan_sharpening``).
 """

@@ -1,6 +1,6 @@
 """Synthetic STEM-EELS spectrum images with known ground truth.
 
-The protocol of seed 000 (Brun et al.): a 64 x 64 map divided into 8 x 8
+The protocol of Brun et al.: a 64 x 64 map divided into 8 x 8
 blocks, each block assigned at random to one endmember, degraded by a k x k
 averaging filter (k = 9) so that pixels near block edges are mixed while the
 abundances still sum to one, combined with the endmembers by the linear
@@ -155,7 +155,7 @@ def _edge_shape(subshell: str, energy: np.ndarray) -> np.ndarray:
 
 
 def eels_endmembers(n_components: int = 3, *, counts: float = 2000.0):
-    """Realistic core-loss endmembers of the two sets used by seed 000.
+    """Realistic core-loss endmembers of the two sets used by Brun et al..
 
     Parameters
     ----------
@@ -214,7 +214,7 @@ def chequerboard_abundances(
     random_state=None,
     impure_components: dict | None = None,
 ) -> np.ndarray:
-    """Chequerboard abundance maps of seed 000, shape ``shape + (K,)``.
+    """Chequerboard abundance maps of Brun et al., shape ``shape + (K,)``.
 
     Each ``block x block`` square is assigned at random to one component
     (every component gets at least one block), then each map is smoothed by an
@@ -224,7 +224,7 @@ def chequerboard_abundances(
     ``max_abundance``: the no-pure-pixel variant.
 
     ``impure_components`` caps single components instead, like the Ru layer of
-    seed 000's experimental data, which has almost no pure pixel while the
+    Brun et al.'s experimental data, which has almost no pure pixel while the
     other phases have. In every pixel where a capped component ``j`` exceeds
     its cap ``c``, the excess ``a_j - c`` goes to the uncapped components in
     proportion to their abundances (equally where they are all zero), that is
@@ -248,7 +248,7 @@ def chequerboard_abundances(
     shape : tuple of int
         Map shape (rows, columns), multiples of ``block``.
     block, averaging : int
-        Block size and averaging-filter width (8 and 9 in seed 000).
+        Block size and averaging-filter width (8 and 9 in Brun et al.).
     max_abundance : float
         Below 1, every pixel is shrunk towards the simplex centre so that no
         abundance exceeds it; must exceed ``1 / K``.
@@ -376,7 +376,7 @@ def chequerboard_si(
     impure_components: dict | None = None,
     random_state=None,
 ):
-    """Seed-000 chequerboard EELS spectrum image and its ground truth.
+    """Brun et al. chequerboard EELS spectrum image and its ground truth.
 
     Parameters
     ----------
@@ -385,7 +385,7 @@ def chequerboard_si(
     shape : tuple of int
         Navigation shape (rows, columns).
     block, averaging : int
-        Block size and averaging-filter width (8 and 9 in seed 000).
+        Block size and averaging-filter width (8 and 9 in Brun et al.).
     counts : float
         Mean counts per channel of an endmember; sets the Poisson noise level.
     noise : bool
@@ -398,7 +398,7 @@ def chequerboard_si(
     impure_components : dict of int to float, optional
         Component index -> largest abundance it may reach, e.g. ``{2: 0.6}``:
         that component has no pure pixel while the others keep theirs, as for
-        the Ru layer of seed 000's experimental data. Unlike ``max_abundance``,
+        the Ru layer of Brun et al.'s experimental data. Unlike ``max_abundance``,
         the data hull is a truncated simplex whose edges through the missing
         vertex still determine it (see :func:`chequerboard_abundances`).
     random_state : int, numpy.random.RandomState or None

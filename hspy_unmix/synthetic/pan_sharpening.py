@@ -83,7 +83,7 @@ def pan_sharpening_pair(
 ):
     """A fine-grid low-dose SI and a binned high-dose SI of the same region.
 
-    The fine abundances are seed 000's chequerboard (``block`` squares,
+    The fine abundances are Brun et al.'s chequerboard (``block`` squares,
     ``averaging`` mean filter, sum to one) on ``shape``; the endmembers are
     :func:`~hspy_unmix.synthetic.eels_endmembers` normalised to one count
     per channel. The fine SI is ``low_dose * abundances @ endmembers`` with

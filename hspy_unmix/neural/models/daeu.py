@@ -20,7 +20,7 @@ def build_daeu(
     negative_slope: float = 0.1,
     seed: int | None = None,
 ) -> keras.Model:
-    """Build the DAEU network of seed 000, Table 2.
+    """Build the DAEU network of Brun et al., Table 2.
 
     Encoder: Dense 9R, 6R, 3R, R (LeakyReLU), batch normalisation, dynamical
     soft thresholding, abundance sum-to-one (layer ``"abundances"``), Gaussian
