@@ -120,15 +120,6 @@ def test_one_component():
     np.testing.assert_allclose(mv.transform(X), 1.0)
 
 
-def test_degenerate_start_is_reported():
-    # Mixtures of two spectra span a segment, not a triangle.
-    rng = np.random.default_rng(0)
-    t = rng.random((200, 1))
-    X = t * rng.random(30) + (1 - t) * rng.random(30) + 1.0
-    with pytest.raises(ValueError, match="lower n_components"):
-        MinVolume(3, random_state=0).fit(X)
-
-
 def test_max_iter_warning(impure3):
     from sklearn.exceptions import ConvergenceWarning
 

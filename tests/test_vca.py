@@ -7,6 +7,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from hspy_unmix.metrics.unmixing import sad, unmixing_scores
+from hspy_unmix.minvol import MinVolume
 from hspy_unmix.vca import VCA, estimate_snr, top_right_singular_vectors
 
 
@@ -103,13 +104,15 @@ def test_bad_input(params, X, error, match):
         VCA(**params).fit(X)
 
 
-def test_rank_deficient_data_reported():
-    # Mixtures of two spectra: no third endmember to find.
+@pytest.mark.parametrize("estimator", [VCA, MinVolume])
+def test_rank_deficient_data_reported(estimator):
+    # Mixtures of two spectra: no third endmember to find (MinVolume starts
+    # from VCA, so it reports the same).
     rng = np.random.default_rng(0)
     t = rng.random((200, 1))
     X = t * rng.random(30) + (1 - t) * rng.random(30) + 1.0
     with pytest.raises(ValueError, match="lower n_components"):
-        VCA(3, random_state=0).fit(X)
+        estimator(3, random_state=0).fit(X)
 
 
 def test_integer_input_not_modified(chequerboard3):
