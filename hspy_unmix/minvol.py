@@ -172,16 +172,13 @@ class MinVolume(UnmixingEstimator):
         start = VCA(n_components, random_state=rng, abundance_solver=self.abundance_solver)
         start.fit(X)
         self.vca_components_ = start.components_
-        if n_components == 1:
-            self.components_ = start.components_
-            self.volume_ratio_, self.n_iter_ = 1.0, 0
-            self.abundance_noise_ = np.zeros(1)
-            self._fit_abundances = self._solve(X)
-            return
-        vertices, noise, ratio, n_iter = minimum_volume_simplex(
-            X, start.components_, float(self.penalty), int(self.max_iter), rng,
-            self.max_subspace_samples,
-        )
+        if n_components == 1:  # a point: nothing to enclose
+            vertices, noise, ratio, n_iter = start.components_, np.zeros(1), 1.0, 0
+        else:
+            vertices, noise, ratio, n_iter = minimum_volume_simplex(
+                X, start.components_, float(self.penalty), int(self.max_iter), rng,
+                self.max_subspace_samples,
+            )
         self.components_ = np.maximum(vertices, 0.0)
         self.abundance_noise_ = noise
         self.volume_ratio_ = ratio
