@@ -34,11 +34,9 @@ from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
 from .abundances import solve_validated
-from .vca import VCA, _pixel_sample, top_right_singular_vectors
+from .vca import VCA, _pixel_sample, check_abundance_solver, top_right_singular_vectors
 
 __all__ = ["MinVolume"]
-
-_SOLVERS = ("fcls", "nnls")
 
 
 class MinVolume(UnmixingEstimator):
@@ -151,11 +149,7 @@ class MinVolume(UnmixingEstimator):
         return self.abundance_solver == "fcls"
 
     def _check_params(self):
-        if self.abundance_solver not in _SOLVERS:
-            raise ValueError(
-                f"abundance_solver must be one of {_SOLVERS}, got "
-                f"{self.abundance_solver!r}."
-            )
+        check_abundance_solver(self.abundance_solver)
         penalty = self.penalty
         if isinstance(penalty, bool) or not isinstance(penalty, (int, float, np.number)) \
                 or not np.isfinite(penalty) or penalty <= 0:
@@ -169,8 +163,8 @@ class MinVolume(UnmixingEstimator):
         self._check_params()
         rng = check_random_state(self.random_state)
         n_components = self._n_components
-        start = VCA(n_components, random_state=rng, abundance_solver=self.abundance_solver)
-        start.fit(X)
+        start = VCA(n_components, random_state=rng)
+        start._find_endmembers(X, n_components)  # the start only: no abundances
         self.vca_components_ = start.components_
         if n_components == 1:  # a point: nothing to enclose
             vertices, noise, ratio, n_iter = start.components_, np.zeros(1), 1.0, 0

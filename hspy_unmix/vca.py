@@ -112,18 +112,19 @@ class VCA(UnmixingEstimator):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X: np.ndarray):
-        if self.abundance_solver not in _SOLVERS:
-            raise ValueError(
-                f"abundance_solver must be one of {_SOLVERS}, got "
-                f"{self.abundance_solver!r}."
-            )
+        check_abundance_solver(self.abundance_solver)
+        self._find_endmembers(X, self._n_components)
+        self._fit_abundances = self._solve(X)
+
+    def _find_endmembers(self, X: np.ndarray, n_components: int):
+        """Set ``components_``, ``pure_pixel_indices_`` and ``snr_estimate_``
+        (no abundances: a start for other methods, e.g. MinVolume)."""
         snr_input = self.snr_input
         if snr_input is not None:
             snr_input = float(snr_input)
             if np.isnan(snr_input):
                 raise ValueError("snr_input must be a number in dB, got NaN.")
         rng = check_random_state(self.random_state)
-        n_components = self._n_components
         n_pixels, n_channels = X.shape
 
         sample = _pixel_sample(X, self.max_subspace_samples, rng)
@@ -166,7 +167,6 @@ class VCA(UnmixingEstimator):
         # the signal subspace: this removes most of their noise.
         denoised = (X[indices] - offset) @ basis @ basis.T + offset
         self.components_ = np.maximum(denoised, 0.0)
-        self._fit_abundances = self._solve(X)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         return self._solve(X)
@@ -185,6 +185,12 @@ class VCA(UnmixingEstimator):
         return top_right_singular_vectors(
             data, rank, rng, self._oversampling, self._power_iterations
         )
+
+
+def check_abundance_solver(name) -> None:
+    """Raise a clear error unless ``name`` is an abundance solver of the package."""
+    if name not in _SOLVERS:
+        raise ValueError(f"abundance_solver must be one of {_SOLVERS}, got {name!r}.")
 
 
 def _uncentred_subspace(sample, mean, centred_basis, rank):
