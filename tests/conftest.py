@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -26,6 +27,36 @@ def shared_file(relative: str) -> pathlib.Path:
     if not path.exists():
         pytest.skip(f"real data file {relative} not available")
     return path
+
+
+#: On the CI machine (``CI=true``) every test dependency is installed, so a test
+#: skipped for a missing package or program is a broken install: it fails.
+_STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_MISSING_DEPENDENCY = re.compile(
+    r"could not import|no module named|not installed|no chromium", re.IGNORECASE
+)
+
+
+def _strict_skip(report) -> None:
+    if not (_STRICT and report.skipped):
+        return
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    if _MISSING_DEPENDENCY.search(reason):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true and a test dependency is missing: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _strict_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _strict_skip(outcome.get_result())
 
 
 @pytest.fixture(autouse=True)
