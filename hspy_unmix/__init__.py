@@ -18,29 +18,33 @@ import importlib
 
 __version__ = "0.1.0"
 
-from ._activation import activate
-from ._persistence import load_estimator
-from ._registry import ALGORITHMS, available_algorithms
+from ._aliases import install as _install_aliases
+
+_install_aliases()
+
+from .io.estimators import load_estimator  # noqa: E402
+from ._registry import ALGORITHMS, available_algorithms  # noqa: E402
+from .signals.activation import activate  # noqa: E402
 
 activate()
 
 _LAZY = {name: module for module, name in ALGORITHMS.values()}
 _LAZY.update(
     {
-        "fcls_abundances": "hspy_unmix.abundances",
-        "nnls_abundances": "hspy_unmix.abundances",
-        "richardson_lucy": "hspy_unmix.zlp",
-        "train_zlp_model": "hspy_unmix.zlp",
-        "load_zlp_model": "hspy_unmix.zlp",
-        "build_zlp_unet": "hspy_unmix.neural.unet",
-        "estimate_n_components": "hspy_unmix.components",
-        "KMeansClustering": "hspy_unmix.clustering",
-        "GaussianMixtureClustering": "hspy_unmix.clustering",
+        "fcls_abundances": "hspy_unmix.unmixing.abundances",
+        "nnls_abundances": "hspy_unmix.unmixing.abundances",
+        "richardson_lucy": "hspy_unmix.restoration",
+        "train_zlp_model": "hspy_unmix.restoration",
+        "load_zlp_model": "hspy_unmix.restoration",
+        "build_zlp_unet": "hspy_unmix.restoration.unet",
+        "estimate_n_components": "hspy_unmix.unmixing.n_components",
+        "KMeansClustering": "hspy_unmix.unmixing.clustering",
+        "GaussianMixtureClustering": "hspy_unmix.unmixing.clustering",
     }
 )
-_SUBMODULES = {"synthetic", "metrics", "abundances", "vca", "minvol", "sss", "nmf",
-               "bayesian", "zlp", "pan_sharpening", "components", "clustering", "neural",
-               "cli"}
+_SUBMODULES = {"synthetic", "metrics", "unmixing", "fusion", "signals", "io", "neural", "restoration",
+               "abundances", "vca", "minvol", "sss", "nmf", "bayesian", "zlp",
+               "pan_sharpening", "components", "clustering", "cli"}
 
 __all__ = sorted(
     ["activate", "load_estimator", "available_algorithms", "__version__"]

@@ -10,19 +10,19 @@ from __future__ import annotations
 import importlib
 
 ALGORITHMS: dict[str, tuple[str, str]] = {
-    "VCA": ("hspy_unmix.vca", "VCA"),
-    "MINVOLUME": ("hspy_unmix.minvol", "MinVolume"),
-    "SSS_VCA": ("hspy_unmix.sss", "SSS_VCA"),
-    "MALS": ("hspy_unmix.nmf", "MALS"),
-    "HALS": ("hspy_unmix.nmf", "HALS"),
-    "NMF_SO": ("hspy_unmix.nmf", "NMF_SO"),
-    "ARD_SO_NMF": ("hspy_unmix.nmf", "ARD_SO_NMF"),
-    "BLU": ("hspy_unmix.bayesian", "BLU"),
-    "DAEU": ("hspy_unmix.neural.autoencoders", "DAEU"),
-    "MTAEU": ("hspy_unmix.neural.autoencoders", "MTAEU"),
-    "CNNAEU": ("hspy_unmix.neural.autoencoders", "CNNAEU"),
-    "UDAS": ("hspy_unmix.neural.autoencoders", "UDAS"),
-    "AE": ("hspy_unmix.neural.autoencoders", "AE"),
+    "VCA": ("hspy_unmix.unmixing.vca", "VCA"),
+    "MINVOLUME": ("hspy_unmix.unmixing.minvol", "MinVolume"),
+    "SSS_VCA": ("hspy_unmix.unmixing.sss", "SSS_VCA"),
+    "MALS": ("hspy_unmix.unmixing.nmf", "MALS"),
+    "HALS": ("hspy_unmix.unmixing.nmf", "HALS"),
+    "NMF_SO": ("hspy_unmix.unmixing.nmf", "NMF_SO"),
+    "ARD_SO_NMF": ("hspy_unmix.unmixing.nmf", "ARD_SO_NMF"),
+    "BLU": ("hspy_unmix.unmixing.bayesian", "BLU"),
+    "DAEU": ("hspy_unmix.neural.daeu", "DAEU"),
+    "MTAEU": ("hspy_unmix.neural.mtaeu", "MTAEU"),
+    "CNNAEU": ("hspy_unmix.neural.cnnaeu", "CNNAEU"),
+    "UDAS": ("hspy_unmix.neural.udas", "UDAS"),
+    "AE": ("hspy_unmix.neural.ae", "AE"),
 }
 
 #: Algorithms whose estimators need the spatial layout of the pixels

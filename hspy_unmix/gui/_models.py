@@ -584,7 +584,7 @@ class NComponentsForm(Form):
     def _make_work(self):
         if self.max_components < 1:
             raise ValueError("max_components must be at least 1.")
-        from ..components import estimate_n_components
+        from ..unmixing.n_components import estimate_n_components
 
         signal, max_components = self.signal, int(self.max_components)
         kwargs = {}

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.optimize import nnls
 from sklearn.utils import check_random_state
 
-from .._base import UnmixingEstimator
+from ..unmixing._base import UnmixingEstimator
 from .._optional import import_keras
 from .._progress import progress_bar
 

@@ -1,6 +1,6 @@
 """Marginalised denoising autoencoder (closed form, linear; Chen et al. 2012).
 
-Used by :class:`~hspy_unmix.neural.autoencoders.UDAS` to build its denoised
+Used by :class:`~hspy_unmix.neural.udas.UDAS` to build its denoised
 training targets. Pure NumPy; imports no Keras.
 """
 

@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from ._registry import SPATIAL, estimator_class, normalise_name
+from .._registry import SPATIAL, estimator_class, normalise_name
 
 #: Attribute of the signal that holds the fitted estimator after
 #: ``decomposition`` or ``apply_unmixing`` with an hspy_unmix algorithm.
@@ -21,7 +21,7 @@ ESTIMATOR_ATTRIBUTE = "unmixing_estimator"
 
 def algorithm_name(estimator) -> str:
     """Registry name of ``estimator`` (its class name if it is not ours)."""
-    from ._registry import ALGORITHMS
+    from .._registry import ALGORITHMS
 
     cls = type(estimator)
     for key, (module, name) in ALGORITHMS.items():
@@ -79,7 +79,7 @@ def run_decomposition(signal, parent, args, kwargs):
     extra = dict(arguments.pop("kwargs", {}))
     algorithm = arguments.get("algorithm", "SVD")
     key = normalise_name(algorithm)
-    from ._base import UnmixingEstimator
+    from ..unmixing._base import UnmixingEstimator
 
     if key is None and not isinstance(algorithm, UnmixingEstimator):
         return parent(*args, **kwargs)
@@ -129,7 +129,7 @@ def run_decomposition(signal, parent, args, kwargs):
     if signal._lazy and arguments.get("get") is None:
         # HyperSpy's learn loop always uses the threaded scheduler unless
         # given ``get``: follow the active one (processes, distributed Client).
-        from ._lazy import scheduler_get
+        from ..io.lazy import scheduler_get
 
         arguments["get"] = scheduler_get()
     snapshot = _snapshot(signal)
@@ -220,7 +220,7 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
     >>> s2.learning_results.loadings.shape
     (4096, 3)
     """
-    from ._progress import resolve_show_progressbar
+    from .._progress import resolve_show_progressbar
 
     check_spectral_signal(self, "apply_unmixing")
     if not hasattr(estimator, "components_") or not hasattr(estimator, "transform"):
@@ -243,7 +243,7 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
     loadings = np.empty((n_pixels, components.shape[0]))
     if self._lazy and key not in SPATIAL:
         # Chunk by chunk on the active dask scheduler; Keras models stay here.
-        from ._lazy import lazy_transform
+        from ..io.lazy import lazy_transform
 
         parallel = not type(estimator).__module__.startswith("hspy_unmix.neural")
         loadings[:] = lazy_transform(
@@ -281,7 +281,7 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
 
 
 def _transform_in_memory(signal, estimator, key, loadings, n_channels, show_progressbar):
-    from ._progress import progress_bar
+    from .._progress import progress_bar
 
     n_pixels = loadings.shape[0]
     with progress_bar(n_pixels, "Unmixing", show_progressbar) as bar:

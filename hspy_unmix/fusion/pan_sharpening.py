@@ -17,8 +17,8 @@ Steps, each documented on :func:`pan_sharpen`:
    analysis of its Poisson-normalised principal components;
 3. endmembers: scikit-learn NMF, any hspy_unmix algorithm name, or an
    estimator object;
-4. abundances: :func:`hspy_unmix.abundances.nnls_abundances` or
-   :func:`~hspy_unmix.abundances.fcls_abundances`, optionally followed by a
+4. abundances: :func:`hspy_unmix.unmixing.abundances.nnls_abundances` or
+   :func:`~hspy_unmix.unmixing.abundances.fcls_abundances`, optionally followed by a
    few Jacobi sweeps of Laplacian-regularised least squares on the
    navigation grid (``smoothness``);
 5. quality report: per-pixel RMS residual and reduced chi-square under
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ._decomposition import check_spectral_signal
+from ..signals.decomposition import check_spectral_signal
 
 __all__ = ["pan_sharpen", "PanSharpenResult", "estimate_n_components_pan"]
 
@@ -200,7 +200,7 @@ def estimate_n_components_pan(X, random_state=None, max_components: int = _MAX_A
     Examples
     --------
     >>> from hspy_unmix.synthetic import pan_sharpening_pair
-    >>> from hspy_unmix.pan_sharpening import estimate_n_components_pan
+    >>> from hspy_unmix.fusion.pan_sharpening import estimate_n_components_pan
     >>> fine, coarse, truth = pan_sharpening_pair(n_components=3, random_state=0)
     >>> estimate_n_components_pan(coarse.data.reshape(-1, coarse.data.shape[-1]), random_state=0)
     3
@@ -231,7 +231,7 @@ def estimate_n_components_pan(X, random_state=None, max_components: int = _MAX_A
 
 def _fit_endmembers(Xo, n_components, algorithm, random_state, show_progressbar, algorithm_params):
     """Fitted estimator, endmembers (K, C_out), K, algorithm name, K estimated?"""
-    from ._registry import estimator_class, normalise_name
+    from .._registry import estimator_class, normalise_name
 
     estimated = False
     if isinstance(algorithm, str):
@@ -322,7 +322,7 @@ def _sum_to_one_scaling(estimator, E, Xo):
     try:
         W = np.asarray(estimator.transform(Xo), dtype=np.float64)
     except Exception:
-        from .abundances import nnls_abundances
+        from ..unmixing.abundances import nnls_abundances
 
         W = nnls_abundances(Xo, E)
     c, _ = nnls(W, np.ones(W.shape[0]))
@@ -344,7 +344,7 @@ class _SolvePlan:
     weights: np.ndarray  # (C_out,) channel weights of the least-squares fit
 
     def solve(self, Xw):
-        from .abundances import fcls_abundances, nnls_abundances
+        from ..unmixing.abundances import fcls_abundances, nnls_abundances
 
         solver = fcls_abundances if self.sum_to_one else nnls_abundances
         return solver(Xw, self.endmembers * (self.dose_ratio * self.weights))
@@ -358,7 +358,7 @@ class _SolvePlan:
 
     def smooth(self, A, Xr, nav_ndim):
         """Jacobi sweeps of Laplacian-regularised least squares on the grid."""
-        from .abundances import fcls_abundances, nnls_abundances
+        from ..unmixing.abundances import fcls_abundances, nnls_abundances
 
         if self.smoothness_weight <= 0 or self.iterations <= 0 or nav_ndim == 0:
             return A
@@ -536,7 +536,7 @@ def pan_sharpen(
         on ``other``.
     sum_to_one
         Solve fully constrained abundances (non-negative, summing to one;
-        :func:`~hspy_unmix.abundances.fcls_abundances`) instead of
+        :func:`~hspy_unmix.unmixing.abundances.fcls_abundances`) instead of
         non-negative ones. The endmembers are first rescaled so that
         ``other``'s own abundances best sum to one (least squares) and then
         by the dose ratio ``mean counts per pixel of self / of other``
@@ -634,8 +634,8 @@ def pan_sharpen(
     """
     import dask.array as da
 
-    from ._progress import progress_bar
-    from ._validation import check_spectra
+    from .._progress import progress_bar
+    from .._validation import check_spectra
 
     _check_signals(self, other)
     if smoothness < 0 or not np.isfinite(smoothness):
@@ -710,7 +710,7 @@ def pan_sharpen(
     )
 
     if lazy:
-        from ._lazy import navigation_chunks
+        from ..io.lazy import navigation_chunks
 
         darr = data if lazy_in else da.from_array(np.asarray(data), chunks="auto")
         # Whole spectra in chunks no larger than the package's default size

@@ -42,7 +42,7 @@ __all__ = ["MinVolume"]
 class MinVolume(UnmixingEstimator):
     """Minimum-volume enclosing simplex (SISAL objective) with FCLS abundances.
 
-    Use it instead of :class:`~hspy_unmix.vca.VCA` when some phase may have no
+    Use it instead of :class:`~hspy_unmix.unmixing.vca.VCA` when some phase may have no
     pure pixel: VCA's endmember for that phase is then the most extreme mixed
     pixel, while the minimum-volume simplex extends the facets of the data to
     the missing vertex. Where every phase has pure pixels both agree (the

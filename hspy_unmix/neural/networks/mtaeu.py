@@ -68,7 +68,7 @@ def build_mtaeu(
 
     Examples
     --------
-    >>> from hspy_unmix.neural.models.mtaeu import build_mtaeu
+    >>> from hspy_unmix.neural.networks.mtaeu import build_mtaeu
     >>> model = build_mtaeu(200, 3, seed=0)
     >>> tuple(model.get_layer("endmembers").kernel.shape)
     (3, 200)

@@ -49,7 +49,7 @@ def build_daeu(
 
     Examples
     --------
-    >>> from hspy_unmix.neural.models.daeu import build_daeu
+    >>> from hspy_unmix.neural.networks.daeu import build_daeu
     >>> model = build_daeu(200, 3, seed=0)
     >>> model.get_layer("endmembers").kernel.shape
     (3, 200)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_spectra
+from .._validation import check_spectra
 
 _METHODS = ("scree", "ard")
 
@@ -28,7 +28,7 @@ class NComponentsResult:
     scree_n_components
         Elbow of the scree plot (``None`` if the scree was not computed).
     ard_n_components
-        Components kept by :class:`~hspy_unmix.nmf.ARD_SO_NMF` started from
+        Components kept by :class:`~hspy_unmix.unmixing.nmf.ARD_SO_NMF` started from
         ``max_components`` (``None`` if ARD was not run).
     ard_relevances
         Final relevances of the ``max_components`` starting components,

@@ -36,7 +36,7 @@ def build_udas(n_channels: int, n_components: int, *, sparsity: float = 1e-8) ->
 
     Examples
     --------
-    >>> from hspy_unmix.neural.models.udas import build_udas
+    >>> from hspy_unmix.neural.networks.udas import build_udas
     >>> model = build_udas(200, 3)
     >>> model.get_layer("encoder").kernel.shape, model.get_layer("endmembers").trainable
     ((200, 3), False)

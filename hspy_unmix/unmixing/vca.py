@@ -5,7 +5,7 @@ pure in at least one pixel. It projects the data onto the K-dimensional
 signal subspace, then finds the pure pixels one by one as the extreme of the
 data along a random direction orthogonal to the endmembers already found.
 The abundances are then solved by fully constrained least squares
-(:func:`hspy_unmix.abundances.fcls_abundances`), the VCA-FCLS combination
+(:func:`hspy_unmix.unmixing.abundances.fcls_abundances`), the VCA-FCLS combination
 compared in Brun et al. for STEM-EELS.
 """
 

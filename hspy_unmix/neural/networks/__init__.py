@@ -1,4 +1,4 @@
-"""Keras 3 model builders of hspy_unmix (one per module).
+"""Keras 3 network builders of the neural estimators (one per module).
 
 Importing this package does not import Keras; each builder module does.
 """

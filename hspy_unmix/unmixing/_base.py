@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_n_components, check_spectra, warn_zero_rows
+from .._validation import check_n_components, check_spectra, warn_zero_rows
 
 
 class UnmixingEstimator(TransformerMixin, BaseEstimator):
@@ -185,7 +185,7 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         and fitted arrays (``.npz``); neural ones as a Keras ``.keras`` file with
         the same two extra members.
         """
-        from ._persistence import save_estimator
+        from ..io.estimators import save_estimator
 
         save_estimator(self, path)
 

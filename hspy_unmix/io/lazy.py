@@ -62,7 +62,7 @@ def navigation_chunks(shape, dtype, signal_ndim: int = 1,
 
     Examples
     --------
-    >>> from hspy_unmix._lazy import navigation_chunks
+    >>> from hspy_unmix.io import navigation_chunks
     >>> navigation_chunks((512, 512, 2048), "float32", target_mb=64)
     (16, 512, 2048)
     """
@@ -98,7 +98,7 @@ def rechunk_navigation(signal, target_mb: float = DEFAULT_CHUNK_MB):
     Examples
     --------
     >>> import numpy as np, hyperspy.api as hs
-    >>> from hspy_unmix._lazy import rechunk_navigation
+    >>> from hspy_unmix.io import rechunk_navigation
     >>> s = hs.signals.Signal1D(np.zeros((64, 64, 256), "float32")).as_lazy()
     >>> rechunk_navigation(s, target_mb=1).data.chunksize
     (4, 64, 256)
@@ -148,7 +148,7 @@ def load_lazy(path, target_mb: float = DEFAULT_CHUNK_MB, signal_type: str | None
 
     Examples
     --------
-    >>> from hspy_unmix._lazy import load_lazy
+    >>> from hspy_unmix.io import load_lazy
     >>> s = load_lazy("si.dm4")  # doctest: +SKIP
     """
     import hyperspy.api as hs
@@ -187,7 +187,7 @@ def check_complete_store(path) -> None:
 
     Examples
     --------
-    >>> from hspy_unmix._lazy import check_complete_store
+    >>> from hspy_unmix.io import check_complete_store
     >>> check_complete_store("si.zspy")  # doctest: +SKIP
     """
     import zarr
@@ -201,7 +201,7 @@ def check_complete_store(path) -> None:
         if arr.size == 0 or arr.ndim == 0:
             continue
         expected = int(np.prod(arr.cdata_shape))
-        stored = arr.nchunks_initialized
+        stored = _stored_chunks(arr)
         if stored != expected:
             raise ValueError(
                 f"{path}: array {name!r} of shape {arr.shape} in chunks of "
@@ -209,6 +209,18 @@ def check_complete_store(path) -> None:
                 "stored; the file is incomplete or its chunks disagree with its "
                 "metadata."
             )
+
+
+def _stored_chunks(arr) -> int:
+    # Count the chunk keys under the array itself: with RosettaSciIO's nested
+    # layout ("0/0/0") zarr 2's ``nchunks_initialized`` lists only the first
+    # level of directories and misses a deleted chunk file deeper down.
+    keys = getattr(arr.store, "keys", None)
+    if keys is None:  # pragma: no cover - a store that cannot list its keys
+        return arr.nchunks_initialized
+    prefix = f"{arr.path}/" if arr.path else ""
+    return sum(1 for key in keys() if key.startswith(prefix)
+               and not key[len(prefix):].rsplit("/", 1)[-1].startswith("."))
 
 
 def _walk_arrays(group, prefix=""):
@@ -277,10 +289,10 @@ def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | N
 
     Examples
     --------
-    >>> from hspy_unmix._lazy import save_atomic
+    >>> from hspy_unmix.io import save_atomic
     >>> save_atomic(s, "restored.zspy", overwrite=True)  # doctest: +SKIP
     """
-    from ._progress import resolve_show_progressbar
+    from .._progress import resolve_show_progressbar
 
     out = pathlib.Path(out)
     if out.exists() and not overwrite:
@@ -289,10 +301,7 @@ def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | N
     _remove(tmp)
     show = resolve_show_progressbar(show_progressbar)
     try:
-        if out.suffix.lower() == ".zspy" and _needs_own_zspy_writer():
-            write_zspy(signal, tmp, show_progressbar=show, **kwargs)
-        else:
-            signal.save(str(tmp), overwrite=True, show_progressbar=show, **kwargs)
+        signal.save(str(tmp), overwrite=True, show_progressbar=show, **kwargs)
         if out.exists():
             _remove(out)
         os.replace(tmp, out)
@@ -302,22 +311,13 @@ def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | N
     return out
 
 
-def _needs_own_zspy_writer() -> bool:
-    # RosettaSciIO 0.15 writes .zspy through zarr 2's NestedDirectoryStore,
-    # which zarr 3 removed; its reader and its ZspyWriter work with zarr 3.
-    import zarr
-
-    return not hasattr(zarr.storage, "NestedDirectoryStore")
-
-
 def write_zspy(signal, path, chunks=None, show_progressbar: bool = True) -> None:
     """Write ``signal`` to a .zspy store (zarr format 2), chunk by chunk.
 
-    The same layout as HyperSpy's ``save(... .zspy)`` (RosettaSciIO's writer,
-    Blosc/zstd compression); it also works with zarr 3, which RosettaSciIO
-    0.15's ``file_writer`` does not support. Lazy data are written with
-    ``dask.array.store`` on the active scheduler, so a dask.distributed
-    cluster writes the chunks from its workers.
+    RosettaSciIO's writer, as HyperSpy's ``save(... .zspy)`` (the package
+    declares the zarr versions RosettaSciIO supports); lazy data are written
+    chunk by chunk on the active dask scheduler. Metadata values that are
+    numpy scalars (``np.int64`` frame numbers from DigitalMicrograph) are kept.
 
     Parameters
     ----------
@@ -328,73 +328,17 @@ def write_zspy(signal, path, chunks=None, show_progressbar: bool = True) -> None
     chunks
         Chunk shape on disk; default: the dask chunks of a lazy signal.
     show_progressbar
-        dask's progress bar while writing.
+        Progress bar while writing.
 
     Examples
     --------
-    >>> from hspy_unmix._lazy import write_zspy
+    >>> from hspy_unmix.io import write_zspy
     >>> write_zspy(s, "si.zspy")  # doctest: +SKIP
     """
-    import numcodecs
-    import zarr
-    from hyperspy.misc import utils
-    from rsciio.zspy._api import ZspyWriter, _consolidate_metadata, version
-
     if chunks is None and getattr(signal, "_lazy", False):
         chunks = signal.data.chunksize
-    root = zarr.open_group(str(path), mode="w", zarr_format=2)
-    root.attrs["file_format"] = "ZSpy"
-    root.attrs["file_format_version"] = version
-    title = signal.metadata.General.title or "__unnamed__"
-    group = root.require_group("Experiments").require_group(title.replace("/", "-"))
-    dic = signal._to_dictionary(add_models=True)
-    dic["package_info"] = utils.get_object_package_info(signal)
-    compressor = numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE)
-    with _zarr3_create_dataset_shape():
-        ZspyWriter(root, dic, group, chunks=chunks, compressor=compressor,
-                   write_dataset=True, show_progressbar=show_progressbar).write()
-    _consolidate_metadata(root.store)
-
-
-@contextlib.contextmanager
-def _zarr3_create_dataset_shape():
-    # RosettaSciIO writes metadata arrays with ``create_dataset(key, data=...)``
-    # and passes the data's chunk shape to every array (learning results
-    # included); zarr 3 wants ``shape`` and chunks of the same length: fill
-    # them in while writing.
-    import zarr
-
-    originals = {name: getattr(zarr.Group, name) for name in ("create_dataset",
-                                                              "require_dataset")}
-
-    def fixed(original):
-        def method(self, name, *, shape=None, data=None, **kwargs):
-            if shape is None and data is not None:
-                shape = np.shape(data)
-            chunks = kwargs.get("chunks")
-            if isinstance(chunks, bool) or (
-                chunks is not None and np.ndim(chunks) == 1 and len(chunks) != len(shape)
-            ):
-                kwargs["chunks"] = tuple(shape) or None
-            if data is not None:
-                kwargs["data"] = data
-            return original(self, name, shape=shape, **kwargs)
-
-        return method
-
-    import warnings
-
-    for name, original in originals.items():
-        setattr(zarr.Group, name, fixed(original))
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*(require_array|create_array)",
-                                    category=DeprecationWarning)
-            warnings.filterwarnings("ignore", message=".*(require_array|create_array)")
-            yield
-    finally:
-        for name, original in originals.items():
-            setattr(zarr.Group, name, original)
+    signal.save(str(path), overwrite=True, file_format="ZSPY", chunks=chunks,
+                show_progressbar=show_progressbar)
 
 
 def _transform_block(block, estimator, n_channels):
@@ -433,7 +377,7 @@ def lazy_transform(estimator, data, n_components: int, show_progressbar: bool = 
     Examples
     --------
     >>> import numpy as np, dask.array as da, hspy_unmix
-    >>> from hspy_unmix._lazy import lazy_transform
+    >>> from hspy_unmix.io.lazy import lazy_transform
     >>> X = np.random.default_rng(0).random((8, 8, 50))
     >>> est = hspy_unmix.VCA(n_components=2, random_state=0).fit(X.reshape(-1, 50))
     >>> lazy_transform(est, da.from_array(X, chunks=(2, 8, 50)), 2).shape
@@ -454,7 +398,7 @@ def lazy_transform(estimator, data, n_components: int, show_progressbar: bool = 
             out = A.compute()
         return np.asarray(out).reshape((-1, n_components))
     out = np.empty(nav_shape + (n_components,))
-    from ._progress import progress_bar
+    from .._progress import progress_bar
 
     starts = [np.concatenate([[0], np.cumsum(c)]) for c in data.chunks[:-1]]
     with progress_bar(int(np.prod(data.numblocks[:-1])), "Unmixing", show_progressbar) as bar:

@@ -30,7 +30,7 @@ def _make_decomposition(cls):
 
     @functools.wraps(parent)
     def decomposition(self, *args, **kwargs):
-        from ._decomposition import run_decomposition
+        from .decomposition import run_decomposition
 
         # Bound to the next class in this instance's MRO: LazySignal for lazy
         # EELS signals, MVA for eager ones.
@@ -79,14 +79,16 @@ def activate() -> None:
     EELSSpectrum, _ = _eels_classes()
     if EELSSpectrum.__dict__.get(_FLAG):
         return
-    from . import _decomposition, pan_sharpening, zlp
+    from ..fusion import pan_sharpening
+    from . import decomposition
+    from .restore_zlp import restore_zlp
 
     EELSSpectrum.decomposition = _make_decomposition(EELSSpectrum)
-    EELSSpectrum.apply_unmixing = _decomposition.apply_unmixing
-    EELSSpectrum.restore_zlp = zlp.restore_zlp
+    EELSSpectrum.apply_unmixing = decomposition.apply_unmixing
+    EELSSpectrum.restore_zlp = restore_zlp
     EELSSpectrum.pan_sharpen = pan_sharpening.pan_sharpen
     try:
-        from .gui import methods as gui_methods
+        from ..gui import methods as gui_methods
     except ImportError:
         gui_methods = None
     if gui_methods is not None:

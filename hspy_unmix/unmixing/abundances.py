@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from ._validation import check_spectra
+from .._validation import check_spectra
 
 __all__ = ["fcls_abundances", "nnls_abundances"]
 
@@ -74,7 +74,7 @@ def fcls_abundances(
     Examples
     --------
     >>> import numpy as np
-    >>> from hspy_unmix.abundances import fcls_abundances
+    >>> from hspy_unmix.unmixing.abundances import fcls_abundances
     >>> E = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
     >>> X = np.array([[0.25, 0.75, 1.0], [2.0, 0.0, 2.0]])
     >>> fcls_abundances(X, E).round(6)
@@ -118,7 +118,7 @@ def nnls_abundances(
     Examples
     --------
     >>> import numpy as np
-    >>> from hspy_unmix.abundances import nnls_abundances
+    >>> from hspy_unmix.unmixing.abundances import nnls_abundances
     >>> E = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
     >>> nnls_abundances(np.array([[2.0, -1.0, 1.0]]), E).round(6)
     array([[1.5, 0. ]])

@@ -38,7 +38,7 @@ from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
 from ._nmf_kernels import hals_rows_sweep, negative_mass, soft_orthogonal_hals_step
-from ._progress import progress_bar
+from .._progress import progress_bar
 
 _TINY = np.finfo(np.float64).tiny
 _EPS = np.finfo(np.float64).eps

@@ -26,7 +26,7 @@ ARRAYS = "hspy_unmix_arrays.npz"
 
 def save_estimator(estimator, path) -> None:
     """Write ``estimator`` to ``path`` (see module docstring for the format)."""
-    from . import __version__
+    from .. import __version__
 
     if not hasattr(estimator, "n_features_in_"):
         raise ValueError("Only a fitted estimator can be saved; call fit first.")

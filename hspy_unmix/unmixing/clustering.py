@@ -60,7 +60,7 @@ class KMeansClustering(ClusterMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from hspy_unmix.clustering import KMeansClustering
+    >>> from hspy_unmix.unmixing.clustering import KMeansClustering
     >>> X = np.r_[np.zeros((5, 2)), np.ones((5, 2))]
     >>> km = KMeansClustering(2, random_state=0).fit(X)
     >>> len(set(km.labels_[:5])), len(set(km.labels_))
@@ -140,7 +140,7 @@ class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from hspy_unmix.clustering import GaussianMixtureClustering
+    >>> from hspy_unmix.unmixing.clustering import GaussianMixtureClustering
     >>> rng = np.random.default_rng(0)
     >>> X = np.r_[rng.normal(0, 0.1, (50, 2)), rng.normal(3, 0.1, (50, 2))]
     >>> gm = GaussianMixtureClustering(2, random_state=0).fit(X)

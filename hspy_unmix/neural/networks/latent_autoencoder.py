@@ -37,7 +37,7 @@ def build_latent_autoencoder(
 
     Examples
     --------
-    >>> from hspy_unmix.neural.models.latent_autoencoder import (
+    >>> from hspy_unmix.neural.networks.latent_autoencoder import (
     ...     build_latent_autoencoder)
     >>> model = build_latent_autoencoder(200, 2)
     >>> model.get_layer("decoder").kernel.shape

@@ -1,7 +1,7 @@
 """Numba kernels of the Bayesian linear unmixing Gibbs sampler (private).
 
 The sampler works in the (K-1)-dimensional PCA subspace of the data (see
-:mod:`hspy_unmix.bayesian`): with ``y_p = ybar + U z_p + r_p`` (``U``
+:mod:`hspy_unmix.unmixing.bayesian`): with ``y_p = ybar + U z_p + r_p`` (``U``
 orthonormal, ``r_p`` orthogonal to it) and endmembers ``m_r = ybar + U t_r``,
 the residual of pixel ``p`` splits as ``||z_p - T a_p||^2 + ||r_p||^2`` for
 abundances on the simplex, so every conditional draw costs O(K^2) per pixel

@@ -1,7 +1,7 @@
 """Bayesian linear unmixing (BLU) by Gibbs sampling (Dobigeon et al. 2009).
 
 See :class:`BLU` for the model. The conditional draws are numba kernels in
-:mod:`hspy_unmix._blu_kernels`; all of them work in the (K-1)-dimensional
+:mod:`hspy_unmix.unmixing._blu_kernels`; all of them work in the (K-1)-dimensional
 PCA subspace, so a sweep costs O(n_pixels K^2 + n_channels K^2) instead of
 the O(n_pixels n_channels K) of a direct implementation.
 """
@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
-from ._progress import progress_bar
+from .._progress import progress_bar
 from .abundances import solve_validated
 
 __all__ = ["BLU"]

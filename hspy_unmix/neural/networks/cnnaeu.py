@@ -56,7 +56,7 @@ def build_cnnaeu(
 
     Examples
     --------
-    >>> from hspy_unmix.neural.models.cnnaeu import build_cnnaeu
+    >>> from hspy_unmix.neural.networks.cnnaeu import build_cnnaeu
     >>> model = build_cnnaeu(200, 3, seed=0)
     >>> tuple(model.get_layer("endmembers").kernel.shape)
     (3, 200)

@@ -1,0 +1,32 @@
+"""Reading, writing and streaming spectrum images and fitted estimators.
+
+* :func:`load_lazy`, :func:`rechunk_navigation`, :func:`navigation_chunks`:
+  open and chunk spectrum images larger than memory;
+* :func:`save_atomic`, :func:`write_zspy`, :func:`check_complete_store`:
+  write results without ever leaving a partial file, check .zspy stores;
+* :func:`save_estimator`, :func:`load_estimator`: fitted estimators as one
+  file (no pickle).
+"""
+
+from .estimators import load_estimator, save_estimator
+from .lazy import (
+    DEFAULT_CHUNK_MB,
+    check_complete_store,
+    load_lazy,
+    navigation_chunks,
+    rechunk_navigation,
+    save_atomic,
+    write_zspy,
+)
+
+__all__ = [
+    "DEFAULT_CHUNK_MB",
+    "check_complete_store",
+    "load_estimator",
+    "load_lazy",
+    "navigation_chunks",
+    "rechunk_navigation",
+    "save_atomic",
+    "save_estimator",
+    "write_zspy",
+]

@@ -1,0 +1,155 @@
+"""Shared base of the autoencoders trained with the spectral angle (DAEU, MTAEU, CNNAEU).
+
+Scaling
+-------
+The networks see each spectrum divided by its own mean, so that a model
+trained on one spectrum image applies to another acquired with a different
+dose or thickness. The spectral angle fixes each reconstruction only up to a
+factor; after training the scale of every endmember is restored
+(:func:`~hspy_unmix.neural._estimator.sum_to_one_weights`) so that
+``transform(X) @ components_`` approximates ``X`` with abundances that are
+non-negative and sum to one. The patch networks (MTAEU, CNNAEU) read a whole
+image: :func:`image_cube` turns the rows of ``X`` back into it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._estimator import (
+    NeuralUnmixingEstimator,
+    compile_model,
+    pixel_normalise,
+    setup_keras,
+    sum_to_one_weights,
+)
+
+#: Decoder starts accepted by ``init``.
+INITS = ("minvol", "vca", "random")
+
+
+def normalise_rows(weighted: np.ndarray) -> np.ndarray:
+    totals = weighted.sum(axis=1, keepdims=True)
+    totals[totals <= 0] = 1.0
+    return weighted / totals
+
+
+def vca_endmembers(X: np.ndarray, n_components: int, seed: int) -> np.ndarray:
+    from ..unmixing.vca import VCA
+
+    return VCA(n_components=n_components, random_state=seed).fit(X).components_
+
+
+def minvol_endmembers(X: np.ndarray, n_components: int, seed: int) -> np.ndarray:
+    """Minimum-volume simplex of the spectra divided by their mean (scale-free)."""
+    from ..unmixing.minvol import MinVolume
+
+    return MinVolume(n_components=n_components, random_state=seed).fit(
+        pixel_normalise(X).astype(np.float64)
+    ).components_
+
+
+def unit_mean_rows(E: np.ndarray) -> np.ndarray:
+    E = np.maximum(np.asarray(E, dtype=np.float64), 0.0)
+    means = E.mean(axis=1, keepdims=True)
+    means[means <= 0] = 1.0
+    return E / means
+
+
+class SpectralAngleUnmixing(NeuralUnmixingEstimator):
+    """Shared fit/transform of the networks trained with the spectral angle."""
+
+    _name = "network"
+
+    def _check_init(self):
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}.")
+
+    def _initial_decoder(self, X: np.ndarray, seed: int) -> np.ndarray | None:
+        """Initial endmembers scaled to unit mean, or None for the random start."""
+        if self.init == "vca":
+            return unit_mean_rows(vca_endmembers(X, self._n_components, seed))
+        if self.init == "minvol":
+            return unit_mean_rows(minvol_endmembers(X, self._n_components, seed))
+        return None
+
+    def _set_channel_standardisation(self, normalised: np.ndarray):
+        self.channel_mean_ = normalised.mean(axis=0).astype(np.float64)
+        std = normalised.std(axis=0).astype(np.float64)
+        self.channel_std_ = np.where(std > 0, std, 1.0)
+
+    def _encoder_inputs(self, X: np.ndarray) -> np.ndarray:
+        """Spectra divided by their mean, then standardised channel by channel.
+
+        The standardisation lets the encoder see the edges, weak on top of the
+        background; the decoder still reconstructs the mean-normalised spectra.
+        """
+        normalised = pixel_normalise(X)
+        return ((normalised - self.channel_mean_) / self.channel_std_).astype(np.float32)
+
+    def _finalise(self, X: np.ndarray, raw_abundances: np.ndarray, decoder: np.ndarray):
+        weights = sum_to_one_weights(X, raw_abundances, decoder)
+        self.abundance_weights_ = weights
+        self.components_ = decoder / weights[:, None]
+        self._fit_abundances = normalise_rows(raw_abundances * weights)
+
+    def _abundances_from_raw(self, raw_abundances: np.ndarray) -> np.ndarray:
+        return normalise_rows(raw_abundances * self.abundance_weights_)
+
+    def _prepare(self, X: np.ndarray):
+        """Seed Keras; return the seed, the targets and the encoder inputs."""
+        seed = self._resolve_seed()
+        setup_keras(seed)
+        targets = pixel_normalise(X)
+        self._set_channel_standardisation(targets)
+        return seed, targets, self._encoder_inputs(X)
+
+    def _start_decoder(self, model, X: np.ndarray, seed: int) -> bool:
+        """Set the decoder to the initial endmembers (False for a random start)."""
+        initial = self._initial_decoder(X, seed)
+        if initial is None:
+            return False
+        model.get_layer("endmembers").set_weights([initial.astype(np.float32)])
+        return True
+
+    def _compile_and_train(self, model, inputs, targets, **train_kwargs):
+        from .losses import SpectralAngleLoss
+
+        compile_model(model, self.learning_rate, SpectralAngleLoss())
+        self._train(model, inputs, targets, **train_kwargs)
+
+    def _keep_model(self, model) -> np.ndarray:
+        """Store the trained network; return its decoder scaled to unit mean."""
+        self.model_ = model
+        return unit_mean_rows(model.get_layer("endmembers").get_weights()[0])
+
+
+class PatchUnmixing(SpectralAngleUnmixing):
+    """Networks reading neighbourhoods: ``X`` holds a whole image."""
+
+    def _cube_shape(self, X: np.ndarray) -> tuple:
+        return image_cube(X, self.image_shape, self._name).shape
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        raw = self._raw_image_abundances(self._encoder_inputs(X), self._cube_shape(X))
+        return self._abundances_from_raw(raw)
+
+
+def image_cube(X: np.ndarray, image_shape, name: str) -> np.ndarray:
+    """Rows of ``X`` (row-major pixel order) as an image (rows, cols, channels)."""
+    if image_shape is None:
+        raise ValueError(
+            f"{name} works on image patches: set image_shape=(rows, columns), the "
+            "navigation shape of the spectrum image (s.decomposition sets it)."
+        )
+    shape = tuple(int(v) for v in np.atleast_1d(image_shape))
+    if len(shape) == 1:
+        shape = (1, shape[0])  # a line scan is an image of one row
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(f"image_shape must be (rows, columns), got {image_shape!r}.")
+    if shape[0] * shape[1] != X.shape[0]:
+        raise ValueError(
+            f"image_shape {shape} holds {shape[0] * shape[1]} pixels; X has {X.shape[0]} "
+            "rows. Pass all the pixels of the image, in row-major order."
+        )
+    return X.reshape(shape + (X.shape[1],))

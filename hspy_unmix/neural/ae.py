@@ -1,0 +1,122 @@
+"""AE: plain autoencoder whose latent codes are the loadings (latent-space clustering)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._estimator import (
+    NeuralUnmixingEstimator,
+    compile_model,
+    setup_keras,
+)
+
+class AE(NeuralUnmixingEstimator):
+    """Plain autoencoder: the latent codes are the loadings.
+
+    A Dense encoder (LeakyReLU hidden layers, linear latent layer of
+    ``n_components`` units) and a linear decoder without bias, trained with
+    the mean squared error on the spectra standardised channel by channel
+    (mean removed, divided by the standard deviation), so that weak edges
+    count as much as the strong background. Meant
+    for latent-space clustering: ``s.decomposition(algorithm="AE",
+    output_dimension=L)`` then ``s.cluster_analysis("decomposition", ...)``
+    with :class:`hspy_unmix.unmixing.clustering.KMeansClustering` or
+    :class:`~hspy_unmix.unmixing.clustering.GaussianMixtureClustering`.
+
+    ``transform`` returns the latent codes (n_pixels, L); ``components_`` are
+    the linear-decoder weights times the channel standard deviations, so that
+    ``channel_mean_ + transform(X) @ components_`` is the reconstruction of ``X``
+    (``inverse_transform``). Unlike the
+    unmixing methods, codes and components may be negative and the codes do
+    not sum to one.
+
+    Parameters
+    ----------
+    n_components
+        Latent dimension L.
+    hidden_units
+        Widths of the hidden encoder layers.
+    epochs, batch_size, learning_rate, early_stopping_patience, validation_split,
+    random_state, show_progressbar, verbose
+        As for :class:`DAEU`.
+
+    Attributes
+    ----------
+    components_ : numpy.ndarray, shape (L, n_channels)
+    channel_mean_ : numpy.ndarray, shape (n_channels,)
+        Mean spectrum removed before the encoder.
+    channel_std_ : numpy.ndarray, shape (n_channels,)
+        Channel standard deviations the centred spectra are divided by.
+    history_ : dict of list
+    model_ : keras.Model
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.unmixing.clustering import GaussianMixtureClustering
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    >>> s.decomposition(algorithm="AE", output_dimension=2, random_state=0,
+    ...                 print_info=False)  # doctest: +SKIP
+    >>> s.cluster_analysis("decomposition", number_of_components=2,
+    ...     algorithm=GaussianMixtureClustering(3, random_state=0))  # doctest: +SKIP
+    """
+
+    _negative = "allow"
+    _sum_to_one = False
+
+    def __init__(
+        self,
+        n_components: int | None = None,
+        *,
+        hidden_units=(64, 16),
+        epochs: int = 60,
+        batch_size: int = 64,
+        learning_rate: float = 2e-3,
+        early_stopping_patience: int | None = 10,
+        validation_split: float = 0.0,
+        random_state=None,
+        show_progressbar: bool | None = None,
+        verbose: int = 0,
+    ):
+        self.n_components = n_components
+        self.hidden_units = hidden_units
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.early_stopping_patience = early_stopping_patience
+        self.validation_split = validation_split
+        self.random_state = random_state
+        self.show_progressbar = show_progressbar
+        self.verbose = verbose
+
+    def _fit(self, X: np.ndarray):
+        self._check_training_params()
+        hidden = tuple(int(h) for h in self.hidden_units)
+        if any(h < 1 for h in hidden):
+            raise ValueError(f"hidden_units must be positive, got {self.hidden_units!r}.")
+        seed = self._resolve_seed()
+        setup_keras(seed)
+        from .networks.latent_autoencoder import build_latent_autoencoder
+
+        self.channel_mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.channel_std_ = np.where(std > 0, std, 1.0)
+        inputs = self._standardise(X)
+        model = build_latent_autoencoder(X.shape[1], self._n_components, hidden_units=hidden)
+        compile_model(model, self.learning_rate, "mse")
+        self._train(model, inputs, inputs, description="AE training")
+        self.model_ = model
+        kernel = np.asarray(model.get_layer("decoder").get_weights()[0], np.float64)
+        self.components_ = kernel * self.channel_std_
+        self._fit_abundances = self._run_encoder(inputs)
+
+    def _standardise(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.channel_mean_) / self.channel_std_).astype(np.float32)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return self._run_encoder(self._standardise(X))
+
+    def inverse_transform(self, abundances):
+        """Spectra reconstructed from latent codes: ``channel_mean_ + codes @ components_``."""
+        return super().inverse_transform(abundances) + self.channel_mean_

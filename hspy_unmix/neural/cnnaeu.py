@@ -1,0 +1,161 @@
+"""CNNAEU: convolutional autoencoder unmixing on image patches (Palsson et al. 2021)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._spectral_angle import PatchUnmixing
+
+def _image_patches(cube: np.ndarray, size: int, stride: int, max_patches: int, rng):
+    """Overlapping ``size`` x ``size`` patches, at most ``max_patches`` (random subset)."""
+    rows, cols = cube.shape[:2]
+    size_r, size_c = min(size, rows), min(size, cols)
+    starts_r = np.unique(np.r_[np.arange(0, rows - size_r + 1, stride), rows - size_r])
+    starts_c = np.unique(np.r_[np.arange(0, cols - size_c + 1, stride), cols - size_c])
+    corners = np.array([(r, c) for r in starts_r for c in starts_c])
+    if corners.shape[0] > max_patches:
+        corners = corners[np.sort(rng.choice(corners.shape[0], max_patches, replace=False))]
+    return np.stack([cube[r : r + size_r, c : c + size_c] for r, c in corners])
+
+
+class CNNAEU(PatchUnmixing):
+    """Convolutional autoencoder unmixing (CNNAEU, Palsson et al. 2021).
+
+    A fully convolutional encoder (see
+    :func:`~hspy_unmix.neural.networks.cnnaeu.build_cnnaeu`) turns each pixel
+    and its neighbours into abundances (softmax with temperature); a 1 x 1
+    convolution with non-negative weights, the endmembers, reconstructs the
+    spectra. The loss is the spectral angle per pixel. Training uses
+    overlapping square patches of the image; ``transform`` unmixes the whole
+    image at once (zero padding beyond the borders), so ``X`` must hold all
+    the pixels of an image of shape ``image_shape``, in row-major order.
+    Scaling and the restoration of the abundance scale are as for
+    :class:`DAEU`.
+
+    Parameters
+    ----------
+    n_components
+        Number of endmembers R.
+    image_shape
+        ``(rows, columns)`` of the spectrum image the rows of ``X`` come from
+        (set by ``s.decomposition`` and ``s.apply_unmixing``).
+    patch_size
+        Side of the training patches (pixels).
+    patch_stride
+        Step between patches; ``None`` is ``patch_size // 4``.
+    max_patches
+        Upper bound on the training patches (a random subset above it),
+        which bounds memory to ``max_patches * patch_size**2`` spectra.
+    filters, kernel_size, temperature
+        Encoder width, spatial kernel and softmax temperature.
+    dropout
+        Spatial dropout rate while training.
+    epochs, batch_size
+        Passes over the patches and patches per gradient step.
+    learning_rate, init, early_stopping_patience, validation_split,
+    random_state, show_progressbar, verbose
+        As for :class:`DAEU`.
+
+    Attributes
+    ----------
+    components_ : numpy.ndarray, shape (R, n_channels)
+    abundance_weights_ : numpy.ndarray, shape (R,)
+    history_ : dict of list
+    model_ : keras.Model
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    >>> s.decomposition(algorithm="CNNAEU", output_dimension=3, epochs=40,
+    ...                 random_state=0, print_info=False)  # doctest: +SKIP
+    >>> est = hspy_unmix.CNNAEU(3, image_shape=(64, 64), random_state=0)
+    >>> abundances = est.fit_transform(s.data.reshape(-1, 200))  # doctest: +SKIP
+    """
+
+    _name = "CNNAEU"
+
+    def __init__(
+        self,
+        n_components: int | None = None,
+        *,
+        image_shape=None,
+        patch_size: int = 16,
+        patch_stride: int | None = None,
+        max_patches: int = 512,
+        filters: int = 48,
+        kernel_size: int = 3,
+        temperature: float = 3.5,
+        dropout: float = 0.2,
+        epochs: int = 60,
+        batch_size: int = 8,
+        learning_rate: float = 3e-3,
+        init: str = "vca",
+        early_stopping_patience: int | None = 15,
+        validation_split: float = 0.0,
+        random_state=None,
+        show_progressbar: bool | None = None,
+        verbose: int = 0,
+    ):
+        self.n_components = n_components
+        self.image_shape = image_shape
+        self.patch_size = patch_size
+        self.patch_stride = patch_stride
+        self.max_patches = max_patches
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.temperature = temperature
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.init = init
+        self.early_stopping_patience = early_stopping_patience
+        self.validation_split = validation_split
+        self.random_state = random_state
+        self.show_progressbar = show_progressbar
+        self.verbose = verbose
+
+    def _check_cnn_params(self):
+        self._check_training_params()
+        self._check_init()
+        for name in ("patch_size", "max_patches", "filters", "kernel_size"):
+            self._check_positive_int(name)
+        if self.patch_stride is not None:
+            self._check_positive_int("patch_stride")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature!r}.")
+
+    def _fit(self, X: np.ndarray):
+        self._check_cnn_params()
+        cube_shape = self._cube_shape(X)
+        from .networks.cnnaeu import build_cnnaeu
+
+        seed, targets, inputs = self._prepare(X)
+        stride = self.patch_stride or max(1, self.patch_size // 4)
+        rng = np.random.RandomState(seed)
+        input_patches = _image_patches(
+            inputs.reshape(cube_shape), self.patch_size, stride, self.max_patches, rng
+        )
+        rng = np.random.RandomState(seed)
+        target_patches = _image_patches(
+            targets.reshape(cube_shape), self.patch_size, stride, self.max_patches, rng
+        )
+        model = build_cnnaeu(
+            X.shape[1], self._n_components, filters=self.filters,
+            kernel_size=self.kernel_size, dropout=self.dropout,
+            temperature=self.temperature, seed=seed,
+        )
+        self._start_decoder(model, X, seed)
+        self._compile_and_train(
+            model, input_patches, target_patches, description="CNNAEU training"
+        )
+        decoder = self._keep_model(model)
+        self._finalise(X, self._raw_image_abundances(inputs, cube_shape), decoder)
+
+    def _raw_image_abundances(self, inputs: np.ndarray, cube_shape) -> np.ndarray:
+        raw = self._run_encoder(inputs.reshape((1,) + tuple(cube_shape)))
+        return raw.reshape(-1, raw.shape[-1])

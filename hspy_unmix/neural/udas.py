@@ -1,0 +1,203 @@
+"""uDAS: untied denoising autoencoder with sparsity (Qu & Qi 2018)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._estimator import (
+    NeuralUnmixingEstimator,
+    abundance_outputs,
+    compile_model,
+    setup_keras,
+)
+from ._spectral_angle import normalise_rows, vca_endmembers
+
+def _nonnegative_decoder(abundances: np.ndarray, targets: np.ndarray, ridge: float = 1e-9):
+    """``argmin_{E >= 0} ||targets - abundances @ E||^2``, channel by channel.
+
+    Works on the (K, K) Gram matrix: with ``G = A^T A = L L^T`` each channel is
+    a K-variable non-negative least-squares problem ``||L^T e - L^-1 A^T t||``,
+    so the cost does not grow with the number of pixels.
+    """
+    from scipy.linalg import cholesky, solve_triangular
+    from scipy.optimize import nnls
+
+    gram = abundances.T @ abundances
+    gram += ridge * max(np.trace(gram), 1e-30) * np.eye(gram.shape[0])
+    lower = cholesky(gram, lower=True)
+    projected = solve_triangular(lower, abundances.T @ targets, lower=True)
+    endmembers = np.empty((gram.shape[0], targets.shape[1]))
+    for channel in range(targets.shape[1]):
+        endmembers[:, channel], _ = nnls(lower.T, projected[:, channel])
+    return endmembers
+
+
+class UDAS(NeuralUnmixingEstimator):
+    """Untied denoising autoencoder with sparsity (uDAS, Qu & Qi 2018).
+
+    A shallow network, close to a regularised inverse problem:
+
+    * denoising: a marginalised denoising autoencoder (closed-form linear
+      map, :func:`~hspy_unmix.neural._mda.marginalised_denoiser`) stacked
+      ``denoise_layers`` times gives denoised spectra, the reconstruction
+      targets;
+    * encoder: one linear layer from the raw spectra, ReLU, division by the
+      sum (abundances non-negative, summing to one), with an l2,1 penalty
+      grouping the weights of each endmember (a component the data do not
+      need is switched off as a whole); it is untied from the decoder;
+    * decoder: non-negative endmembers;
+    * start: VCA endmembers of the denoised spectra, FCLS abundances, and the
+      encoder set to the least-squares map from the spectra to these
+      abundances, so that the network starts at the VCA + FCLS solution;
+    * training alternates one epoch of Adam on the encoder (decoder fixed,
+      mean squared error to the denoised spectra) with an exact
+      non-negative least-squares update of the decoder.
+
+    The data are divided by their global mean intensity (``scale_``) so the
+    weights stay of order one; ``components_`` are in the units of the data
+    and ``transform(X) @ components_`` approximates ``X``.
+
+    Parameters
+    ----------
+    n_components
+        Number of endmembers R.
+    epochs
+        Alternations (one encoder epoch plus one decoder update each).
+    batch_size
+        Pixels per gradient step of the encoder.
+    learning_rate
+        Adam learning rate of the encoder.
+    sparsity
+        Strength of the l2,1 penalty on the encoder weights, relative to the
+        mean squared error of spectra scaled to unit mean intensity. Values
+        much above 1e-6 shrink the encoder towards zero and mix the
+        abundances.
+    denoise_corruption
+        Channel dropout rate of the marginalised denoiser; 0 keeps the
+        spectra as they are. Rates of 0.1 and more shrink every spectrum
+        towards the mean spectrum (contrast lost).
+    denoise_layers
+        Number of stacked denoising maps (0: no denoising).
+    early_stopping_patience, validation_split, random_state, show_progressbar,
+    verbose
+        As for :class:`DAEU`.
+
+    Attributes
+    ----------
+    components_ : numpy.ndarray, shape (R, n_channels)
+        Endmembers (non-negative).
+    scale_ : float
+        Global mean intensity the data are divided by.
+    initial_components_ : numpy.ndarray, shape (R, n_channels)
+        The VCA endmembers the decoder started from (units of the data).
+    history_ : dict of list
+    model_ : keras.Model
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    >>> s.decomposition(algorithm="UDAS", output_dimension=3, epochs=20,
+    ...                 random_state=0, print_info=False)  # doctest: +SKIP
+    >>> s.learning_results.loadings.sum(axis=1)[:3]  # doctest: +SKIP
+    array([1., 1., 1.])
+    """
+
+    _name = "UDAS"
+
+    def __init__(
+        self,
+        n_components: int | None = None,
+        *,
+        epochs: int = 30,
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        sparsity: float = 1e-8,
+        denoise_corruption: float = 0.01,
+        denoise_layers: int = 1,
+        early_stopping_patience: int | None = 10,
+        validation_split: float = 0.0,
+        random_state=None,
+        show_progressbar: bool | None = None,
+        verbose: int = 0,
+    ):
+        self.n_components = n_components
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.sparsity = sparsity
+        self.denoise_corruption = denoise_corruption
+        self.denoise_layers = denoise_layers
+        self.early_stopping_patience = early_stopping_patience
+        self.validation_split = validation_split
+        self.random_state = random_state
+        self.show_progressbar = show_progressbar
+        self.verbose = verbose
+
+    def _check_udas_params(self):
+        self._check_training_params()
+        if not self.sparsity >= 0:
+            raise ValueError(f"sparsity must be >= 0, got {self.sparsity!r}.")
+        if not 0.0 <= self.denoise_corruption < 1.0:
+            raise ValueError(
+                f"denoise_corruption must be in [0, 1), got {self.denoise_corruption!r}."
+            )
+        self._check_positive_int("denoise_layers", minimum=0)
+
+    def denoise(self, X: np.ndarray) -> np.ndarray:
+        """The denoised spectra (training targets) of ``X``, in the units of ``X``."""
+        from ._mda import apply_denoiser, marginalised_denoiser
+
+        scaled = np.asarray(X, dtype=np.float64) / self.scale_
+        for _ in range(int(self.denoise_layers)):
+            W = marginalised_denoiser(scaled, float(self.denoise_corruption))
+            scaled = apply_denoiser(scaled, W)
+        return scaled * self.scale_
+
+    def _fit(self, X: np.ndarray):
+        self._check_udas_params()
+        seed = self._resolve_seed()
+        setup_keras(seed)
+        from ..unmixing.abundances import fcls_abundances
+        from ._callbacks import AlternatingDecoderStep
+        from .networks.udas import build_udas
+
+        mean = float(X.mean())
+        self.scale_ = mean if mean > 0 else 1.0
+        scaled = X / self.scale_
+        targets = self.denoise(X) / self.scale_
+        endmembers = np.maximum(vca_endmembers(targets, self._n_components, seed), 0.0)
+        start = fcls_abundances(targets, endmembers)
+        # encoder = least-squares map spectra -> FCLS abundances (ridge-stabilised)
+        gram = scaled.T @ scaled
+        gram += 1e-8 * np.trace(gram) / gram.shape[0] * np.eye(gram.shape[0])
+        encoder = np.linalg.solve(gram, scaled.T @ start)
+        model = build_udas(X.shape[1], self._n_components, sparsity=self.sparsity)
+        model.get_layer("encoder").set_weights([encoder.astype(np.float32)])
+        model.get_layer("endmembers").set_weights([endmembers.astype(np.float32)])
+        self.initial_components_ = endmembers * self.scale_
+        inputs = scaled.astype(np.float32)
+        targets32 = targets.astype(np.float32)
+
+        def decoder_step(network):
+            abundances = abundance_outputs(network, inputs)
+            solved = _nonnegative_decoder(abundances, targets)
+            network.get_layer("endmembers").set_weights([solved.astype(np.float32)])
+
+        compile_model(model, self.learning_rate, "mse")
+        self._extra_callbacks = (AlternatingDecoderStep(decoder_step),)
+        try:
+            self._train(model, inputs, targets32, description="uDAS training")
+        finally:
+            del self._extra_callbacks
+        self.model_ = model
+        decoder = np.asarray(model.get_layer("endmembers").get_weights()[0], np.float64)
+        self.components_ = decoder * self.scale_
+        self._fit_abundances = normalise_rows(self._run_encoder(inputs))
+
+    def _scaled_inputs(self, X: np.ndarray) -> np.ndarray:
+        return (np.asarray(X, dtype=np.float64) / self.scale_).astype(np.float32)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return normalise_rows(self._run_encoder(self._scaled_inputs(X)))
