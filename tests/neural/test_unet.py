@@ -33,8 +33,8 @@ def test_build_shapes_size_and_errors(keras):
 
 @pytest.mark.parametrize("name", ["features", "output"])
 def test_layers_config_round_trip(keras, name):
-    from hspy_unmix.neural.layers.zlp_asinh_output import ZLPAsinhOutput
-    from hspy_unmix.neural.layers.zlp_input_features import ZLPInputFeatures
+    from hspy_unmix.restoration.layers.zlp_asinh_output import ZLPAsinhOutput
+    from hspy_unmix.restoration.layers.zlp_input_features import ZLPInputFeatures
 
     layer = ZLPInputFeatures(3.0, 1e-4) if name == "features" else ZLPAsinhOutput(1e-4)
     clone = type(layer).from_config(layer.get_config())
@@ -44,8 +44,8 @@ def test_layers_config_round_trip(keras, name):
 
 
 def test_output_inverts_asinh_features(keras):
-    from hspy_unmix.neural.layers.zlp_asinh_output import ZLPAsinhOutput
-    from hspy_unmix.neural.layers.zlp_input_features import ZLPInputFeatures
+    from hspy_unmix.restoration.layers.zlp_asinh_output import ZLPAsinhOutput
+    from hspy_unmix.restoration.layers.zlp_input_features import ZLPInputFeatures
 
     x = np.array([0.0, 1e-6, 1e-4, 0.01, 0.3], "float32").reshape(1, 5, 1)
     z = np.asarray(ZLPInputFeatures(eps=1e-5)(x))[..., 1:]

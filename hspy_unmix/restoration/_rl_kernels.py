@@ -1,6 +1,6 @@
 """Numba kernels of Richardson-Lucy deconvolution (direct convolution).
 
-Used by :func:`hspy_unmix.richardson_lucy` for short kernels, where a direct
+Used by :func:`hspy_unmix.restoration.richardson_lucy` for short kernels, where a direct
 convolution beats the FFT; one spectrum per call of the step, a batch loop
 beside it.
 """

@@ -14,7 +14,7 @@ class ZLPAsinhOutput(keras.layers.Layer):
 
     The network predicts ``z`` on the same compressed scale as the
     ``asinh`` channel of
-    :class:`~hspy_unmix.neural.layers.zlp_input_features.ZLPInputFeatures`
+    :class:`~hspy_unmix.restoration.layers.zlp_input_features.ZLPInputFeatures`
     (``z = 1`` is an intensity of 1, ``z = 0`` is zero), so the ZLP and
     features 1e4 times weaker are equally easy to represent, and the
     gradient never vanishes (unlike a ReLU output).
@@ -29,7 +29,7 @@ class ZLPAsinhOutput(keras.layers.Layer):
     Examples
     --------
     >>> import numpy as np
-    >>> from hspy_unmix.neural.layers.zlp_asinh_output import ZLPAsinhOutput
+    >>> from hspy_unmix.restoration.layers.zlp_asinh_output import ZLPAsinhOutput
     >>> y = ZLPAsinhOutput(eps=1e-5)(np.array([[[0.0], [1.0]]], "float32"))
     >>> np.round(np.asarray(y).ravel(), 4).tolist()
     [0.0, 1.0]

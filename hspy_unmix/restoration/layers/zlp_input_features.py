@@ -30,7 +30,7 @@ class ZLPInputFeatures(keras.layers.Layer):
     Examples
     --------
     >>> import numpy as np
-    >>> from hspy_unmix.neural.layers.zlp_input_features import ZLPInputFeatures
+    >>> from hspy_unmix.restoration.layers.zlp_input_features import ZLPInputFeatures
     >>> y = ZLPInputFeatures()(np.ones((1, 8, 1), "float32"))
     >>> tuple(y.shape)
     (1, 8, 2)

@@ -1,0 +1,98 @@
+"""Restoring blocks of spectra: the U-net or Richardson-Lucy, bad spectra flagged.
+
+One block function per method, applied to a whole eager array or to each
+block of a dask array alike. Spectra that cannot be restored never fail the
+block: :func:`spectrum_flags` classifies them and they come back as zeros.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .planning import from_model_grid, to_model_grid
+
+__all__ = ["FLAG_CODES", "spectrum_flags", "restore_block_unet", "restore_block_rl"]
+
+#: Per-spectrum flags stored with the result (``metadata.Signal.restore_zlp.flags``).
+FLAG_CODES = {
+    0: "restored",
+    1: "no counts (integral <= 0): returned as zeros",
+    2: "NaN or inf values: returned as zeros",
+    3: "negative-heavy (over half of the absolute intensity below zero): restored",
+}
+
+#: Spectra restored together within a block: float64 work arrays are several
+#: times a part, so they are bounded whatever the chunk.
+PART = 2048
+
+
+def spectrum_flags(block) -> np.ndarray:
+    """Flag code (see :data:`FLAG_CODES`) of each spectrum of ``block`` (navigation shape)."""
+    x = np.asarray(block)
+    flat = x.reshape(-1, x.shape[-1])
+    flags = np.zeros(flat.shape[0], dtype=np.uint8)
+    finite = np.isfinite(flat).all(axis=1)
+    xf = np.where(finite[:, None], flat, 0.0).astype(np.float64, copy=False)
+    total = xf.sum(axis=1)
+    absolute = np.abs(xf).sum(axis=1)
+    negative = -np.clip(xf, None, 0.0).sum(axis=1)
+    flags[negative > 0.5 * np.maximum(absolute, 1e-300)] = 3
+    flags[total <= 0] = 1
+    flags[~finite] = 2
+    return flags.reshape(x.shape[:-1])
+
+
+def output_dtype(dtype) -> np.dtype:
+    """float32 data stay float32; everything else is restored as float64."""
+    return np.dtype(np.float32) if np.dtype(dtype) == np.float32 else np.dtype(np.float64)
+
+
+def _parts(block):
+    """Yield ``(slice, float64 part, restorable mask)`` over the spectra of a block."""
+    flat = np.asarray(block).reshape(-1, np.shape(block)[-1])
+    for start in range(0, flat.shape[0], PART):
+        part = np.asarray(flat[start:start + PART], dtype=np.float64)
+        ok = spectrum_flags(part) % 3 == 0  # 0 or 3: restorable
+        yield slice(start, start + PART), part, ok
+
+
+def restore_block_unet(block, loader, factor, batch_size=128, bar=None):
+    """Restore a block ``(..., channels)`` with the network from ``loader()``.
+
+    Spectra are resampled by ``factor`` (model channels per data channel)
+    onto the model's grid, restored and resampled back; the restored integral
+    is the network's, carried back through the resampling.
+    """
+    from .model_io import predict_spectra
+
+    shape = np.shape(block)
+    out = np.zeros((int(np.prod(shape[:-1])), shape[-1]), dtype=output_dtype(block.dtype))
+    model = None
+    for sl, part, ok in _parts(block):
+        if ok.any():
+            model = loader() if model is None else model
+            x = part[ok]
+            xin = to_model_grid(x, factor)
+            y = predict_spectra(model, xin, batch_size)
+            if factor != 1.0:
+                y = from_model_grid(y, factor, shape[-1])
+            out[sl][ok] = y
+        if bar is not None:
+            bar.update(part.shape[0])
+    return out.reshape(shape)
+
+
+def restore_block_rl(block, psf, iterations, half_width, bar=None):
+    """Richardson-Lucy on a block, by ``psf`` or by each spectrum's measured ZLP."""
+    from .richardson_lucy import measured_zlp_psf, richardson_lucy
+
+    shape = np.shape(block)
+    out = np.zeros((int(np.prod(shape[:-1])), shape[-1]), dtype=output_dtype(block.dtype))
+    for sl, part, ok in _parts(block):
+        if ok.any():
+            x = part[ok]
+            kernel = measured_zlp_psf(x, half_width) if psf is None else psf
+            out[sl][ok] = richardson_lucy(x, kernel, iterations)
+        if bar is not None:
+            bar.update(part.shape[0])
+    return out.reshape(shape)

@@ -1,0 +1,1 @@
+"""Keras layers of the ZLP restoration U-net, one per file."""
