@@ -180,8 +180,13 @@ def _demo_figures(truth, results, out):
     plt.close(fig)
 
 
-def _open(path, lazy, chunk_mb):
-    """Load a spectrum image: lazily with navigation chunks, or in memory."""
+def _open(path, lazy, chunk_mb, signal_type=None):
+    """Load a spectrum image: lazily with navigation chunks, or in memory.
+
+    A signal that is not EELS (cathodoluminescence, EDS, an untyped
+    ``Signal1D``) is refused unless ``signal_type="EELS"`` says to treat it
+    as EELS.
+    """
     from ._decomposition import check_spectral_signal
     from ._lazy import _pick_spectral, load_lazy
 
@@ -200,18 +205,55 @@ def _open(path, lazy, chunk_mb):
             raise ValueError(f"could not read {path}: the file looks truncated or corrupt "
                              f"({type(exc).__name__}: {exc})") from exc
     check_spectral_signal(s, "this command")
-    if s.metadata.Signal.signal_type != "EELS":
+    found = s.metadata.get_item("Signal.signal_type", "") or ""
+    if found != "EELS":
+        if signal_type != "EELS":
+            axis = s.axes_manager.signal_axes[0]
+            raise ValueError(
+                f"{path} holds a {found or 'untyped'} signal (signal_type "
+                f"{found!r}, energy axis in {axis.units or 'no units'}), not EELS; "
+                "pass --signal-type EELS to treat it as EELS anyway.")
         s.set_signal_type("EELS")
     return s
 
 
+#: Formats the commands write (HyperSpy's own, which keep learning_results).
+OUTPUT_SUFFIXES = (".hspy", ".zspy")
+#: HyperSpy's own decomposition algorithms, accepted besides the package's.
+HYPERSPY_ALGORITHMS = ("SVD", "MLPCA", "SKLEARN_PCA", "NMF", "SPARSE_PCA",
+                       "MINI_BATCH_SPARSE_PCA", "RPCA", "ORPCA", "ORNMF")
+
+
+def _check_algorithm(name):
+    """``ValueError`` for a name neither the package nor HyperSpy knows."""
+    from ._registry import available_algorithms, normalise_name
+
+    if normalise_name(name) is None and str(name).upper() not in HYPERSPY_ALGORITHMS:
+        raise ValueError(
+            f"unknown algorithm {name!r}; choose one of "
+            f"{', '.join(available_algorithms())} or HyperSpy's "
+            f"{', '.join(HYPERSPY_ALGORITHMS)}")
+
+
+def _check_positive(**values):
+    for name, value in values.items():
+        if value is not None and not value > 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
+
+
 def _check_out(out, overwrite):
+    """Refuse an output HyperSpy would not write (or would overwrite) before any work."""
+    suffix = os.path.splitext(str(out))[1].lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise ValueError(f"--out {out}: the output must be a {' or '.join(OUTPUT_SUFFIXES)} "
+                         "file (HyperSpy's formats, which keep learning_results)")
     if os.path.exists(out) and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it.")
 
 
 def run_unmix(path, algorithm, k, out, lazy=False, scheduler=None, params=None,
-              random_state=None, chunk_mb=None, overwrite=True, show_progressbar=None):
+              random_state=None, chunk_mb=None, overwrite=True, show_progressbar=None,
+              signal_type=None):
     """Unmix a file and save the signal with its learning_results to ``out``.
 
     With ``lazy=True`` the file is streamed in navigation chunks of
@@ -226,8 +268,10 @@ def run_unmix(path, algorithm, k, out, lazy=False, scheduler=None, params=None,
     """
     from ._lazy import DEFAULT_CHUNK_MB, save_atomic
 
+    _check_algorithm(algorithm)
+    _check_positive(n_components=k, chunk_mb=chunk_mb)
     _check_out(out, overwrite)
-    s = _open(path, lazy, chunk_mb or DEFAULT_CHUNK_MB)
+    s = _open(path, lazy, chunk_mb or DEFAULT_CHUNK_MB, signal_type)
     kwargs = dict(params or {})
     if random_state is not None:
         kwargs["random_state"] = random_state
@@ -241,7 +285,7 @@ def run_unmix(path, algorithm, k, out, lazy=False, scheduler=None, params=None,
 
 
 def run_restore_zlp(path, out, method="unet", scheduler=None, chunk_mb=None,
-                    overwrite=False, show_progressbar=None, **params):
+                    overwrite=False, show_progressbar=None, signal_type=None, **params):
     """Restore the near-zero-loss region of a file, streaming it to ``out``.
 
     The input is opened lazily in navigation chunks, ``restore_zlp`` runs
@@ -255,8 +299,12 @@ def run_restore_zlp(path, out, method="unet", scheduler=None, chunk_mb=None,
     """
     from ._lazy import DEFAULT_CHUNK_MB, save_atomic
 
+    if method not in ("unet", "richardson_lucy"):
+        raise ValueError(f"unknown method {method!r}; choose unet or richardson_lucy")
+    _check_positive(chunk_mb=chunk_mb, **{k: params.get(k) for k in (
+        "iterations", "psf_half_width", "batch_size", "dispersion_tolerance")})
     _check_out(out, overwrite)
-    s = _open(path, True, chunk_mb or DEFAULT_CHUNK_MB)
+    s = _open(path, True, chunk_mb or DEFAULT_CHUNK_MB, signal_type)
     if not hasattr(s, "restore_zlp"):  # pragma: no cover - needs the zlp module
         raise RuntimeError("restore_zlp is not available in this installation.")
     with _scheduler(scheduler), _progress(show_progressbar):
@@ -270,7 +318,7 @@ def run_restore_zlp(path, out, method="unet", scheduler=None, chunk_mb=None,
 
 def run_pan_sharpen(fine, clean, out, k=None, algorithm="NMF", scheduler=None,
                     chunk_mb=None, overwrite=False, show_progressbar=None,
-                    random_state=None, **params):
+                    random_state=None, signal_type=None, **params):
     """Pan-sharpen ``fine`` (noisy, fine grid) with ``clean``; stream to ``out``.
 
     Endmembers come from ``clean`` (loaded in memory: the high-fidelity SI
@@ -284,9 +332,11 @@ def run_pan_sharpen(fine, clean, out, k=None, algorithm="NMF", scheduler=None,
     """
     from ._lazy import DEFAULT_CHUNK_MB, save_atomic
 
+    _check_algorithm(algorithm)
+    _check_positive(n_components=k, chunk_mb=chunk_mb)
     _check_out(out, overwrite)
-    s = _open(fine, True, chunk_mb or DEFAULT_CHUNK_MB)
-    other = _open(clean, False, chunk_mb or DEFAULT_CHUNK_MB)
+    s = _open(fine, True, chunk_mb or DEFAULT_CHUNK_MB, signal_type)
+    other = _open(clean, False, chunk_mb or DEFAULT_CHUNK_MB, signal_type)
     if not hasattr(s, "pan_sharpen"):  # pragma: no cover - needs the module
         raise RuntimeError("pan_sharpen is not available in this installation.")
     with _scheduler(scheduler), _progress(show_progressbar):
@@ -360,10 +410,31 @@ class _scheduler:
         return False
 
 
+HELP = """\
+Spectral unmixing, zero-loss restoration and pan-sharpening of STEM-EELS
+spectrum images (HyperSpy extension).
+
+Run "hspy-unmix COMMAND --help" for the options of one command."""
+
+HELP_EPILOG = """\
+examples:
+  hspy-unmix demo --out demo_results
+  hspy-unmix unmix si.dm4 --algorithm VCA -k 4 --out si_vca.hspy --lazy
+  hspy-unmix restore-zlp lowloss.dm4 --out restored.zspy
+  hspy-unmix pan-sharpen fine.dm4 clean.dm4 --out fused.zspy -k 4
+
+Every file command takes --scheduler (threads, processes, synchronous or the
+address of a dask.distributed scheduler), --chunk-mb, --overwrite and
+--signal-type; outputs are written under a temporary name and renamed when
+complete. Files whose signal is not EELS are refused unless --signal-type EELS."""
+
+
 def main(argv=None) -> int:
     """Entry point of the ``hspy-unmix`` command."""
-    parser = argparse.ArgumentParser(prog="hspy-unmix", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="hspy-unmix", description=HELP, epilog=HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = sub.add_parser("demo", help="unmix the built-in synthetic SI with every algorithm")
     demo.add_argument("--out", default="hspy_unmix_demo", help="output folder")
     demo.add_argument("--algorithms", nargs="*", default=None,
@@ -381,6 +452,21 @@ def main(argv=None) -> int:
     zlp.add_argument("file")
     zlp.add_argument("--out", required=True, help="output .zspy (or .hspy) file")
     zlp.add_argument("--method", default="unet", choices=("unet", "richardson_lucy"))
+    zlp.add_argument("--model", default=None,
+                     help="U-net .keras file (default: the model shipped with the package)")
+    zlp.add_argument("--iterations", type=int, default=None,
+                     help="Richardson-Lucy iterations (default 50)")
+    zlp.add_argument("--psf-half-width", type=float, default=None,
+                     help="half width in eV of the measured-ZLP kernel of Richardson-Lucy "
+                          "(default 0.5)")
+    zlp.add_argument("--batch-size", type=int, default=None,
+                     help="spectra per network call (default 128)")
+    zlp.add_argument("--dispersion-tolerance", type=float, default=None,
+                     help="relative dispersion mismatch to the model resampled over "
+                          "(default 0.05)")
+    zlp.add_argument("--negative-tolerance", type=float, default=None,
+                     help="largest fraction of a spectrum's intensity allowed below zero "
+                          "(default 0.2)")
     pan = sub.add_parser("pan-sharpen", help="fuse a fine noisy SI with a clean coarse one")
     pan.add_argument("fine", help="finely sampled, noisy SI (streamed)")
     pan.add_argument("clean", help="high-fidelity SI (coarser grid; loaded in memory)")
@@ -396,6 +482,9 @@ def main(argv=None) -> int:
         p.add_argument("--chunk-mb", type=float, default=None,
                        help="navigation chunk size in MiB (default 64)")
         p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+        p.add_argument("--signal-type", default=None, choices=("EELS",),
+                       help="treat a signal that is not typed EELS (e.g. an untyped "
+                            "Signal1D) as EELS; without it such files are refused")
         p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                        help="no progress bars")
     args = parser.parse_args(argv)
@@ -403,13 +492,18 @@ def main(argv=None) -> int:
         rows = run_demo(args.out, args.algorithms, args.n_components, args.random_state)
         return 1 if any("error" in r for r in rows) else 0
     common = dict(scheduler=args.scheduler, chunk_mb=args.chunk_mb, overwrite=args.overwrite,
-                  show_progressbar=True if args.progress is None else args.progress)
+                  show_progressbar=True if args.progress is None else args.progress,
+                  signal_type=args.signal_type)
     try:
         if args.command == "unmix":
             run_unmix(args.file, args.algorithm, args.n_components, args.out, lazy=args.lazy,
                       random_state=args.random_state, **common)
         elif args.command == "restore-zlp":
-            run_restore_zlp(args.file, args.out, method=args.method, **common)
+            options = {name: getattr(args, name) for name in (
+                "model", "iterations", "psf_half_width", "batch_size",
+                "dispersion_tolerance", "negative_tolerance")}
+            run_restore_zlp(args.file, args.out, method=args.method, **common,
+                            **{k: v for k, v in options.items() if v is not None})
         else:
             run_pan_sharpen(args.fine, args.clean, args.out, k=args.n_components,
                             algorithm=args.algorithm, random_state=args.random_state, **common)

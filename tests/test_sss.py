@@ -137,3 +137,34 @@ def test_through_signal():
     scores = unmixing_scores(truth.endmembers, truth.flat_abundances, lr.factors.T,
                              lr.loadings)
     assert scores["sad_mean"] < 0.02
+
+
+def test_transform_reuses_the_fit_without_refitting(chequerboard3):
+    s, _ = chequerboard3
+    X = s.data.reshape(-1, s.data.shape[-1])
+    sss = SSS_VCA(n_components=3, random_state=0).fit(X)
+    components = sss.components_.copy()
+    np.testing.assert_allclose(sss.transform(X), SSS_VCA(
+        n_components=3, random_state=0).fit_transform(X), rtol=1e-10, atol=1e-12)
+    second, truth2 = chequerboard_si(n_components=3, random_state=7)
+    abundances = sss.transform(second.data.reshape(-1, second.data.shape[-1]))
+    np.testing.assert_array_equal(sss.components_, components)
+    np.testing.assert_allclose(abundances.sum(axis=1), 1.0, atol=1e-6)
+    scores = unmixing_scores(truth2.endmembers, truth2.flat_abundances, components,
+                             abundances)
+    assert scores["nmse_mean"] < 0.2
+
+
+def test_lazy_decomposition_and_apply_unmixing(chequerboard3):
+    s, _ = chequerboard3
+    lazy = s.as_lazy()
+    lazy.data = lazy.data.rechunk((13, 17, -1))
+    lazy.decomposition(algorithm="SSS_VCA", output_dimension=3, random_state=0,
+                       print_info=False)
+    assert lazy.learning_results.loadings.shape == (4096, 3)
+    estimator = lazy.unmixing_estimator
+    other = s.deepcopy()
+    other.apply_unmixing(estimator)
+    np.testing.assert_allclose(np.asarray(other.learning_results.loadings),
+                               estimator.transform(s.data.reshape(-1, 200)),
+                               rtol=1e-8, atol=1e-10)

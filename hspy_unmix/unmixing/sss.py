@@ -228,7 +228,11 @@ class SSS_VCA(UnmixingEstimator):
             endmembers = directions / _sum_to_one_scales(weights)[:, None]
         _check_nonzero(endmembers)
         self.components_ = np.ascontiguousarray(endmembers)
-        self._fit_abundances = solve_validated(X, self.components_, True)
+        self._fit_abundances = self._transform(X)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        # Fully constrained least squares on the fitted endmembers (no refit).
+        return solve_validated(X, self.components_, True)
 
     def _sample(self, constraints, noise, singular, direction, slice_basis, points,
                 n_samples, rng):
