@@ -18,8 +18,12 @@ FLAG_CODES = {
     0: "restored",
     1: "no counts (integral <= 0): returned as zeros",
     2: "NaN or inf values: returned as zeros",
-    3: "negative-heavy (over half of the absolute intensity below zero): restored",
+    3: "negative-heavy (over 20 % of the absolute intensity below zero): restored",
 }
+
+#: Share of the absolute intensity below zero beyond which a spectrum is
+#: flagged negative-heavy (a wrong dark reference, or very noisy data).
+NEGATIVE_HEAVY = 0.2
 
 #: Spectra restored together within a block: float64 work arrays are several
 #: times a part, so they are bounded whatever the chunk.
@@ -36,7 +40,7 @@ def spectrum_flags(block) -> np.ndarray:
     total = xf.sum(axis=1)
     absolute = np.abs(xf).sum(axis=1)
     negative = -np.clip(xf, None, 0.0).sum(axis=1)
-    flags[negative > 0.5 * np.maximum(absolute, 1e-300)] = 3
+    flags[negative > NEGATIVE_HEAVY * np.maximum(absolute, 1e-300)] = 3
     flags[total <= 0] = 1
     flags[~finite] = 2
     return flags.reshape(x.shape[:-1])

@@ -73,18 +73,19 @@ def measure_zlp(spectra: np.ndarray) -> dict:
 
 
 def sample_spectra(data, n_max: int = 512) -> np.ndarray:
-    """Up to ``n_max`` spectra of ``data`` (numpy or dask), flattened.
+    """The first ``n_max`` spectra of ``data`` (numpy or dask) in C order.
 
-    For a dask array only the first navigation block is read.
+    Eager and lazy signals give the same sample (so the same plan); for a
+    dask array only the chunks holding those spectra are read.
     """
-    if hasattr(data, "blocks") and hasattr(data, "chunks"):
-        first = data.blocks[(0,) * (data.ndim - 1) + (slice(None),)]
-        block = np.asarray(first.compute())
+    nav = data.shape[:-1]
+    n = int(np.prod(nav))
+    idx = np.unravel_index(np.arange(min(n, n_max)), nav) if nav else ()
+    if hasattr(data, "vindex"):
+        part = data.vindex[idx].compute() if nav else data.compute()
     else:
-        block = np.asarray(data)
-    flat = block.reshape(-1, block.shape[-1])
-    step = max(1, flat.shape[0] // n_max)
-    return np.asarray(flat[::step][:n_max], dtype=np.float64)
+        part = np.asarray(data)[idx] if nav else np.asarray(data)
+    return np.asarray(part, dtype=np.float64).reshape(-1, data.shape[-1])
 
 
 def plan_resampling(sample: np.ndarray, meta: dict, *, axis_description: str = "") -> dict:
