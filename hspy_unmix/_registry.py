@@ -25,9 +25,6 @@ ALGORITHMS: dict[str, tuple[str, str]] = {
     "AE": ("hspy_unmix.neural.ae", "AE"),
 }
 
-#: Algorithms whose estimators need the spatial layout of the pixels
-#: (patch-based networks); they receive ``navigation_shape`` from the signal.
-SPATIAL = {"MTAEU", "CNNAEU"}
 
 
 def normalise_name(algorithm) -> str | None:
@@ -48,6 +45,17 @@ def estimator_class(name: str):
         )
     module, cls = ALGORITHMS[key]
     return getattr(importlib.import_module(module), cls)
+
+
+def display_names() -> list[str]:
+    """The algorithms under their class names ("MinVolume"), in registry order."""
+    return [cls for _, cls in ALGORITHMS.values()]
+
+
+def names_sentence() -> str:
+    """'"VCA", "MinVolume", ... and "AE"': the names for docstrings and help."""
+    quoted = [f'"{name}"' for name in display_names()]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def available_algorithms() -> list[str]:

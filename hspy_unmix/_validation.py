@@ -1,4 +1,11 @@
-"""Input checks shared by every estimator and signal method.
+"""Input checks shared by every estimator and signal method: one function per
+kind of mistake, one exception type each, one message style
+("<name> must ..., got <value>.").
+
+* wrong type (not a number, not an integer, complex, not a signal of spectra):
+  :class:`TypeError`;
+* wrong value (out of range, NaN/inf, wrong shape, too many components):
+  :class:`ValueError`.
 
 The rules are documented in the user guide ("Bad input"): integer data are
 converted to float64, NaN/inf raise, negative values are clipped to zero with
@@ -9,6 +16,7 @@ components may not exceed the number of pixels or channels.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -74,17 +82,8 @@ def check_spectra(
     out = np.array(X_arr, dtype=np.float64, order="C", copy=True) if (
         copy or X_arr.dtype != np.float64 or not X_arr.flags.c_contiguous
     ) else X_arr
-    # One pass without temporaries: a NaN/inf anywhere makes the sum non-finite
-    # (the exact count runs only then, or if finite values overflowed the sum).
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(out, axis=None)
-    if not np.isfinite(total) and not np.isfinite(out).all():
-        n_bad = int(out.size - np.isfinite(out).sum())
-        raise ValueError(
-            f"{name} contains {n_bad} NaN or infinite value(s); all values must be "
-            "finite. Replace them first, e.g. with numpy.nan_to_num or by masking "
-            "those pixels (navigation_mask)."
-        )
+    check_finite(out, name, hint="Replace them first, e.g. with numpy.nan_to_num or by "
+                 "masking those pixels (navigation_mask).")
     if negative != "allow" and out.size and out.min() < 0:
         n_neg = int(np.count_nonzero(out < 0))
         if n_neg:
@@ -104,6 +103,47 @@ def check_spectra(
                 out = out.copy()
             np.maximum(out, 0.0, out=out)
     return out
+
+
+def check_finite(values: np.ndarray, name: str,
+                 hint: str = "Replace them first, e.g. with numpy.nan_to_num.") -> None:
+    """Raise ``ValueError`` naming how many values of ``values`` are NaN or inf."""
+    # One pass without temporaries: a NaN/inf anywhere makes the sum non-finite
+    # (the exact count runs only then, or if finite values overflowed the sum).
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(values, axis=None)
+    if not np.isfinite(total) and not np.isfinite(values).all():
+        n_bad = int(values.size - np.isfinite(values).sum())
+        raise ValueError(
+            f"{name} contains {n_bad} NaN or infinite value(s); all values must be "
+            f"finite. {hint}"
+        )
+
+
+def check_int(value, name: str, minimum: int | None = None,
+              maximum: int | None = None) -> int:
+    """``value`` as an int: ``TypeError`` if it is not an integer (bools are
+    not), ``ValueError`` outside ``[minimum, maximum]``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}.")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}.")
+    return value
+
+
+def check_spectral_signal(signal, what: str = "this method") -> None:
+    """``TypeError`` unless ``signal`` holds real spectra (signal dimension 1)."""
+    if signal.axes_manager.signal_dimension != 1:
+        raise TypeError(
+            f"{what} needs spectra (signal dimension 1); this signal has signal "
+            f"dimension {signal.axes_manager.signal_dimension}. Use as_signal1D() "
+            "to choose the spectral axis."
+        )
+    if np.issubdtype(signal.data.dtype, np.complexfloating):
+        raise TypeError(f"{what} needs real-valued spectra, got complex data.")
 
 
 def warn_zero_rows(X: np.ndarray, name: str = "X") -> np.ndarray:
@@ -132,12 +172,8 @@ def check_n_components(n_components, X: np.ndarray, name: str = "n_components") 
             f"{name} (output_dimension) must be given: the number of endmembers to "
             "extract. See hspy_unmix.estimate_n_components for help choosing it."
         )
-    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {n_components!r}.")
-    k = int(n_components)
+    k = check_int(n_components, name, minimum=1)
     n_samples, n_channels = X.shape
-    if k < 1:
-        raise ValueError(f"{name} must be at least 1, got {k}.")
     if k > n_channels:
         raise ValueError(
             f"{name}={k} is larger than the number of channels ({n_channels})."

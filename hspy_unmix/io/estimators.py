@@ -102,9 +102,12 @@ def load_estimator(path):
         meta = json.loads(zf.read(META))
         with np.load(io.BytesIO(zf.read(ARRAYS))) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    module = importlib.import_module(meta["module"])
-    if not meta["module"].startswith("hspy_unmix"):
-        raise ValueError(f"{path} names a class outside hspy_unmix: {meta['module']}")
+    module_name = str(meta.get("module", ""))
+    # checked before anything is imported: a file must not make us import
+    # (run) a module of another package
+    if module_name != "hspy_unmix" and not module_name.startswith("hspy_unmix."):
+        raise ValueError(f"{path} names a class outside hspy_unmix: {module_name}")
+    module = importlib.import_module(module_name)
     cls = getattr(module, meta["class"])
     estimator = cls(**meta["params"])
     estimator._restore_arrays(arrays)

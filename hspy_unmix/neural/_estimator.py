@@ -108,6 +108,8 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
     early stopping, history), batched inference and saving as ``.keras``.
     """
 
+    _parallel_transform = False
+
     _negative = "clip"
     _sum_to_one = True
 

@@ -127,6 +127,8 @@ class SpectralAngleUnmixing(NeuralUnmixingEstimator):
 class PatchUnmixing(SpectralAngleUnmixing):
     """Networks reading neighbourhoods: ``X`` holds a whole image."""
 
+    _spatial = True
+
     def _cube_shape(self, X: np.ndarray) -> tuple:
         return image_cube(X, self.image_shape, self._name).shape
 

@@ -9,20 +9,12 @@ emits no warning.
 from __future__ import annotations
 
 import functools
-import warnings
+import textwrap
+
+from .._compat import eels_classes
+from .._registry import names_sentence
 
 _FLAG = "_hspy_unmix_methods"
-
-
-def _eels_classes():
-    # exspy 0.3 imports HyperSpy's lazy classes from deprecated locations and
-    # warns about it on import; that is exspy's internal business, not the
-    # user's, so keep it quiet here.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Importing `Lazy", category=Warning)
-        from exspy.signals import EELSSpectrum, LazyEELSSpectrum
-
-    return EELSSpectrum, LazyEELSSpectrum
 
 
 def _make_decomposition(cls):
@@ -36,7 +28,9 @@ def _make_decomposition(cls):
         # EELS signals, MVA for eager ones.
         return run_decomposition(self, super(cls, self).decomposition, args, kwargs)
 
-    decomposition.__doc__ = (parent.__doc__ or "") + _DECOMPOSITION_NOTE
+    note = _DECOMPOSITION_NOTE.replace("{names}", textwrap.fill(
+        names_sentence(), width=70, subsequent_indent=" " * 8))
+    decomposition.__doc__ = (parent.__doc__ or "") + note
     decomposition._hspy_unmix = True
     return decomposition
 
@@ -45,8 +39,7 @@ _DECOMPOSITION_NOTE = """
         Notes
         -----
         With ``import hspy_unmix``, EELS signals also accept the names
-        "VCA", "SSS_VCA", "MALS", "HALS", "NMF_SO", "ARD_SO_NMF", "BLU",
-        "DAEU", "MTAEU", "CNNAEU", "UDAS" and "AE" (case-insensitive), or an
+        {names} (case-insensitive), or an
         hspy_unmix estimator object. Extra keyword arguments go to the
         estimator; ``factors`` are the endmember spectra and ``loadings`` the
         abundances; ``decomposition_algorithm`` holds the name and the fitted
@@ -76,7 +69,7 @@ def activate() -> None:
     >>> hasattr(exspy.signals.EELSSpectrum, "pan_sharpen")
     True
     """
-    EELSSpectrum, _ = _eels_classes()
+    EELSSpectrum, _ = eels_classes()
     if EELSSpectrum.__dict__.get(_FLAG):
         return
     from ..fusion import pan_sharpening

@@ -12,7 +12,9 @@ import inspect
 
 import numpy as np
 
-from .._registry import SPATIAL, estimator_class, normalise_name
+from .._registry import estimator_class, normalise_name
+from .._compat import FACTORS, LOADINGS, flat_spectra
+from .._validation import check_spectral_signal  # noqa: F401  (public here before)
 
 #: Attribute of the signal that holds the fitted estimator after
 #: ``decomposition`` or ``apply_unmixing`` with an hspy_unmix algorithm.
@@ -37,18 +39,6 @@ def _snapshot(signal):
 def _restore(signal, snapshot):
     signal.learning_results.__dict__.clear()
     signal.learning_results.__dict__.update(snapshot)
-
-
-def check_spectral_signal(signal, what="this method"):
-    """Raise a clear error unless ``signal`` holds spectra (signal dimension 1)."""
-    if signal.axes_manager.signal_dimension != 1:
-        raise TypeError(
-            f"{what} needs spectra (signal dimension 1); this signal has signal "
-            f"dimension {signal.axes_manager.signal_dimension}. Use as_signal1D() "
-            "to choose the spectral axis."
-        )
-    if np.issubdtype(signal.data.dtype, np.complexfloating):
-        raise TypeError(f"{what} needs real-valued spectra, got complex data.")
 
 
 def _check_all_pixels_learned(signal, estimator, navigation_mask):
@@ -111,7 +101,7 @@ def run_decomposition(signal, parent, args, kwargs):
             output_dimension = estimator.n_components
         elif estimator.n_components != output_dimension:
             estimator.set_params(n_components=output_dimension)
-    if key in SPATIAL:
+    if getattr(estimator, "_spatial", False):
         if arguments.get("navigation_mask") is not None:
             raise ValueError(f"{key} works on image patches: navigation_mask is not supported.")
         if signal._lazy:
@@ -149,11 +139,16 @@ def run_decomposition(signal, parent, args, kwargs):
         signal.data = original_data
     lr = signal.learning_results
     lr.decomposition_algorithm = key
+    if lr.__dict__.get("_object") is estimator:
+        # HyperSpy's lazy decomposition keeps the estimator object in
+        # learning_results, which no file format can store (RosettaSciIO logs
+        # an error on every save); it stays reachable as ``unmixing_estimator``.
+        del lr.__dict__["_object"]
     if lr.number_significant_components is None and lr.factors is not None:
         # every extracted endmember is significant; HyperSpy's cluster_analysis
         # on "decomposition" reads this number
         lr.number_significant_components = np.asarray(lr.factors).shape[1]
-    for attr in ("factors", "loadings"):
+    for attr in (FACTORS, LOADINGS):
         value = getattr(lr, attr)
         if value is not None and not isinstance(value, np.ndarray):
             setattr(lr, attr, np.asarray(value))
@@ -161,26 +156,6 @@ def run_decomposition(signal, parent, args, kwargs):
     if kwargs.get("return_info", False):
         return estimator
     return None
-
-
-def _flat_spectra_iter(signal):
-    """Yield (start, stop, 2-D block) of the signal's spectra in navigation order."""
-    n_channels = signal.axes_manager.signal_size
-    data = signal._data_aligned_with_axes if not signal._lazy else signal.data
-    if signal._lazy:
-        import dask.array as da
-
-        flat = data.reshape((-1, n_channels))
-        flat = flat.rechunk({0: "auto", 1: -1})
-        start = 0
-        for block in flat.blocks:
-            arr = np.asarray(block.compute())
-            yield start, start + arr.shape[0], arr
-            start += arr.shape[0]
-        del da
-    else:
-        flat = np.asarray(data).reshape((-1, n_channels))
-        yield 0, flat.shape[0], flat
 
 
 def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
@@ -236,22 +211,23 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
             f"this signal has {n_channels}. Crop or interpolate the energy axis first."
         )
     key = algorithm_name(estimator)
-    if key in SPATIAL and getattr(estimator, "image_shape", None) != tuple(self.data.shape[:-1]):
+    spatial = getattr(estimator, "_spatial", False)
+    if spatial and getattr(estimator, "image_shape", None) != tuple(self.data.shape[:-1]):
         estimator = copy.copy(estimator)
         estimator.image_shape = tuple(self.data.shape[:-1])
     n_pixels = self.axes_manager.navigation_size or 1
     loadings = np.empty((n_pixels, components.shape[0]))
-    if self._lazy and key not in SPATIAL:
+    if self._lazy and not spatial:
         # Chunk by chunk on the active dask scheduler; Keras models stay here.
         from ..io.lazy import lazy_transform
 
-        parallel = not type(estimator).__module__.startswith("hspy_unmix.neural")
+        parallel = getattr(estimator, "_parallel_transform", True)
         loadings[:] = lazy_transform(
             estimator, self.data, components.shape[0],
             show_progressbar=resolve_show_progressbar(show_progressbar), parallel=parallel,
         )
     else:
-        _transform_in_memory(self, estimator, key, loadings, n_channels, show_progressbar)
+        _transform_in_memory(self, estimator, spatial, loadings, n_channels, show_progressbar)
     snapshot = _snapshot(self)
     try:
         lr = self.learning_results
@@ -280,16 +256,15 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
         print(f"Unmixed {n_pixels} spectra with a fitted {key} ({components.shape[0]} components).")
 
 
-def _transform_in_memory(signal, estimator, key, loadings, n_channels, show_progressbar):
+def _transform_in_memory(signal, estimator, spatial, loadings, n_channels, show_progressbar):
     from .._progress import progress_bar
 
     n_pixels = loadings.shape[0]
     with progress_bar(n_pixels, "Unmixing", show_progressbar) as bar:
-        if key in SPATIAL:
+        if spatial:
             flat = np.asarray(signal.data).reshape((-1, n_channels))
             loadings[:] = estimator.transform(flat)
             bar.update(n_pixels)
         else:
-            for start, stop, block in _flat_spectra_iter(signal):
-                loadings[start:stop] = estimator.transform(block)
-                bar.update(stop - start)
+            loadings[:] = estimator.transform(flat_spectra(signal))
+            bar.update(n_pixels)

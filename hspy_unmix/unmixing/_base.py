@@ -47,6 +47,11 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
     _negative = "clip"
     #: Whether the abundances of the method sum to one.
     _sum_to_one = False
+    #: Whether chunks of a lazy signal may be transformed on dask workers
+    #: (False keeps ``transform`` in this process, e.g. for Keras models).
+    _parallel_transform = True
+    #: Whether the estimator reads image patches and needs ``image_shape``.
+    _spatial = False
     #: Upper bound on the pixels kept by :meth:`partial_fit` (see module docs).
     max_partial_fit_samples = 20_000
 

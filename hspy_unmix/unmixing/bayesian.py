@@ -13,20 +13,13 @@ from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
 from .._progress import progress_bar
+from .._validation import check_int
 from .abundances import solve_validated
 
 __all__ = ["BLU"]
 
 #: Sweeps per kernel call (progress-bar refresh and Ctrl-C granularity).
 _SWEEPS_PER_CHUNK = 10
-
-
-def _check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}.")
-    return int(value)
 
 
 class BLU(UnmixingEstimator):
@@ -184,9 +177,9 @@ class BLU(UnmixingEstimator):
 
     # ------------------------------------------------------------------ fit
     def _check_params(self):
-        n_burn_in = _check_count(self.n_burn_in, "n_burn_in", 0)
-        n_samples = _check_count(self.n_samples, "n_samples", 1)
-        passes = _check_count(self.abundance_passes, "abundance_passes", 1)
+        n_burn_in = check_int(self.n_burn_in, "n_burn_in", 0)
+        n_samples = check_int(self.n_samples, "n_samples", 1)
+        passes = check_int(self.abundance_passes, "abundance_passes", 1)
         try:
             concentration = float(self.abundance_concentration)
         except (TypeError, ValueError):

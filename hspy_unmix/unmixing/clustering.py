@@ -17,12 +17,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 
+from .._validation import check_int
+
 __all__ = ["KMeansClustering", "GaussianMixtureClustering"]
 
 
 def _check_n_clusters(n_clusters, X: np.ndarray) -> int:
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)):
-        raise TypeError(f"n_clusters must be an integer, got {n_clusters!r}.")
+    n_clusters = check_int(n_clusters, "n_clusters")
     if not 1 <= n_clusters <= X.shape[0]:
         raise ValueError(
             f"n_clusters must be between 1 and the number of pixels ({X.shape[0]}), "

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_spectra
+from .._validation import check_int, check_spectra
 
 _METHODS = ("scree", "ard")
 
@@ -106,14 +106,19 @@ def scree_elbow(explained_variance_ratio: np.ndarray) -> int:
     return max(int(np.argmax(chord - values)), 1)
 
 
-def _poisson_weighted(X: np.ndarray) -> np.ndarray:
-    # Keenan & Kotula weighting, as HyperSpy's normalize_poissonian_noise:
-    # the noise of counting data becomes homoscedastic before the SVD.
-    row = X.sum(axis=1)
-    col = X.sum(axis=0)
-    row_w = 1.0 / np.sqrt(np.where(row > 0, row, 1.0))
-    col_w = 1.0 / np.sqrt(np.where(col > 0, col, 1.0))
-    return X * row_w[:, None] * col_w[None, :]
+def poisson_normalised(X: np.ndarray) -> np.ndarray:
+    """``X`` divided by ``sqrt(mean image x mean spectrum)`` (Keenan & Kotula 2004).
+
+    As HyperSpy's ``normalize_poissonian_noise``: the noise of counting data
+    becomes homoscedastic before a principal component analysis. The means
+    are taken over the non-negative part of ``X``; empty rows or channels are
+    left unscaled.
+    """
+    Xp = np.clip(X, 0.0, None)
+    spec = Xp.mean(0)
+    image = Xp.mean(1)
+    scale = np.sqrt(np.outer(np.where(image > 0, image, 1.0), np.where(spec > 0, spec, 1.0)))
+    return X / scale
 
 
 def estimate_n_components(
@@ -155,10 +160,7 @@ def estimate_n_components(
     unknown = [m for m in methods if m not in _METHODS]
     if unknown or not methods:
         raise ValueError(f"method must be among {_METHODS}, got {method!r}.")
-    if isinstance(max_components, bool) or not isinstance(
-        max_components, (int, np.integer)
-    ):
-        raise TypeError(f"max_components must be an integer, got {max_components!r}.")
+    check_int(max_components, "max_components")
     data = signal_or_X
     if hasattr(signal_or_X, "axes_manager"):
         data = signal_or_X.data
@@ -171,7 +173,7 @@ def estimate_n_components(
         )
     result = NComponentsResult()
     if "scree" in methods:
-        weighted = _poisson_weighted(X)
+        weighted = poisson_normalised(X)
         eig = np.linalg.eigvalsh(weighted.T @ weighted)[::-1]
         eig = np.maximum(eig, 0.0)
         ratio = eig / eig.sum()
@@ -185,3 +187,59 @@ def estimate_n_components(
         result.ard_n_components = model.n_components_kept_
         result.ard_relevances = np.sort(model.relevances_)[::-1]
     return result
+
+
+def parallel_analysis_n_components(X, random_state=None, max_components: int = 20) -> int:
+    """Number of spectral components in ``X`` by parallel analysis.
+
+    The spectra are normalised for Poisson noise (each value divided by the
+    square root of the product of the mean spectrum and the mean image,
+    Keenan & Kotula 2004, as HyperSpy's ``normalize_poissonian_noise``) and
+    centred. The eigenvalues of their covariance (the explained variance of
+    each principal component) are compared with the largest eigenvalue of the
+    same data with every channel shuffled independently across pixels, which
+    keeps each channel's variance but destroys the correlations that
+    components create (Horn's parallel analysis). Components above that
+    level are signal; the estimate adds one for the mean spectrum removed by
+    centring (non-negative endmembers are not centred).
+
+    Parameters
+    ----------
+    X
+        Spectra, shape (n_pixels, n_channels), non-negative.
+    random_state
+        Seed of the shuffles.
+    max_components
+        Upper bound of the estimate.
+
+    Returns
+    -------
+    int
+        Estimated K, between 1 and ``min(max_components, n_pixels, n_channels)``.
+
+    Examples
+    --------
+    >>> from hspy_unmix.synthetic import pan_sharpening_pair
+    >>> from hspy_unmix.unmixing.n_components import parallel_analysis_n_components
+    >>> fine, coarse, truth = pan_sharpening_pair(n_components=3, random_state=0)
+    >>> parallel_analysis_n_components(coarse.data.reshape(-1, coarse.data.shape[-1]), random_state=0)
+    3
+    """
+    from sklearn.utils import check_random_state
+
+    rng = check_random_state(random_state)
+    X = np.asarray(X, dtype=np.float64)
+    n, c = X.shape
+    upper = max(1, min(max_components, n, c))
+    if n < 2:
+        return 1
+    Z = poisson_normalised(X)
+    Z = Z - Z.mean(0)
+    eig = np.linalg.svd(Z, compute_uv=False) ** 2
+    null = np.empty(3)
+    for t in range(null.size):
+        order = np.argsort(rng.random_sample((n, c)), axis=0)
+        shuffled = np.take_along_axis(Z, order, axis=0)
+        null[t] = np.linalg.svd(shuffled, compute_uv=False)[0] ** 2
+    n_signal = int(np.sum(eig > null.max()))
+    return int(min(max(n_signal + 1, 1), upper))

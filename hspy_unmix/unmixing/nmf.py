@@ -39,6 +39,7 @@ from sklearn.utils import check_random_state
 from ._base import UnmixingEstimator
 from ._nmf_kernels import hals_rows_sweep, negative_mass, soft_orthogonal_hals_step
 from .._progress import progress_bar
+from .._validation import check_int
 
 _TINY = np.finfo(np.float64).tiny
 _EPS = np.finfo(np.float64).eps
@@ -48,14 +49,6 @@ _RIDGE_SETTLED = 1e-3
 
 
 # --------------------------------------------------------------- validation
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}.")
-    return int(value)
-
-
 def _check_float(value, name: str, low: float, high: float = np.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}.")
@@ -171,8 +164,8 @@ class _MultiStartNMF(UnmixingEstimator):
     _progress_label = "NMF"
 
     def _check_common(self):
-        self._n_starts = _check_int(self.n_starts, "n_starts", 1)
-        self._max_iter = _check_int(self.max_iter, "max_iter", 1)
+        self._n_starts = check_int(self.n_starts, "n_starts", 1)
+        self._max_iter = check_int(self.max_iter, "max_iter", 1)
         self._tol = _check_float(self.tol, "tol", 0.0)
         self._scaling = _check_scaling(self.abundance_scaling)
 
@@ -671,7 +664,7 @@ class ARD_SO_NMF(UnmixingEstimator):
         self._a = _check_float(self.a, "a", 1.0)
         if not self._a > 1.0:
             raise ValueError(f"a must be larger than 1, got {self.a}.")
-        self._max_iter = _check_int(self.max_iter, "max_iter", 1)
+        self._max_iter = check_int(self.max_iter, "max_iter", 1)
         self._tol = _check_float(self.tol, "tol", 0.0)
         self._prune = _check_float(self.prune_threshold, "prune_threshold", 0.0, 1.0)
         self._merge = _check_float(self.merge_threshold, "merge_threshold", 0.0, 1.0)

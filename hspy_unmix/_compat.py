@@ -1,0 +1,48 @@
+"""Every private or version-dependent use of HyperSpy and exspy, in one place.
+
+HyperSpy is moving (``decomposition`` towards a separate hyperspy-ml package,
+``factors``/``loadings`` towards ``components``/``scores``): code elsewhere
+calls these helpers, so that a change upstream is answered here only.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def eels_classes():
+    """exspy's ``EELSSpectrum`` and ``LazyEELSSpectrum``."""
+    # exspy 0.3 imports HyperSpy's lazy classes from deprecated locations and
+    # warns about it on import; that is exspy's internal business, not the
+    # user's, so keep it quiet here.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Importing `Lazy", category=Warning)
+        from exspy.signals import EELSSpectrum, LazyEELSSpectrum
+
+    return EELSSpectrum, LazyEELSSpectrum
+
+
+def lazy_base_signal_class():
+    """HyperSpy's generic lazy signal class (no public name in HyperSpy 2.x)."""
+    from hyperspy._signals.lazy import LazySignal
+
+    return LazySignal
+
+
+def navigation_axis_dicts(signal) -> list[dict]:
+    """Axis dictionaries of the navigation axes, in array (numpy) order."""
+    return [ax.get_axis_dictionary() for ax in signal.axes_manager._axes if ax.navigate]
+
+
+def flat_spectra(signal) -> np.ndarray:
+    """The spectra of an in-memory signal as (n_pixels, n_channels), navigation
+    in HyperSpy's pixel order (that of ``learning_results.loadings``)."""
+    n_channels = signal.axes_manager.signal_size
+    return np.asarray(signal._data_aligned_with_axes).reshape((-1, n_channels))
+
+
+#: Names of the decomposition results in ``learning_results`` (HyperSpy 2.x);
+#: upstream plans ``components``/``scores``.
+FACTORS, LOADINGS = "factors", "loadings"
