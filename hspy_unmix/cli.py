@@ -302,7 +302,7 @@ def run_restore_zlp(path, out, method="unet", scheduler=None, chunk_mb=None,
     if method not in ("unet", "richardson_lucy"):
         raise ValueError(f"unknown method {method!r}; choose unet or richardson_lucy")
     _check_positive(chunk_mb=chunk_mb, **{k: params.get(k) for k in (
-        "iterations", "psf_half_width", "batch_size", "dispersion_tolerance")})
+        "iterations", "psf_half_width", "batch_size", "resample")})
     _check_out(out, overwrite)
     s = _open(path, True, chunk_mb or DEFAULT_CHUNK_MB, signal_type)
     if not hasattr(s, "restore_zlp"):  # pragma: no cover - needs the zlp module
@@ -458,15 +458,13 @@ def main(argv=None) -> int:
                      help="Richardson-Lucy iterations (default 50)")
     zlp.add_argument("--psf-half-width", type=float, default=None,
                      help="half width in eV of the measured-ZLP kernel of Richardson-Lucy "
-                          "(default 0.5)")
+                          "(default: three measured ZLP widths)")
     zlp.add_argument("--batch-size", type=int, default=None,
                      help="spectra per network call (default 128)")
-    zlp.add_argument("--dispersion-tolerance", type=float, default=None,
-                     help="relative dispersion mismatch to the model resampled over "
-                          "(default 0.05)")
-    zlp.add_argument("--negative-tolerance", type=float, default=None,
-                     help="largest fraction of a spectrum's intensity allowed below zero "
-                          "(default 0.2)")
+    zlp.add_argument("--resample", type=float, default=None,
+                     help="resampling factor of the energy axis for the U-net (model "
+                          "channels per data channel; default: chosen from the measured "
+                          "ZLP width)")
     pan = sub.add_parser("pan-sharpen", help="fuse a fine noisy SI with a clean coarse one")
     pan.add_argument("fine", help="finely sampled, noisy SI (streamed)")
     pan.add_argument("clean", help="high-fidelity SI (coarser grid; loaded in memory)")
@@ -500,8 +498,7 @@ def main(argv=None) -> int:
                       random_state=args.random_state, **common)
         elif args.command == "restore-zlp":
             options = {name: getattr(args, name) for name in (
-                "model", "iterations", "psf_half_width", "batch_size",
-                "dispersion_tolerance", "negative_tolerance")}
+                "model", "iterations", "psf_half_width", "batch_size", "resample")}
             run_restore_zlp(args.file, args.out, method=args.method, **common,
                             **{k: v for k, v in options.items() if v is not None})
         else:

@@ -20,7 +20,7 @@ _METHODS = ("unet", "richardson_lucy")
 def _check_signal(signal):
     from hyperspy.signals import BaseSignal
 
-    from .decomposition import check_spectral_signal
+    from .._validation import check_spectral_signal
 
     if not isinstance(signal, BaseSignal):
         raise TypeError(f"restore_zlp needs a HyperSpy signal, got {type(signal).__name__}.")
