@@ -60,12 +60,14 @@ def _parts(block):
         yield slice(start, start + PART), part, ok
 
 
-def restore_block_unet(block, loader, factor, batch_size=128, bar=None):
+def restore_block_unet(block, loader, factor, keep_integral=True, batch_size=128, bar=None):
     """Restore a block ``(..., channels)`` with the network from ``loader()``.
 
     Spectra are resampled by ``factor`` (model channels per data channel)
-    onto the model's grid, restored and resampled back; the restored integral
-    is the network's, carried back through the resampling.
+    onto the model's grid, restored and resampled back. Deconvolution keeps
+    the counts: with ``keep_integral`` each restored spectrum is scaled to
+    the input's integral; otherwise the network's own integral is kept
+    (which leaves out a dark pedestal the network removed).
     """
     from .model_io import predict_spectra
 
@@ -80,6 +82,10 @@ def restore_block_unet(block, loader, factor, batch_size=128, bar=None):
             y = predict_spectra(model, xin, batch_size)
             if factor != 1.0:
                 y = from_model_grid(y, factor, shape[-1])
+            if keep_integral:
+                total = y.sum(axis=1)
+                y = y * np.where(total > 0, x.sum(axis=1) / np.where(total > 0, total, 1.0),
+                                 1.0)[:, None]
             out[sl][ok] = y
         if bar is not None:
             bar.update(part.shape[0])

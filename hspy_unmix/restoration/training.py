@@ -180,6 +180,7 @@ def train_zlp_model(
     meta = {
         "units": "channels",
         "truth_fwhm_channels": 3.0,
+        "native_fwhm_channels": [5.0, 40.0],
         "training_seed": seed,
         "n_train": n_train,
         "n_val": n_val,

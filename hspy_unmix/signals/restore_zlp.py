@@ -56,6 +56,7 @@ def restore_zlp(
     psf_half_width: float | None = None,
     batch_size: int = 128,
     resample: bool | float = True,
+    keep_integral: bool = True,
     show_progressbar: bool | None = None,
     lazy_output: bool | None = None,
 ):
@@ -91,6 +92,10 @@ def restore_zlp(
         trained for, resample the energy axis so that it lies inside,
         restore, and resample back. ``False``: never resample. A number:
         this factor (model channels per data channel).
+    keep_integral
+        Scale each U-net spectrum to the input's integral (deconvolution
+        keeps the counts; default). ``False`` keeps the network's integral,
+        which leaves out a dark pedestal the network removed.
     show_progressbar
         Progress bar over spectra (eager signals; ``None``: HyperSpy's
         preference).
@@ -172,8 +177,10 @@ def restore_zlp(
                       restored_zlp_fwhm_channels=float(meta.get("truth_fwhm_channels", 3.0))
                       / factor)
 
+        record["keep_integral"] = bool(keep_integral)
+
         def func(block, bar=None):
-            return restore_block_unet(block, loader, factor, batch_size, bar)
+            return restore_block_unet(block, loader, factor, keep_integral, batch_size, bar)
     else:
         kernel = None
         if psf is not None:

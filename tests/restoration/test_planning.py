@@ -73,3 +73,4 @@ def test_resampling_keeps_integral_and_width(factor):
 def test_resampling_identity():
     x = _zlp(12.0, n=2)
     assert to_model_grid(x, 1.0) is x and from_model_grid(x, 1.0, x.shape[-1]) is x
+

@@ -57,21 +57,23 @@ def test_train_tiny_save_load_round_trip(tmp_path, keras):
     from hspy_unmix.synthetic import zlp_test_signal
 
     path = tmp_path / "tiny.keras"
-    model, history = train_zlp_model(64, 16, epochs=2, batch_size=16, crop=128,
-                                     model_kwargs={"depth": 2, "base_filters": 2},
-                                     random_state=5, save_path=path)
+    log = tmp_path / "log.jsonl"
+    kwargs = dict(epochs=2, batch_size=16, channels=128,
+                  model_kwargs={"depth": 2, "base_filters": 2}, random_state=5)
+    model, history = train_zlp_model(64, 16, save_path=path, log_path=log,
+                                     checkpoint_path=tmp_path / "best.keras", **kwargs)
     assert len(history["loss"]) == 2 and np.isfinite(history["val_loss"]).all()
     assert path.exists() and path.with_suffix(".json").exists()
+    assert (tmp_path / "best.keras").exists() and len(log.read_text().splitlines()) == 2
     loaded = load_zlp_model(path)
-    assert loaded.zlp_metadata["dispersion"] == 0.005
+    assert loaded.zlp_metadata["units"] == "channels"
     assert loaded.zlp_metadata["training_seed"] == 5
     s, _ = zlp_test_signal((2, 2), random_state=0)
     a = s.restore_zlp(model=model)
     b = s.restore_zlp(model=str(path))
     np.testing.assert_array_equal(a.data, b.data)
-    # same seed, same training
-    model2, _ = train_zlp_model(64, 16, epochs=2, batch_size=16, crop=128,
-                                model_kwargs={"depth": 2, "base_filters": 2}, random_state=5)
+    # same seed, same training (float32 training on the same machine)
+    model2, _ = train_zlp_model(64, 16, **kwargs)
     np.testing.assert_allclose(s.restore_zlp(model=model2).data, a.data, rtol=1e-5)
 
 
@@ -83,125 +85,138 @@ def shipped(keras):
 
 
 def test_shipped_model_metadata(shipped):
-    from hspy_unmix.zlp import DEFAULT_MODEL_PATH
+    from hspy_unmix.restoration import DEFAULT_MODEL_PATH, model_metadata
 
     meta = shipped.zlp_metadata
-    assert (meta["dispersion"], meta["channels"], meta["offset"]) == (0.005, 2048, -2.0)
-    assert "training_seed" in meta and "validation_metrics_median" in meta
+    assert meta == model_metadata()  # readable without Keras
+    assert meta["units"] == "channels" and meta["truth_fwhm_channels"] == 3.0
+    assert meta["native_fwhm_channels"] == [5.0, 40.0]
+    assert meta["generator"].endswith("zlp_broad_spectra")
+    assert "training_seed" in meta and "training_seconds" in meta
     assert DEFAULT_MODEL_PATH.stat().st_size < 5e6
+
+
+# The network computes in float32 and ends in y = eps sinh(z asinh(1/eps)),
+# which multiplies a relative error of z by asinh(1/eps) ~ 13: float32
+# rounding (1.2e-7) accumulated over ~20 layers and differing between batch
+# splits and CPU kernels stays below 2e-4 of each spectrum's maximum.
+F32_TOL = 2e-4
+
+
+def _assert_float32_close(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    scale = np.abs(b).max(axis=-1, keepdims=True)
+    assert (np.abs(a - b) <= F32_TOL * scale).all()
 
 
 def test_restore_zlp_unet_eager_lazy_metadata(shipped):
     from hspy_unmix.synthetic import zlp_test_signal
 
-    s, truth = zlp_test_signal((3, 2), random_state=1)
+    s, truth = zlp_test_signal((3, 2), dark_offset=(0.0, 0.0), random_state=1)
     before = s.data.copy()
     out = s.restore_zlp()
     np.testing.assert_array_equal(s.data, before)
     assert out.data.shape == s.data.shape
     assert out.axes_manager.signal_axes[0].offset == -2.0
     rec = out.metadata.Signal.restore_zlp
-    assert rec.method == "unet" and "default" in rec.model and rec.resampled is False
+    assert rec.method == "unet" and "default" in rec.model and rec.resampling_factor == 1.0
     lazy = s.as_lazy()
     lazy.data = lazy.data.rechunk((1, 2, 2048))
     out_lazy = lazy.restore_zlp()
     assert out_lazy._lazy
-    np.testing.assert_allclose(out_lazy.data.compute(), out.data, rtol=1e-5, atol=1e-6)
-    # the intensity scale follows the input (normalised inside, scaled back)
-    ratio = out.data.sum(-1) / s.data.sum(-1)
-    assert np.all((ratio > 0.8) & (ratio < 1.2))
+    _assert_float32_close(out_lazy.data.compute(), out.data)
+    # the counts are kept (no dark level in these spectra)
+    np.testing.assert_allclose(out.data.sum(-1), s.data.sum(-1), rtol=1e-6)
 
 
 def test_restore_zlp_unet_in_parts_and_float32(shipped, monkeypatch):
-    from hspy_unmix import zlp
+    from hspy_unmix.restoration import engine
     from hspy_unmix.synthetic import zlp_test_signal
 
     s, _ = zlp_test_signal((5, 2), random_state=3)
     whole = s.restore_zlp()
     assert whole.data.dtype == np.float64
     # a block restored in parts of 3 spectra equals the block restored at once
-    monkeypatch.setattr(zlp, "_UNET_PART", 3)
+    monkeypatch.setattr(engine, "PART", 3)
     parts = s.restore_zlp()
-    np.testing.assert_allclose(parts.data, whole.data, rtol=1e-5)  # float32 network
+    _assert_float32_close(parts.data, whole.data)
     # float32 data give float32 results, eager and lazy
     s32 = s.deepcopy()
     s32.change_dtype("float32")
     out32 = s32.restore_zlp()
     lazy32 = s32.as_lazy().restore_zlp()
     assert out32.data.dtype == np.float32 and lazy32.data.dtype == np.float32
-    np.testing.assert_allclose(out32.data, whole.data, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(lazy32.data.compute(), out32.data, rtol=1e-6)
+    _assert_float32_close(out32.data, whole.data)
+    _assert_float32_close(lazy32.data.compute(), out32.data)
 
 
-def test_restore_zlp_other_lengths_and_resampling(shipped):
+def _physical_zlp_si(dispersion, fwhm_ev, channels=1024, offset=None, seed=0):
+    """A low-loss SI on a physical axis: Lorentzian-tailed ZLP + plasmon."""
+    import exspy
+
+    span = dispersion * channels
+    offset = -0.2 * span if offset is None else offset
+    e = offset + dispersion * np.arange(channels)
+    rng = np.random.default_rng(seed)
+    w = fwhm_ev / 2
+    zlp = 0.7 * np.exp(-0.5 * (e / (w / 1.1774)) ** 2) + 0.3 / (1 + (e / w) ** 2)
+    plasmon = 0.02 / (1 + ((e - 0.4 * span) / (0.05 * span)) ** 2)
+    clean = 1e5 * (zlp + plasmon)
+    s = exspy.signals.EELSSpectrum(rng.poisson(np.tile(clean, (2, 3, 1))).astype(float))
+    ax = s.axes_manager.signal_axes[0]
+    ax.scale, ax.offset, ax.units = dispersion, offset, "eV"
+    return s
+
+
+@pytest.mark.parametrize(("dispersion", "fwhm_ev", "resampled"), [
+    (0.001, 0.12, "coarser"),   # monochromated, ZLP 120 channels wide
+    (0.005, 0.08, "native"),    # the source paper's axis
+    (0.3, 0.9, "finer"),        # non-monochromated, ZLP 3 channels wide
+    (1.0, 2.0, "finer"),        # 1 eV per channel, ZLP 2 channels wide
+])
+def test_any_dispersion_restored_and_recorded(shipped, dispersion, fwhm_ev, resampled):
+    from hspy_unmix.metrics import zlp_fwhm
+
+    s = _physical_zlp_si(dispersion, fwhm_ev)
+    out = s.restore_zlp()
+    rec = out.metadata.Signal.restore_zlp
+    factor = rec.resampling_factor
+    assert {"coarser": factor < 1, "native": factor == 1, "finer": factor > 1}[resampled]
+    assert rec.measured_zlp_fwhm_channels == pytest.approx(fwhm_ev / dispersion, rel=0.1)
+    assert rec.restored_zlp_fwhm_channels == pytest.approx(3.0 / factor)
+    raw = s.data.reshape(-1, s.data.shape[-1])
+    new = out.data.reshape(raw.shape)
+    assert (zlp_fwhm(new) < 0.8 * zlp_fwhm(raw)).all()  # narrowed
+    # kept in place (0 eV), to one channel of the grid the network worked on
+    true_channel = -s.axes_manager.signal_axes[0].offset / dispersion
+    assert (np.abs(new.argmax(-1) - true_channel) <= max(1.0, 1.0 / factor)).all()
+    np.testing.assert_allclose(new.sum(-1), raw.sum(-1), rtol=1e-6)  # counts kept
+    own = s.restore_zlp(keep_integral=False)
+    assert own.metadata.Signal.restore_zlp.keep_integral is False
+    # the network's own integral is close to the counts (no dark pedestal here)
+    np.testing.assert_allclose(own.data.sum(-1), s.data.sum(-1), rtol=0.2)
+
+
+def test_bad_pixels_do_not_fail_the_si_unet(shipped):
+    from hspy_unmix.synthetic import zlp_test_signal
+
+    s, _ = zlp_test_signal((4,), random_state=3)
+    s.data[1] = 0.0
+    s.data[2, 7] = np.nan
+    with pytest.warns(UserWarning, match="1 without counts and 1 with NaN/inf"):
+        out = s.restore_zlp()
+    assert out.metadata.Signal.restore_zlp.flags.data.tolist() == [0, 1, 2, 0]
+    assert np.isfinite(out.data).all() and (out.data[[1, 2]] == 0).all()
+    with pytest.raises(TypeError, match="model"):
+        s.restore_zlp(model=3)
+    with pytest.raises(ValueError, match="resample"):
+        s.restore_zlp(resample=-1.0)
+
+
+def test_restore_zlp_other_lengths(shipped):
     from hspy_unmix.synthetic import zlp_test_signal
 
     s, _ = zlp_test_signal((2,), random_state=2)
     short = s.isig[:1000]
     out = short.restore_zlp()
     assert out.data.shape == (2, 1000) and np.isfinite(out.data).all()
-    # within the tolerance: resampled on 5 meV and back
-    s2 = s.deepcopy()
-    s2.axes_manager.signal_axes[0].scale = 0.0051
-    out2 = s2.restore_zlp()
-    assert out2.metadata.Signal.restore_zlp.resampled is True
-    np.testing.assert_allclose(out2.data.sum(-1), s2.data.sum(-1), rtol=1e-6)
-
-
-def test_restore_zlp_bad_input_unet(shipped):
-    from hspy_unmix.synthetic import zlp_test_signal
-
-    s, _ = zlp_test_signal((2,), random_state=3)
-    coarse = s.deepcopy()
-    coarse.axes_manager.signal_axes[0].scale = 0.3
-    with pytest.raises(ValueError, match="train_zlp_model"):
-        coarse.restore_zlp()
-    bad = s.deepcopy()
-    bad.data[1, 5] = np.inf
-    with pytest.raises(ValueError, match="NaN or inf"):
-        bad.restore_zlp()
-    with pytest.raises(TypeError, match="model"):
-        s.restore_zlp(model=3)
-
-
-AMPLITUDES = [5e-6, 1e-5, 5e-5, 5e-4]
-
-
-@pytest.mark.parametrize("amplitude", AMPLITUDES)
-def test_shipped_model_beats_rl50_on_every_metric(shipped, amplitude):
-    from hspy_unmix import richardson_lucy
-    from hspy_unmix.metrics import zlp_restoration_scores
-    from hspy_unmix.synthetic import zlp_blur_kernel, zlp_training_spectra
-    from hspy_unmix.zlp import _predict
-
-    x, y, e, p = zlp_training_spectra(16, noise_amplitude=amplitude, random_state=11,
-                                      return_params=True)
-    # RL gets the exact blur kernel of each spectrum (jitter and PSF): its best case.
-    kernels = np.stack([zlp_blur_kernel(f, jitter_shifts=sh, half_width=400)
-                        for f, sh in zip(p["psf_fwhm"], p["jitter_shifts"])])
-    rl = richardson_lucy(x, kernels, 50)
-    net = _predict(shipped, x)
-    s_net = {k: np.nanmedian(v) for k, v in zlp_restoration_scores(net, x, y, e).items()}
-    s_rl = {k: np.nanmedian(v) for k, v in zlp_restoration_scores(rl, x, y, e).items()}
-    assert s_net["noise_variance"] < s_rl["noise_variance"]
-    for key in ("fwhm_recovery", "fwtm_recovery"):
-        assert abs(1 - s_net[key]) < abs(1 - s_rl[key]), key
-    for key in ("fwhm_error", "fwtm_error", "mse"):
-        assert s_net[key] < s_rl[key], key
-    assert s_net["ssim"] > s_rl["ssim"]
-
-
-@pytest.mark.parametrize("amplitude", AMPLITUDES)
-def test_shipped_model_meets_noise_and_width_targets(shipped, amplitude):
-    """At least 20x less off-peak noise and 95 % FWHM/FWTM recovery (ZLP-only spectra)."""
-    from hspy_unmix.metrics import zlp_restoration_scores
-    from hspy_unmix.synthetic import zlp_training_spectra
-    from hspy_unmix.zlp import _predict
-
-    x, y, e = zlp_training_spectra(32, noise_amplitude=amplitude, n_peaks=(0, 0),
-                                   random_state=21)
-    scores = zlp_restoration_scores(_predict(shipped, x), x, y, e)
-    median = {k: float(np.nanmedian(v)) for k, v in scores.items()}
-    assert median["noise_reduction"] >= 20
-    assert median["fwhm_recovery"] >= 0.95
-    assert median["fwtm_recovery"] >= 0.95
