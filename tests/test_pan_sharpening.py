@@ -258,3 +258,45 @@ def test_real_cuzn_thinned():
     mse_fused = np.mean((fused.data / 0.05 - full) ** 2)
     assert mse_fused < 0.5 * mse_low
     assert psnr(full, fused.data / 0.05) > psnr(full, low.data / 0.05) + 3
+
+
+# --- energy units and calibration ---------------------------------------------
+
+def _pair():
+    from hspy_unmix.synthetic.pan_sharpening import pan_sharpening_pair
+
+    pair = pan_sharpening_pair(random_state=0)
+    return pair[0], pair[1]
+
+
+@pytest.mark.parametrize("units, factor", [("keV", 1e-3), ("meV", 1e3)])
+def test_pan_sharpen_converts_energy_units(units, factor):
+    fine, clean = _pair()
+    expected = fine.pan_sharpen(clean, n_components=3, random_state=0)
+    other = clean.deepcopy()
+    ax = other.axes_manager.signal_axes[0]
+    ax.offset, ax.scale, ax.units = ax.offset * factor, ax.scale * factor, units
+    fused = fine.pan_sharpen(other, n_components=3, random_state=0)
+    np.testing.assert_allclose(fused.data, expected.data, rtol=1e-6, atol=1e-9)
+    out = fused.axes_manager.signal_axes[0]
+    assert out.units == units
+    np.testing.assert_allclose(out.axis, expected.axes_manager.signal_axes[0].axis * factor)
+
+
+def test_pan_sharpen_refuses_an_uncalibrated_axis():
+    fine, clean = _pair()
+    other = clean.deepcopy()
+    ax = other.axes_manager.signal_axes[0]
+    import traits.api as t
+
+    ax.offset, ax.scale, ax.units = 0.0, 1.0, t.Undefined
+    with pytest.raises(ValueError, match="uncalibrated"):
+        fine.pan_sharpen(other, n_components=3, random_state=0)
+
+
+def test_pan_sharpen_refuses_a_non_energy_axis():
+    fine, clean = _pair()
+    other = clean.deepcopy()
+    other.axes_manager.signal_axes[0].units = "nm"
+    with pytest.raises(ValueError, match="not an energy"):
+        fine.pan_sharpen(other, n_components=3, random_state=0)

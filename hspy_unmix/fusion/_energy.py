@@ -50,9 +50,49 @@ def uniform_axis(signal, name):
     return float(ax.offset), float(ax.scale), int(ax.size)
 
 
+#: Energy units understood on the spectral axes, in eV.
+ENERGY_UNITS = {"eV": 1.0, "keV": 1e3, "meV": 1e-3}
+
+
+def electronvolts_per_unit(signal, name) -> float:
+    """eV per unit of the signal's energy axis; refuse axes that are not energies.
+
+    An axis without units is taken to be in eV (with a warning) unless it is
+    uncalibrated (offset 0, scale 1: channel numbers), which is refused.
+    """
+    import warnings
+
+    ax = signal.axes_manager.signal_axes[0]
+    units = ax.units
+    text = "" if units is None else str(units).strip()
+    if text in ("", "<undefined>", "Undefined"):
+        if getattr(ax, "is_uniform", True) and ax.offset == 0 and ax.scale == 1:
+            raise ValueError(
+                f"the energy axis of {name} is uncalibrated (offset 0, scale 1, no "
+                f"units: channel numbers 0 to {ax.size - 1}); calibrate it (axis.offset, "
+                "axis.scale and axis.units = 'eV') before pan_sharpen."
+            )
+        warnings.warn(
+            f"the energy axis of {name} has no units; assuming eV.", UserWarning,
+            stacklevel=4,
+        )
+        return 1.0
+    if text not in ENERGY_UNITS:
+        raise ValueError(
+            f"the signal axis of {name} is in {text!r}, not an energy; pan_sharpen "
+            f"needs energy-loss axes in {', '.join(ENERGY_UNITS)}."
+        )
+    return ENERGY_UNITS[text]
+
+
 def energy_plan(self, other) -> EnergyPlan:
+    # Both axes in eV (keV and meV converted); the output channels keep
+    # ``other``'s units.
+    f1 = electronvolts_per_unit(self, "the signal")
+    f2 = electronvolts_per_unit(other, "other")
     o1, d1, n1 = uniform_axis(self, "the signal")
     o2, d2, n2 = uniform_axis(other, "other")
+    o1, d1, o2, d2 = o1 * f1, d1 * f1, o2 * f2, d2 * f2
     lo1, hi1 = o1, o1 + d1 * (n1 - 1)
     lo2, hi2 = o2, o2 + d2 * (n2 - 1)
     lo, hi = max(lo1, lo2), min(hi1, hi2)
@@ -60,8 +100,8 @@ def energy_plan(self, other) -> EnergyPlan:
     overlap = hi - lo
     if overlap <= 0 or overlap < MIN_OVERLAP_FRACTION * narrower:
         raise ValueError(
-            f"the energy ranges overlap too little: signal {lo1:g}-{hi1:g}, other "
-            f"{lo2:g}-{hi2:g}; the overlap ({max(overlap, 0):g}) must cover at least "
+            f"the energy ranges overlap too little: signal {lo1:g}-{hi1:g} eV, other "
+            f"{lo2:g}-{hi2:g} eV; the overlap ({max(overlap, 0):g}) must cover at least "
             f"{MIN_OVERLAP_FRACTION:.0%} of the narrower range ({narrower:g})."
         )
     tol = 1e-6 * min(d1, d2)
@@ -70,6 +110,7 @@ def energy_plan(self, other) -> EnergyPlan:
     sl = slice(int(inside[0]), int(inside[-1]) + 1)
     energy = energy_other[sl]
     pos = (energy - o1) / d1
+    energy = energy / f2  # in other's units, as the output axis
     ratio = d2 / d1
     if abs(ratio - 1.0) < 1e-9 and np.allclose(pos, np.round(pos), atol=1e-6, rtol=0):
         take = np.clip(np.round(pos).astype(np.intp), 0, n1 - 1)
