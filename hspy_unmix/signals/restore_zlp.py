@@ -201,7 +201,11 @@ def restore_zlp(
     data = self.data
     if lazy_in:
         data = data.rechunk(data.chunks[:-1] + (data.shape[-1],))
-        new = data.map_blocks(func, dtype=output_dtype(data.dtype))
+        import uuid
+
+        # named here, so that dask never pickles a Keras model to hash the function
+        new = data.map_blocks(func, dtype=output_dtype(data.dtype),
+                              name=f"restore_zlp-{uuid.uuid4().hex}")
         flags = data.map_blocks(spectrum_flags, drop_axis=data.ndim - 1, dtype=np.uint8)
     else:
         arr = np.asarray(data)
