@@ -143,7 +143,6 @@ def restore_zlp(
 
     from .._progress import progress_bar
     from ..restoration.engine import (
-        FLAG_CODES,
         output_dtype,
         restore_block_rl,
         restore_block_unet,
@@ -230,9 +229,8 @@ def restore_zlp(
     flag_signal = BaseSignal(flags.reshape(flags.shape or (1,))).T
     if lazy_in and lazy_out:
         flag_signal = flag_signal.as_lazy()
-    flag_signal.metadata.General.title = "restore_zlp flags (" + ", ".join(
-        f"{k} {v.split(' ')[0] if k != 3 else 'negative-heavy'}"
-        for k, v in FLAG_CODES.items()) + ")"
+    flag_signal.metadata.General.title = (
+        "restore_zlp flags (0 restored, 1 no counts, 2 NaN/inf, 3 negative-heavy)")
     record["flags"] = flag_signal
     out.metadata.set_item("Signal.restore_zlp", record)
     title = self.metadata.get_item("General.title", "")
