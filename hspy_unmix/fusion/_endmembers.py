@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_finite, check_int
 from ..unmixing.n_components import parallel_analysis_n_components
 
 def fit_endmembers(Xo, n_components, algorithm, random_state, show_progressbar, algorithm_params):
@@ -97,17 +97,14 @@ def sum_to_one_scaling(estimator, E, Xo):
     scales ``c >= 0`` minimise ``||W c - 1||^2``; endmember k becomes
     ``E_k / c_k`` so that its abundances are ``W_k c_k``.
     """
-    from scipy.optimize import nnls
+    from ..unmixing.abundances import nnls_abundances, sum_to_one_scales
 
-    try:
+    fitted = getattr(estimator, "components_", None)
+    if fitted is not None and np.shape(fitted)[1] == Xo.shape[1]:
         W = np.asarray(estimator.transform(Xo), dtype=np.float64)
-    except Exception:
-        from ..unmixing.abundances import nnls_abundances
-
+    else:  # endmembers restricted to the energy overlap: solve them directly
         W = nnls_abundances(Xo, E)
-    c, _ = nnls(W, np.ones(W.shape[0]))
-    c = np.where(c > 0, c, 1.0)
-    return E / c[:, None]
+    return E / sum_to_one_scales(W, fallback="one")[:, None]
 
 
 def restrict_endmembers(E, plan_e, n_other_channels: int, n_out: int, k: int):
@@ -119,8 +116,7 @@ def restrict_endmembers(E, plan_e, n_other_channels: int, n_out: int, k: int):
             f"the estimator's endmembers have {E.shape[1]} channels; other has "
             f"{n_other_channels} and the energy overlap {n_out}."
         )
-    if not np.isfinite(E).all():
-        raise ValueError("the endmembers extracted from other contain NaN or inf.")
+    check_finite(E, "the endmembers extracted from other")
     if n_out < 2 * k:
         raise ValueError(
             f"the energy overlap holds {n_out} channels of other; at least 2 * K = "

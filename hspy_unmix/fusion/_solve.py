@@ -12,14 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._progress import progress_bar
 from .._validation import check_finite
 from ._energy import EnergyPlan
 
 #: Floor (counts) of the model in the Poisson reduced chi-square denominator.
 CHI2_FLOOR = 1.0
-#: Pixels per block of the eager solve (bounds the interpolated copy).
-_BLOCK_PIXELS = 65536
 
 
 @dataclass
@@ -142,7 +139,7 @@ def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
     """Abundances, fused spectra and quality maps as dask arrays, block by block."""
     import dask.array as da
 
-    from ..io.lazy import navigation_chunks
+    from ..io.chunks import navigation_chunks
 
     k, n_out = plan.endmembers.shape
     nav_ndim = data.ndim - 1
@@ -181,36 +178,36 @@ def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
 
 
 def solve_eager(data, lazy_in, plan, return_report, show_progressbar):
-    """Abundances, fused spectra and quality maps in memory, in blocks of pixels."""
+    """Abundances, fused spectra and quality maps in memory, in batches of pixels."""
+    from ..io.chunks import map_rows
+
     if lazy_in:
         data = data.compute()
     k = plan.endmembers.shape[0]
     nav_shape = tuple(data.shape[:-1])
     nav_ndim = len(nav_shape)
     flat = np.asarray(data).reshape(-1, data.shape[-1])
-    n_pix = flat.shape[0]
-    A = np.empty((n_pix, k))
-    Xr = np.empty((n_pix, k)) if plan.smoothness_weight > 0 and nav_ndim else None
-    with progress_bar(n_pix, "Pan-sharpening", show_progressbar) as bar:
-        for start in range(0, n_pix, _BLOCK_PIXELS):
-            stop = min(start + _BLOCK_PIXELS, n_pix)
-            a, xr = plan.initial(flat[start:stop])
-            A[start:stop] = a
-            if Xr is not None:
-                Xr[start:stop] = xr
-            bar.update(stop - start)
-    if Xr is not None:
-        A = plan.smooth(A.reshape(nav_shape + (k,)), Xr.reshape(nav_shape + (k,)), nav_ndim)
-    A = A.reshape(nav_shape + (k,))
+    smooth = plan.smoothness_weight > 0 and nav_ndim
+    # a batch holds float64 copies of its spectra (interpolated energy axis)
+    row_bytes = 8 * flat.shape[1]
+
+    def initial(batch):
+        a, xr = plan.initial(batch)
+        return np.concatenate([a, xr], axis=1) if smooth else a
+
+    solved = map_rows(initial, flat, show_progressbar=show_progressbar,
+                      description="Pan-sharpening", row_bytes=row_bytes)
+    A = solved[:, :k].reshape(nav_shape + (k,))
+    if smooth:
+        A = plan.smooth(A, solved[:, k:].reshape(nav_shape + (k,)), nav_ndim)
     fused = A @ (plan.endmembers * plan.dose_ratio)
     rms = chi2 = None
     if return_report:
-        rms = np.empty(n_pix)
-        chi2 = np.empty(n_pix)
         Af = A.reshape(-1, k)
-        for start in range(0, n_pix, _BLOCK_PIXELS):
-            stop = min(start + _BLOCK_PIXELS, n_pix)
-            rms[start:stop], chi2[start:stop] = plan.quality(flat[start:stop], Af[start:stop])
-        rms = rms.reshape(nav_shape)
-        chi2 = chi2.reshape(nav_shape)
+        report = map_rows(
+            lambda rows: np.column_stack(plan.quality(flat[rows], Af[rows])),
+            np.arange(flat.shape[0]), row_bytes=row_bytes,
+        )
+        rms = report[:, 0].reshape(nav_shape)
+        chi2 = report[:, 1].reshape(nav_shape)
     return A, fused, rms, chi2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_finite
 from .unmixing import spectral_angle
 
 __all__ = ["psnr", "mean_spectral_angle"]
@@ -15,8 +16,7 @@ def _as_array(x, name):
     if hasattr(x, "compute") and not isinstance(x, np.ndarray):
         x = x.compute()
     x = np.asarray(x, dtype=np.float64)
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or inf.")
+    check_finite(x, name)
     return x
 
 

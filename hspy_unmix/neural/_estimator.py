@@ -11,17 +11,15 @@ import shutil
 import tempfile
 
 import numpy as np
-from scipy.optimize import nnls
 from sklearn.utils import check_random_state
 
 from ..unmixing._base import UnmixingEstimator
 from .._optional import import_keras
 from .._progress import progress_bar
+from .._validation import check_int
 
 #: Name of the layer whose output are the abundances (or latent codes).
 ABUNDANCE_LAYER = "abundances"
-#: Rows per forward pass in ``transform`` (bounds memory on large SIs).
-INFERENCE_BATCH = 65_536
 
 
 def setup_keras(seed: int):
@@ -54,18 +52,14 @@ def sum_to_one_weights(X: np.ndarray, raw_abundances: np.ndarray, decoder: np.nd
     numpy.ndarray, shape (K,)
         ``w``: abundances are ``a' w / sum(a' w)``, endmembers ``d / w``.
     """
+    from ..unmixing.abundances import sum_to_one_scales
+
     reconstruction = raw_abundances @ decoder
     denominator = np.einsum("ij,ij->i", reconstruction, reconstruction)
     valid = denominator > 0
     t = np.einsum("ij,ij->i", X[valid], reconstruction[valid]) / denominator[valid]
-    design = t[:, None] * raw_abundances[valid]
-    weights, _ = nnls(design, np.ones(design.shape[0]), maxiter=50 * design.shape[1])
-    used = raw_abundances.max(axis=0) > 0
     # a component the encoder never activates keeps the mean weight
-    positive = weights[weights > 0]
-    fallback = positive.mean() if positive.size else 1.0
-    weights = np.where((weights > 0) & used, weights, fallback)
-    return weights
+    return sum_to_one_scales(t[:, None] * raw_abundances[valid], fallback="mean")
 
 
 def abundance_outputs(model, inputs: np.ndarray) -> np.ndarray:
@@ -76,12 +70,13 @@ def abundance_outputs(model, inputs: np.ndarray) -> np.ndarray:
 
 
 def _batched_numpy(network, inputs: np.ndarray) -> np.ndarray:
+    """``network`` in inference mode over ``inputs``, in the package's row batches."""
+    from ..io.chunks import map_rows
+
     keras = import_keras()
-    outputs = []
-    for start in range(0, inputs.shape[0], INFERENCE_BATCH):
-        batch = inputs[start : start + INFERENCE_BATCH]
-        outputs.append(keras.ops.convert_to_numpy(network(batch, training=False)))
-    return np.concatenate(outputs).astype(np.float64)
+    return map_rows(
+        lambda batch: keras.ops.convert_to_numpy(network(batch, training=False)), inputs
+    )
 
 
 def compile_model(model, learning_rate: float, loss) -> None:
@@ -161,14 +156,13 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
             record = {k: previous.get(k, []) + v for k, v in record.items()}
         self.history_ = record
 
-    def _check_positive_int(self, name: str, minimum: int = 1):
-        value = getattr(self, name)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    def _check_int_param(self, name: str, minimum: int = 1) -> int:
+        return check_int(getattr(self, name), name, minimum=minimum)
 
-    def _check_training_params(self):
-        self._check_positive_int("epochs")
-        self._check_positive_int("batch_size")
+    def _check_params(self):
+        """Validate the parameters (called by ``_fit``); subclasses extend it."""
+        self._check_int_param("epochs")
+        self._check_int_param("batch_size")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
         split = getattr(self, "validation_split", 0.0) or 0.0
@@ -176,7 +170,7 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
             raise ValueError(f"validation_split must be in [0, 1), got {split!r}.")
         patience = getattr(self, "early_stopping_patience", None)
         if patience is not None:
-            self._check_positive_int("early_stopping_patience")
+            self._check_int_param("early_stopping_patience")
 
     # ------------------------------------------------------------- inference
     def _abundance_model(self):

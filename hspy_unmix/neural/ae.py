@@ -90,11 +90,15 @@ class AE(NeuralUnmixingEstimator):
         self.show_progressbar = show_progressbar
         self.verbose = verbose
 
-    def _fit(self, X: np.ndarray):
-        self._check_training_params()
+    def _check_params(self):
+        super()._check_params()
         hidden = tuple(int(h) for h in self.hidden_units)
         if any(h < 1 for h in hidden):
             raise ValueError(f"hidden_units must be positive, got {self.hidden_units!r}.")
+        return hidden
+
+    def _fit(self, X: np.ndarray):
+        hidden = self._check_params()
         seed = self._resolve_seed()
         setup_keras(seed)
         from .networks.latent_autoencoder import build_latent_autoencoder

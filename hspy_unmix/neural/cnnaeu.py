@@ -117,20 +117,20 @@ class CNNAEU(PatchUnmixing):
         self.show_progressbar = show_progressbar
         self.verbose = verbose
 
-    def _check_cnn_params(self):
-        self._check_training_params()
+    def _check_params(self):
+        super()._check_params()
         self._check_init()
         for name in ("patch_size", "max_patches", "filters", "kernel_size"):
-            self._check_positive_int(name)
+            self._check_int_param(name)
         if self.patch_stride is not None:
-            self._check_positive_int("patch_stride")
+            self._check_int_param("patch_stride")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         if not self.temperature > 0:
             raise ValueError(f"temperature must be positive, got {self.temperature!r}.")
 
     def _fit(self, X: np.ndarray):
-        self._check_cnn_params()
+        self._check_params()
         cube_shape = self._cube_shape(X)
         from .networks.cnnaeu import build_cnnaeu
 

@@ -135,19 +135,19 @@ class DAEU(SpectralAngleUnmixing):
         self.show_progressbar = show_progressbar
         self.verbose = verbose
 
-    def _check_daeu_params(self):
-        self._check_training_params()
+    def _check_params(self):
+        super()._check_params()
         self._check_init()
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        self._check_positive_int("warmup_epochs", minimum=0)
+        self._check_int_param("warmup_epochs", minimum=0)
         if self.abundances not in _DAEU_ABUNDANCES:
             raise ValueError(
                 f"abundances must be one of {_DAEU_ABUNDANCES}, got {self.abundances!r}."
             )
 
     def _fit(self, X: np.ndarray):
-        self._check_daeu_params()
+        self._check_params()
         from .networks.daeu import build_daeu
 
         seed, targets, inputs = self._prepare(X)

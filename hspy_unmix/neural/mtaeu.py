@@ -79,8 +79,6 @@ class MTAEU(PatchUnmixing):
     """
 
     _name = "MTAEU"
-    #: Spectra per encoder call in ``transform`` (bounds the patch copies).
-    _inference_spectra = 1 << 21
 
     def __init__(
         self,
@@ -119,11 +117,11 @@ class MTAEU(PatchUnmixing):
         self.show_progressbar = show_progressbar
         self.verbose = verbose
 
-    def _check_mtaeu_params(self):
-        self._check_training_params()
+    def _check_params(self):
+        super()._check_params()
         self._check_init()
-        self._check_positive_int("patch_size")
-        self._check_positive_int("max_patches")
+        self._check_int_param("patch_size")
+        self._check_int_param("max_patches")
         if self.patch_size % 2 == 0:
             raise ValueError(
                 f"patch_size must be odd (a centre pixel), got {self.patch_size}."
@@ -142,7 +140,7 @@ class MTAEU(PatchUnmixing):
         return np.pad(cube, ((half, half), (half, half), (0, 0)), mode="edge")
 
     def _fit(self, X: np.ndarray):
-        shared = self._check_mtaeu_params()
+        shared = self._check_params()
         cube_shape = self._cube_shape(X)
         from .networks.mtaeu import build_mtaeu
 
@@ -172,15 +170,18 @@ class MTAEU(PatchUnmixing):
         self._finalise(X, self._raw_image_abundances(inputs, cube_shape), decoder)
 
     def _raw_image_abundances(self, inputs: np.ndarray, cube_shape) -> np.ndarray:
-        """Centre-task encoder output for every pixel, in chunks of patches."""
+        """Centre-task encoder output for every pixel, in batches of patches."""
+        from ..io.chunks import map_rows
+
         size = int(self.patch_size)
         padded = self._padded(inputs.reshape(cube_shape))
-        n_pixels = cube_shape[0] * cube_shape[1]
-        chunk = max(1, self._inference_spectra // (size * size * cube_shape[2]))
-        raw = []
-        for start in range(0, n_pixels, chunk):
-            pixels = np.arange(start, min(start + chunk, n_pixels))
-            rows, cols = np.divmod(pixels, cube_shape[1])
+        pixels = np.arange(cube_shape[0] * cube_shape[1])
+
+        def centre_tasks(batch):
+            rows, cols = np.divmod(batch, cube_shape[1])
             tasks = self._run_encoder(_centred_patches(padded, size, rows, cols))
-            raw.append(tasks[:, (size * size) // 2])
-        return np.concatenate(raw)
+            return tasks[:, (size * size) // 2]
+
+        # the patches of a batch of pixels are built per batch (bounded copies)
+        patch_bytes = size * size * cube_shape[2] * inputs.itemsize
+        return map_rows(centre_tasks, pixels, row_bytes=patch_bytes)

@@ -12,24 +12,19 @@ from ._estimator import (
 )
 from ._spectral_angle import normalise_rows, vca_endmembers
 
-def _nonnegative_decoder(abundances: np.ndarray, targets: np.ndarray, ridge: float = 1e-9):
+def _nonnegative_decoder(abundances: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """``argmin_{E >= 0} ||targets - abundances @ E||^2``, channel by channel.
 
-    Works on the (K, K) Gram matrix: with ``G = A^T A = L L^T`` each channel is
-    a K-variable non-negative least-squares problem ``||L^T e - L^-1 A^T t||``,
-    so the cost does not grow with the number of pixels.
+    Each channel is a K-variable non-negative least-squares problem whose
+    "endmembers" are the abundance maps, solved in K-space by the package's
+    one NNLS solver, so the cost does not grow with the number of pixels.
     """
-    from scipy.linalg import cholesky, solve_triangular
-    from scipy.optimize import nnls
+    from ..unmixing.abundances import solve_validated
 
-    gram = abundances.T @ abundances
-    gram += ridge * max(np.trace(gram), 1e-30) * np.eye(gram.shape[0])
-    lower = cholesky(gram, lower=True)
-    projected = solve_triangular(lower, abundances.T @ targets, lower=True)
-    endmembers = np.empty((gram.shape[0], targets.shape[1]))
-    for channel in range(targets.shape[1]):
-        endmembers[:, channel], _ = nnls(lower.T, projected[:, channel])
-    return endmembers
+    return solve_validated(
+        np.ascontiguousarray(targets.T, dtype=np.float64),
+        np.ascontiguousarray(abundances.T, dtype=np.float64), False,
+    ).T
 
 
 class UDAS(NeuralUnmixingEstimator):
@@ -135,15 +130,15 @@ class UDAS(NeuralUnmixingEstimator):
         self.show_progressbar = show_progressbar
         self.verbose = verbose
 
-    def _check_udas_params(self):
-        self._check_training_params()
+    def _check_params(self):
+        super()._check_params()
         if not self.sparsity >= 0:
             raise ValueError(f"sparsity must be >= 0, got {self.sparsity!r}.")
         if not 0.0 <= self.denoise_corruption < 1.0:
             raise ValueError(
                 f"denoise_corruption must be in [0, 1), got {self.denoise_corruption!r}."
             )
-        self._check_positive_int("denoise_layers", minimum=0)
+        self._check_int_param("denoise_layers", minimum=0)
 
     def denoise(self, X: np.ndarray) -> np.ndarray:
         """The denoised spectra (training targets) of ``X``, in the units of ``X``."""
@@ -156,7 +151,7 @@ class UDAS(NeuralUnmixingEstimator):
         return scaled * self.scale_
 
     def _fit(self, X: np.ndarray):
-        self._check_udas_params()
+        self._check_params()
         seed = self._resolve_seed()
         setup_keras(seed)
         from ..unmixing.abundances import fcls_abundances

@@ -119,7 +119,7 @@ def run_decomposition(signal, parent, args, kwargs):
     if signal._lazy and arguments.get("get") is None:
         # HyperSpy's learn loop always uses the threaded scheduler unless
         # given ``get``: follow the active one (processes, distributed Client).
-        from ..io.lazy import scheduler_get
+        from ..io.chunks import scheduler_get
 
         arguments["get"] = scheduler_get()
     snapshot = _snapshot(signal)
@@ -219,7 +219,7 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
     loadings = np.empty((n_pixels, components.shape[0]))
     if self._lazy and not spatial:
         # Chunk by chunk on the active dask scheduler; Keras models stay here.
-        from ..io.lazy import lazy_transform
+        from ..io.chunks import lazy_transform
 
         parallel = getattr(estimator, "_parallel_transform", True)
         loadings[:] = lazy_transform(

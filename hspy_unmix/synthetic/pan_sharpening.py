@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._validation import check_finite
 from .chequerboard import chequerboard_abundances, eels_endmembers, mix
 
 __all__ = ["PanSharpeningTruth", "pan_sharpening_pair", "thin_counts"]
@@ -194,8 +195,7 @@ def thin_counts(signal, fraction: float, random_state=None):
     def _thin(block, seed):
         block = np.asarray(block)
         if not is_int:
-            if not np.isfinite(block).all():
-                raise ValueError("thin_counts: the signal contains NaN or inf.")
+            check_finite(block, "thin_counts: the signal")
             rounded = np.round(block)
             if np.abs(block - rounded).max(initial=0.0) > 1e-6:
                 raise ValueError(

@@ -9,6 +9,9 @@ active-set method compiled with numba (see ``_abundance_kernels``):
   least squares, FCLS; Heinz & Chang 2001). The sum-to-one equality is kept
   exactly in every KKT solve, not approximated by an extra weighted row.
 * :func:`nnls_abundances`: ``a >= 0`` only (Lawson & Hanson 1974).
+* :func:`sum_to_one_scales`: the per-component scales that make abundance
+  maps sum to one, the non-negative least-squares problem every estimator,
+  pan-sharpening and the autoencoders rescale their results with.
 
 Conditioning
 ------------
@@ -31,7 +34,7 @@ import numpy as np
 
 from .._validation import check_spectra
 
-__all__ = ["fcls_abundances", "nnls_abundances"]
+__all__ = ["fcls_abundances", "nnls_abundances", "sum_to_one_scales"]
 
 #: Relative eigenvalue floor of the scaled Gram matrix (see module docs).
 _GRAM_RCOND = 1e-12
@@ -193,7 +196,19 @@ def solve_validated(
     max_iter: int = 200,
     tol: float = 1e-12,
 ) -> np.ndarray:
-    """Solve for already validated float64 ``X`` and ``E`` (no checks)."""
+    """Solve for already validated float64 ``X`` and ``E`` (no checks).
+
+    An all-zero endmember (a component that died in an iterative fit) gets
+    zero abundance; the others are solved without it.
+    """
+    alive = np.any(E != 0, axis=1)
+    if not alive.all():
+        abundances = np.zeros((X.shape[0], E.shape[0]))
+        if alive.any():
+            abundances[:, alive] = solve_validated(
+                X, np.ascontiguousarray(E[alive]), sum_to_one, max_iter=max_iter, tol=tol
+            )
+        return abundances
     from ._abundance_kernels import solve_qp_chunks
 
     B = X @ E.T
@@ -220,3 +235,58 @@ def solve_validated(
     if sum_to_one:
         abundances /= abundances.sum(axis=1, keepdims=True)
     return abundances
+
+
+#: What :func:`sum_to_one_scales` gives a component whose least-squares scale is zero.
+_FALLBACKS = ("peak", "one", "mean")
+
+
+def sum_to_one_scales(weights, *, fallback: str = "peak") -> np.ndarray:
+    """Scales ``d >= 0`` minimising ``||weights @ d - 1||^2``.
+
+    ``weights`` (n_pixels, K) are abundance maps known up to one factor per
+    component; ``weights * d`` are the maps that sum as close to one in every
+    pixel as the maps allow (the endmembers are divided by ``d``). The
+    problem is one non-negative least-squares problem with the K columns of
+    ``weights`` as endmembers, solved by :func:`nnls_abundances`' active-set
+    kernel.
+
+    Parameters
+    ----------
+    weights
+        Non-negative maps, shape (n_pixels, K).
+    fallback
+        Scale of a component whose least-squares scale is zero (it cannot
+        help the sum, or its map is zero): ``"peak"``, one over the peak of its
+        map (1 for a zero map); ``"one"``, 1; ``"mean"``, the mean of the
+        positive scales (1 if there are none).
+
+    Returns
+    -------
+    numpy.ndarray, shape (K,)
+        Positive scales.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.unmixing.abundances import sum_to_one_scales
+    >>> maps = np.array([[2.0, 0.0], [1.0, 1.0], [0.0, 4.0]])
+    >>> bool(np.all(sum_to_one_scales(maps) > 0))
+    True
+    """
+    if fallback not in _FALLBACKS:
+        raise ValueError(f"fallback must be one of {_FALLBACKS}, got {fallback!r}.")
+    weights = np.asarray(weights, dtype=np.float64)
+    target = np.ones((1, weights.shape[0]))
+    scales = solve_validated(target, np.ascontiguousarray(weights.T), False)[0]
+    zero = ~(scales > 0)
+    if zero.any():
+        if fallback == "peak":
+            peaks = weights.max(axis=0, initial=0.0)[zero]
+            scales[zero] = 1.0 / np.where(peaks > 0, peaks, 1.0)
+        elif fallback == "one":
+            scales[zero] = 1.0
+        else:
+            positive = scales[~zero]
+            scales[zero] = positive.mean() if positive.size else 1.0
+    return scales

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 
-from .._validation import check_int
+from .._validation import check_finite, check_int
 
 __all__ = ["KMeansClustering", "GaussianMixtureClustering"]
 
@@ -36,8 +36,7 @@ def _check_features(X) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_pixels, n_features), got shape {X.shape}.")
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinite values.")
+    check_finite(X, "X")
     return X
 
 

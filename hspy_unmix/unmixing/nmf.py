@@ -33,10 +33,10 @@ import numbers
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.optimize import nnls
 from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
+from .abundances import solve_validated, sum_to_one_scales
 from ._nmf_kernels import hals_rows_sweep, negative_mass, soft_orthogonal_hals_step
 from .._progress import progress_bar
 from .._validation import check_int
@@ -103,50 +103,13 @@ def _half_squared_error(x_sq, maps_gram, spectra, cross_spectra) -> float:
     return 0.5 * max(value, 0.0)
 
 
-def nnls_abundances_cd(
-    X: np.ndarray, components: np.ndarray, *, max_sweeps: int = 1000, tol: float = 1e-14
-) -> np.ndarray:
-    """Non-negative least-squares abundances by HALS coordinate descent.
-
-    Solves ``min_A ||X - A @ components||^2, A >= 0`` for all pixels at once.
-    Coordinate descent on the Gram form converges to the exact NNLS solution;
-    the loop stops when the squared change of a sweep falls below
-    ``tol * ||A||^2``.
-    """
-    components = np.asarray(components, dtype=np.float64)
-    gram = components @ components.T
-    cross = X @ components.T
-    abundances = np.linalg.lstsq(gram, cross.T, rcond=None)[0].T
-    np.maximum(abundances, 0.0, out=abundances)
-    abundances = np.ascontiguousarray(abundances)
-    for _ in range(max_sweeps):
-        change = hals_rows_sweep(abundances, cross, gram)
-        if change <= tol * max(np.sum(abundances * abundances), _TINY):
-            break
-    return abundances
-
-
-def sum_to_one_scales(maps: np.ndarray) -> np.ndarray:
-    """Scales ``d >= 0`` minimising ``||maps @ d - 1||`` (see module docs).
-
-    A component whose least-squares scale is zero (it cannot help the sum)
-    is scaled so that its map peaks at one instead.
-    """
-    scales, _ = nnls(maps, np.ones(maps.shape[0]), maxiter=50 * maps.shape[1])
-    for j in range(maps.shape[1]):
-        if not scales[j] > 0:
-            peak = maps[:, j].max()
-            scales[j] = 1.0 / peak if peak > 0 else 1.0
-    return scales
-
-
 def _scaled_result(maps, spectra, scaling: str):
     """``(abundances, components)`` in the requested scaling."""
     maps = maps.copy()
     spectra = spectra.copy()
     _normalise_spectra(maps, spectra)
     if scaling == "sum_to_one":
-        d = sum_to_one_scales(maps)
+        d = sum_to_one_scales(maps, fallback="peak")
         return maps * d, (spectra / d).T.copy()
     return maps, spectra.T.copy()
 
@@ -197,7 +160,7 @@ class _MultiStartNMF(UnmixingEstimator):
         abundances, components = _scaled_result(maps, spectra, self._scaling)
         self.components_ = components
         # Final NNLS solve: fit_transform then equals transform exactly.
-        self._fit_abundances = nnls_abundances_cd(X, components)
+        self._fit_abundances = solve_validated(X, components, False)
         self.cost_history_ = np.asarray(history)
         self.n_iter_ = len(history)
         self.converged_ = bool(converged)
@@ -205,7 +168,7 @@ class _MultiStartNMF(UnmixingEstimator):
         self.reconstruction_err_ = float(np.sqrt(2.0 * history[-1]))
 
     def _transform(self, X):
-        return nnls_abundances_cd(X, self.components_)
+        return solve_validated(X, self.components_, False)
 
 
 # ------------------------------------------------------------------ HALS
@@ -728,7 +691,7 @@ class ARD_SO_NMF(UnmixingEstimator):
             np.ascontiguousarray(maps[:, kept]), spectra[:, kept], self._scaling
         )
         self.components_ = components
-        self._fit_abundances = nnls_abundances_cd(X, components)
+        self._fit_abundances = solve_validated(X, components, False)
         self.n_components_kept_ = int(kept.size)
         self.kept_indices_ = kept
         self.relevances_ = final
@@ -756,4 +719,4 @@ class ARD_SO_NMF(UnmixingEstimator):
                     cosine[:, j] = 0.0
 
     def _transform(self, X):
-        return nnls_abundances_cd(X, self.components_)
+        return solve_validated(X, self.components_, False)

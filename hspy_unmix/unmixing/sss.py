@@ -43,7 +43,7 @@ from scipy.optimize import linprog
 from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
-from .abundances import solve_validated
+from .abundances import solve_validated, sum_to_one_scales
 from .vca import search_pure_pixels, top_right_singular_vectors
 
 __all__ = ["SSS_VCA"]
@@ -215,7 +215,7 @@ class SSS_VCA(UnmixingEstimator):
 
         if self.sample_side == "abundance":
             maps = np.maximum(constraints @ vertices.T, 0.0)
-            scale = _sum_to_one_scales(maps)
+            scale = sum_to_one_scales(maps)
             maps = maps * scale
             endmembers = solve_validated(
                 np.ascontiguousarray(X.T), np.ascontiguousarray(maps.T), False
@@ -225,7 +225,7 @@ class SSS_VCA(UnmixingEstimator):
             _check_nonzero(directions)
             # X = sum_j (A_j / c_j) (c_j d_j): weights A_j / c_j sum to 1 / c_j.
             weights = solve_validated(X, directions, False)
-            endmembers = directions / _sum_to_one_scales(weights)[:, None]
+            endmembers = directions / sum_to_one_scales(weights)[:, None]
         _check_nonzero(endmembers)
         self.components_ = np.ascontiguousarray(endmembers)
         self._fit_abundances = self._transform(X)
@@ -309,14 +309,6 @@ def _extend_to_boundary(samples, centre, constraints, noise, singular, batch):
         reach = np.where(np.isfinite(reach) & (reach >= 1.0), reach, 1.0)
         out[start : start + batch] = centre + reach[:, None] * steps
     return out
-
-
-def _sum_to_one_scales(weights: np.ndarray) -> np.ndarray:
-    """Scales ``c`` so that ``weights @ diag(c)`` sums to one per row (least squares)."""
-    scales = np.linalg.lstsq(weights, np.ones(weights.shape[0]), rcond=None)[0]
-    scales = np.abs(scales)
-    floor = 1e-12 * max(scales.max(), 1e-300)
-    return np.maximum(scales, floor)
 
 
 def _check_nonzero(endmembers):

@@ -33,7 +33,7 @@ def trained_daeu(chequerboard3):
 def test_daeu_reaches_sad_nmse_thresholds_that_untrained_encoder_fails(
     trained_daeu, chequerboard3
 ):
-    from hspy_unmix.neural.autoencoders import _normalise_rows
+    from hspy_unmix.neural._spectral_angle import normalise_rows as _normalise_rows
     from hspy_unmix.neural.models.daeu import build_daeu
 
     est, abundances = trained_daeu
@@ -146,12 +146,13 @@ def test_daeu_deterministic_with_random_state(chequerboard3):
 
 @pytest.mark.parametrize("init", ["minvol", "vca"])
 def test_daeu_warmup_trains_encoder_against_frozen_start(init, chequerboard3):
+    from hspy_unmix.neural import _spectral_angle as sa
     from hspy_unmix.neural import autoencoders as ae
 
     X = _flat(chequerboard3[0])[::4]
     frozen = ae.DAEU(3, epochs=3, warmup_epochs=3, init=init, random_state=5).fit(X)
-    initial = ae._minvol_endmembers if init == "minvol" else ae._vca_endmembers
-    start = ae._unit_mean_rows(initial(X, 3, frozen._resolve_seed()))
+    initial = sa.minvol_endmembers if init == "minvol" else sa.vca_endmembers
+    start = sa.unit_mean_rows(initial(X, 3, frozen._resolve_seed()))
     kernel = frozen.model_.get_layer("endmembers").get_weights()[0]
     # only the encoder trained: the decoder is still the start
     np.testing.assert_allclose(kernel, start, rtol=1e-5, atol=1e-6)

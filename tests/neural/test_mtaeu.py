@@ -35,7 +35,7 @@ def trained_mtaeu(chequerboard32):
 
 
 def test_mtaeu_accuracy_beats_untrained_network(trained_mtaeu, chequerboard32):
-    from hspy_unmix.neural.autoencoders import _normalise_rows
+    from hspy_unmix.neural._spectral_angle import normalise_rows as _normalise_rows
     from hspy_unmix.neural.models.mtaeu import build_mtaeu
 
     est, abundances = trained_mtaeu

@@ -29,7 +29,7 @@ def trained_udas(chequerboard3):
 
 @pytest.mark.slow
 def test_udas_accuracy_beats_random_network(trained_udas, chequerboard3):
-    from hspy_unmix.neural.autoencoders import _normalise_rows
+    from hspy_unmix.neural._spectral_angle import normalise_rows as _normalise_rows
     from hspy_unmix.neural.models.udas import build_udas
 
     est, abundances = trained_udas
@@ -124,7 +124,7 @@ def trained_cnnaeu(chequerboard3):
 def test_cnnaeu_accuracy_beats_untrained_encoder(trained_cnnaeu, chequerboard3):
     import keras
 
-    from hspy_unmix.neural.autoencoders import _normalise_rows
+    from hspy_unmix.neural._spectral_angle import normalise_rows as _normalise_rows
     from hspy_unmix.neural.models.cnnaeu import build_cnnaeu
 
     est, abundances = trained_cnnaeu

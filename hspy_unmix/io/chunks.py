@@ -1,0 +1,271 @@
+"""Walking spectrum images chunk by chunk: one chunk rule, one eager and one lazy walk.
+
+* :func:`navigation_chunks` / :func:`rechunk_navigation`: split the navigation
+  axes into chunks of whole spectra of about ``target_mb`` megabytes.
+  RosettaSciIO reads DigitalMicrograph files as a single memory-mapped chunk;
+  every chunk-wise method needs them split first.
+* :func:`batch_rows`: the same rule for arrays in memory, the number of rows
+  (spectra, patches) of about ``target_mb`` megabytes.
+* :func:`map_rows`: apply a function to an array in memory batch by batch
+  (the eager walk); :func:`map_chunks`: to a dask array navigation chunk by
+  navigation chunk, as dask tasks or one chunk at a time here (the lazy walk).
+* :func:`lazy_transform`: abundances of a lazy SI with a fitted estimator,
+  over :func:`map_chunks`.
+
+Peak memory of every walk depends on the chunk size (and the number of chunks
+in flight, one per worker thread), not on the number of pixels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+#: Default size of one navigation chunk: small enough that a few chunks in
+#: flight per worker stay far below a gigabyte, large enough that per-chunk
+#: overheads (task scheduling, disk seeks) are negligible.
+DEFAULT_CHUNK_MB = 64.0
+
+
+def navigation_chunks(shape, dtype, signal_ndim: int = 1,
+                      target_mb: float = DEFAULT_CHUNK_MB) -> tuple:
+    """Chunk shape of whole spectra of about ``target_mb`` megabytes.
+
+    The signal axes are never split. The fastest navigation axis is kept
+    whole when a line of it fits, so that each chunk is a block of full rows:
+    contiguous on disk for C-ordered files and cheap to flatten.
+
+    Parameters
+    ----------
+    shape
+        Array shape, navigation axes first (numpy order), signal axes last.
+    dtype
+        Data type of the array.
+    signal_ndim
+        Number of trailing signal axes.
+    target_mb
+        Wanted chunk size in MiB (at least one spectrum per chunk).
+
+    Returns
+    -------
+    tuple
+        Chunk shape, same length as ``shape``.
+
+    Examples
+    --------
+    >>> from hspy_unmix.io import navigation_chunks
+    >>> navigation_chunks((512, 512, 2048), "float32", target_mb=64)
+    (16, 512, 2048)
+    """
+    if target_mb <= 0:
+        raise ValueError(f"target_mb must be positive, got {target_mb}.")
+    shape = tuple(int(n) for n in shape)
+    nav_shape, sig_shape = shape[: len(shape) - signal_ndim], shape[len(shape) - signal_ndim:]
+    spectrum_bytes = int(np.prod(sig_shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    remaining = max(1, int(target_mb * 2**20 // max(spectrum_bytes, 1)))
+    chunks = []
+    for size in reversed(nav_shape):
+        c = max(1, min(size, remaining))
+        chunks.insert(0, c)
+        remaining = max(1, remaining // size)
+    return tuple(chunks) + sig_shape
+
+
+def rechunk_navigation(signal, target_mb: float = DEFAULT_CHUNK_MB):
+    """Rechunk a lazy signal in place into navigation chunks of whole spectra.
+
+    Parameters
+    ----------
+    signal
+        A lazy HyperSpy signal.
+    target_mb
+        Wanted chunk size in MiB (see :func:`navigation_chunks`).
+
+    Returns
+    -------
+    signal
+        The same signal, for chaining.
+
+    Examples
+    --------
+    >>> import numpy as np, hyperspy.api as hs
+    >>> from hspy_unmix.io import rechunk_navigation
+    >>> s = hs.signals.Signal1D(np.zeros((64, 64, 256), "float32")).as_lazy()
+    >>> rechunk_navigation(s, target_mb=1).data.chunksize
+    (4, 64, 256)
+    """
+    if not getattr(signal, "_lazy", False):
+        raise TypeError("rechunk_navigation needs a lazy signal; use as_lazy() first.")
+    chunks = navigation_chunks(signal.data.shape, signal.data.dtype,
+                               signal.axes_manager.signal_dimension, target_mb)
+    if signal.data.chunksize != chunks:
+        signal.data = signal.data.rechunk(chunks)
+    return signal
+
+
+def batch_rows(row_bytes: int, target_mb: float = DEFAULT_CHUNK_MB) -> int:
+    """Rows of ``row_bytes`` bytes each that make one batch of about ``target_mb`` MiB.
+
+    The rule of :func:`navigation_chunks` for arrays in memory (at least one
+    row per batch).
+    """
+    return max(1, int(target_mb * 2**20 // max(int(row_bytes), 1)))
+
+
+def map_rows(func, X, *, show_progressbar: bool | None = False,
+             description: str = "Processing", target_mb: float = DEFAULT_CHUNK_MB,
+             row_bytes: int | None = None):
+    """``func`` applied to ``X`` (rows first) in batches of :func:`batch_rows` rows.
+
+    ``func`` maps a batch of rows to an array with as many rows; the results
+    are stacked into one float64 array. ``row_bytes`` is the memory one row
+    costs inside ``func`` (default: one row of ``X``), for rows that are
+    indices of larger items. The progress bar counts rows.
+    """
+    from .._progress import progress_bar
+
+    n_rows = X.shape[0]
+    rows = batch_rows(X[:1].nbytes if row_bytes is None else row_bytes, target_mb)
+    out = None
+    with progress_bar(n_rows, description, show_progressbar) as bar:
+        for start in range(0, n_rows, rows):
+            stop = min(start + rows, n_rows)
+            result = np.asarray(func(X[start:stop]), dtype=np.float64)
+            if out is None:
+                out = np.empty((n_rows,) + result.shape[1:])
+            out[start:stop] = result
+            bar.update(stop - start)
+    if out is None:
+        out = np.empty((0,))
+    return out
+
+
+@contextlib.contextmanager
+def _dask_progress(show: bool):
+    """dask's console ProgressBar for local schedulers (no-op otherwise)."""
+    if not show:
+        yield
+        return
+    import dask
+    from dask.diagnostics import ProgressBar
+
+    scheduler = dask.base.get_scheduler()
+    local = scheduler is None or getattr(scheduler, "__module__", "").startswith("dask.")
+    if local:
+        with ProgressBar():
+            yield
+    else:
+        yield
+
+
+def _spectra_block(block, func, n_channels):
+    """``func`` on the spectra of one block, reshaped back to the block's navigation."""
+    flat = np.asarray(block).reshape((-1, n_channels))
+    out = np.asarray(func(flat), dtype=np.float64)
+    return out.reshape(block.shape[:-1] + (out.shape[1],))
+
+
+def map_chunks(func, data, n_out: int, *, parallel: bool = True,
+               show_progressbar: bool = False, description: str = "Processing") -> np.ndarray:
+    """``func`` on the spectra of a dask array, one navigation chunk at a time.
+
+    Parameters
+    ----------
+    func
+        Maps spectra (n, n_channels) to (n, ``n_out``).
+    data
+        Dask array, navigation axes first, one spectral axis last.
+    n_out
+        Number of values per spectrum ``func`` returns.
+    parallel
+        Run the chunks as dask tasks on the active scheduler (threads,
+        processes or distributed: ``func`` is sent to the workers). ``False``
+        computes one chunk at a time here and applies ``func`` in this
+        process (for work that must stay in one process, e.g. Keras models).
+    show_progressbar
+        A progress bar (dask's for tasks, the package's otherwise).
+    description
+        Label of the progress bar of the serial walk.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_pixels, n_out), pixels in C order of the navigation axes.
+    """
+    import dask.array as da
+
+    n_channels = data.shape[-1]
+    if data.numblocks[-1] != 1:
+        data = data.rechunk({data.ndim - 1: -1})
+    nav_shape = data.shape[:-1]
+    if parallel:
+        out = da.map_blocks(
+            _spectra_block, data, func, n_channels, dtype=np.float64,
+            chunks=data.chunks[:-1] + ((n_out,),),
+        )
+        with _dask_progress(show_progressbar):
+            computed = out.compute()
+        return np.asarray(computed).reshape((-1, n_out))
+    from .._progress import progress_bar
+
+    result = np.empty(nav_shape + (n_out,))
+    starts = [np.concatenate([[0], np.cumsum(c)]) for c in data.chunks[:-1]]
+    with progress_bar(int(np.prod(data.numblocks[:-1])), description, show_progressbar) as bar:
+        for index in np.ndindex(*data.numblocks[:-1]):
+            sl = tuple(slice(s[i], s[i + 1]) for s, i in zip(starts, index))
+            block = np.asarray(data.blocks[index + (0,)].compute())
+            result[sl] = _spectra_block(block, func, n_channels)
+            bar.update(1)
+    return result.reshape((-1, n_out))
+
+
+def lazy_transform(estimator, data, n_components: int, show_progressbar: bool = False,
+                   parallel: bool = True) -> np.ndarray:
+    """Abundances of a lazy SI, one navigation chunk at a time.
+
+    Parameters
+    ----------
+    estimator
+        A fitted estimator (``transform`` of (pixels, channels) spectra).
+    data
+        Dask array, navigation axes first, one spectral axis last.
+    n_components
+        Number of abundances per pixel.
+    show_progressbar
+        dask's progress bar (local schedulers).
+    parallel
+        Run the chunks as dask tasks on the active scheduler (the estimator
+        is sent to the workers); ``False`` keeps ``transform`` in this process
+        (see :func:`map_chunks`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_pixels, n_components), pixels in C order of the navigation
+        axes (as HyperSpy's loadings).
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da, hspy_unmix
+    >>> from hspy_unmix.io.chunks import lazy_transform
+    >>> X = np.random.default_rng(0).random((8, 8, 50))
+    >>> est = hspy_unmix.VCA(n_components=2, random_state=0).fit(X.reshape(-1, 50))
+    >>> lazy_transform(est, da.from_array(X, chunks=(2, 8, 50)), 2).shape
+    (64, 2)
+    """
+    return map_chunks(estimator.transform, data, n_components, parallel=parallel,
+                      show_progressbar=show_progressbar, description="Unmixing")
+
+
+def scheduler_get():
+    """The ``get`` function of the active dask scheduler (``None``: dask's default).
+
+    Under ``dask.config.set(scheduler=...)`` or a ``distributed.Client``
+    registered as default this returns its ``get``, which HyperSpy's lazy
+    ``decomposition(get=...)`` needs: its learn loop otherwise always uses
+    the threaded scheduler.
+    """
+    import dask
+
+    return dask.base.get_scheduler()
