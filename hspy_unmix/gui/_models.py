@@ -348,6 +348,11 @@ class Form(HasTraits):
         if job.state == "done":
             self.result = job.result
             self.progress_fraction = 1.0
+            desc, n, total = job.progress
+            if desc and total and n < total:
+                # converged before the largest number of steps: say so, so
+                # that the full bar and the label agree
+                self.progress_text = f"{desc}: converged after {n} of at most {total}"
             try:
                 self.summary = self._summarize()
             except Exception:  # a summary must never hide a finished result
@@ -574,6 +579,8 @@ class NComponentsForm(Form):
     """
 
     max_components = Int(10)
+    #: Seed of the estimate (ARD-SO-NMF): the same run gives the same answer.
+    random_state = Int(0)
 
     def _describe(self):
         return f"estimate_n_components (up to {self.max_components})"
@@ -588,6 +595,8 @@ class NComponentsForm(Form):
 
         signal, max_components = self.signal, int(self.max_components)
         kwargs = {}
-        if _accepts(estimate_n_components, "show_progressbar"):
-            kwargs["show_progressbar"] = True
+        for name, value in (("show_progressbar", True),
+                            ("random_state", int(self.random_state))):
+            if _accepts(estimate_n_components, name):
+                kwargs[name] = value
         return lambda: estimate_n_components(signal, max_components=max_components, **kwargs)

@@ -132,6 +132,7 @@ class _FormWidgets:
         self.stop_button.disabled = True
         if form.outcome == "done":
             self.progress.value = 1.0
+            self.progress_label.value = form.progress_text
             if self.render is not None:
                 try:
                     table, png = self.render(form)

@@ -17,15 +17,25 @@ _DISPLAY_TOOLKIT = """
         object whose ``edit_traits()`` shows it).
     toolkit : str, iterable of str or None
         None (default) uses every toolkit enabled in HyperSpy's
-        preferences; ``"ipywidgets"`` or ``"traitsui"`` selects one."""
+        preferences that can work here: traitsui only where a display is
+        usable (and, in a Jupyter kernel, a Qt event loop runs), otherwise
+        the ipywidgets form alone. ``"ipywidgets"`` or ``"traitsui"``
+        selects one; it raises ``ImportError`` naming the missing package,
+        or ``RuntimeError`` for traitsui without a display."""
 
 
 def _gui(signal, toolkey, display, toolkit, **kwargs):
     from hyperspy.ui_registry import get_gui
 
+    from ._toolkits import usable_toolkits
+
+    # Choose before HyperSpy's registry imports a toolkit: traitsui on a
+    # server without a display would abort the process (Qt), so it is left
+    # out there and ipywidgets shows the form.
+    toolkits = usable_toolkits(toolkit, display)
     return get_gui(
         signal, toolkey=f"hspy_unmix.EELSSpectrum.{toolkey}", display=display,
-        toolkit=toolkit, **kwargs,
+        toolkit=toolkits, **kwargs,
     )
 
 

@@ -4,9 +4,10 @@ Every function here has HyperSpy's GUI registry signature
 ``f(obj, display=True, **kwargs)``: ``obj`` is the signal. With
 ``display=False`` it returns the form model (a ``HasTraits`` object; its
 ``edit_traits()`` opens the window), like ``hyperspy_gui_traitsui`` does.
-When traitsui or a GUI backend is missing, ``display=True`` raises
-``NotImplementedError``, which HyperSpy's registry reads as "this toolkit
-is not available here" and skips.
+When traitsui, a GUI backend or a display is missing, ``display=True``
+raises ``NotImplementedError`` before importing traitsui (whose import
+starts Qt, which aborts the process without a display); HyperSpy's
+registry reads it as "this toolkit is not available here" and skips.
 
 traitsui is imported only inside the functions, so that HyperSpy can import
 this module (to look the functions up) where traitsui is not installed.
@@ -14,39 +15,21 @@ this module (to look the functions up) where traitsui is not installed.
 
 from __future__ import annotations
 
-import os
-import sys
-
 from . import _models
 
 
 def _check_toolkit():
-    """Raise NotImplementedError unless traitsui can open a window here."""
-    try:
-        import traitsui.api  # noqa: F401
-        from traits.etsconfig.api import ETSConfig
-    except ImportError as exc:
-        raise NotImplementedError(
-            "the traitsui forms need traitsui and a Qt binding: "
-            "pip install 'hspy-unmix[gui]' pyqt5"
-        ) from exc
-    toolkit = ETSConfig.toolkit or os.environ.get("ETS_TOOLKIT", "")
-    if toolkit == "null":
-        raise NotImplementedError("traitsui has no GUI backend (ETS toolkit 'null').")
-    if toolkit == "":
-        try:
-            import pyface.qt  # noqa: F401  (selects a Qt binding or fails)
-        except Exception as exc:
-            raise NotImplementedError(f"traitsui has no GUI backend: {exc}") from exc
-    headless = sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY")
-        or os.environ.get("WAYLAND_DISPLAY")
-        or os.environ.get("QT_QPA_PLATFORM")
-    )
-    if headless:
-        raise NotImplementedError(
-            "no display for traitsui windows (set DISPLAY, or QT_QPA_PLATFORM=offscreen)."
-        )
+    """Raise NotImplementedError unless traitsui can open a window here.
+
+    Decided before anything imports traitsui, pyface or Qt (see
+    :mod:`hspy_unmix.gui._toolkits`): on a server without a display Qt
+    would abort the process instead of raising.
+    """
+    from ._toolkits import traitsui_unavailable
+
+    reason = traitsui_unavailable(display=True)
+    if reason is not None:
+        raise NotImplementedError(reason)
 
 
 def _status_group():

@@ -236,7 +236,7 @@ def test_n_components_form_runs_the_estimate(eels3):
     w = _ipy(s, "estimate_n_components_gui")
     w["wdict"]["max_components"].value = 6
     w["wdict"]["run"].click()
-    assert w["form"].wait(60) == "done", w["form"].status
+    assert w["form"].wait(600) == "done", w["form"].status
     # the chequerboard SI has 3 endmembers
     assert w["form"].result.n_components == 3
     assert "Suggested number of components" in w["wdict"]["table"].value
