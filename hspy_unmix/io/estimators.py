@@ -30,7 +30,8 @@ def save_estimator(estimator, path) -> None:
 
     if not hasattr(estimator, "n_features_in_"):
         raise ValueError("Only a fitted estimator can be saved; call fit first.")
-    estimator.components_  # noqa: B018 - finalise a pending partial_fit
+    if hasattr(estimator, "finish_partial_fit"):
+        estimator.finish_partial_fit()
     path = os.fspath(path)
     params = estimator.get_params(deep=False)
     try:

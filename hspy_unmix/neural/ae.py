@@ -39,6 +39,9 @@ class AE(NeuralUnmixingEstimator):
     epochs, batch_size, learning_rate, early_stopping_patience, validation_split,
     random_state, show_progressbar, verbose
         As for :class:`DAEU`.
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -75,6 +78,7 @@ class AE(NeuralUnmixingEstimator):
         learning_rate: float = 2e-3,
         early_stopping_patience: int | None = 10,
         validation_split: float = 0.0,
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         show_progressbar: bool | None = None,
         verbose: int = 0,
@@ -86,6 +90,7 @@ class AE(NeuralUnmixingEstimator):
         self.learning_rate = learning_rate
         self.early_stopping_patience = early_stopping_patience
         self.validation_split = validation_split
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.show_progressbar = show_progressbar
         self.verbose = verbose

@@ -55,6 +55,9 @@ class CNNAEU(PatchUnmixing):
     learning_rate, init, early_stopping_patience, validation_split,
     random_state, show_progressbar, verbose
         As for :class:`DAEU`.
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -94,6 +97,7 @@ class CNNAEU(PatchUnmixing):
         init: str = "vca",
         early_stopping_patience: int | None = 15,
         validation_split: float = 0.0,
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         show_progressbar: bool | None = None,
         verbose: int = 0,
@@ -113,6 +117,7 @@ class CNNAEU(PatchUnmixing):
         self.init = init
         self.early_stopping_patience = early_stopping_patience
         self.validation_split = validation_split
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.show_progressbar = show_progressbar
         self.verbose = verbose

@@ -78,6 +78,9 @@ class DAEU(SpectralAngleUnmixing):
         Progress bar over epochs; ``None`` follows HyperSpy's preference.
     verbose
         Keras' own training log (0 silent, 1 progress, 2 one line per epoch).
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -117,6 +120,7 @@ class DAEU(SpectralAngleUnmixing):
         abundances: str = "encoder",
         early_stopping_patience: int | None = 10,
         validation_split: float = 0.0,
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         show_progressbar: bool | None = None,
         verbose: int = 0,
@@ -131,6 +135,7 @@ class DAEU(SpectralAngleUnmixing):
         self.abundances = abundances
         self.early_stopping_patience = early_stopping_patience
         self.validation_split = validation_split
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.show_progressbar = show_progressbar
         self.verbose = verbose

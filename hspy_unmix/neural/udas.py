@@ -76,6 +76,9 @@ class UDAS(NeuralUnmixingEstimator):
     early_stopping_patience, validation_split, random_state, show_progressbar,
     verbose
         As for :class:`DAEU`.
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -113,6 +116,7 @@ class UDAS(NeuralUnmixingEstimator):
         denoise_layers: int = 1,
         early_stopping_patience: int | None = 10,
         validation_split: float = 0.0,
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         show_progressbar: bool | None = None,
         verbose: int = 0,
@@ -126,6 +130,7 @@ class UDAS(NeuralUnmixingEstimator):
         self.denoise_layers = denoise_layers
         self.early_stopping_patience = early_stopping_patience
         self.validation_split = validation_split
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.show_progressbar = show_progressbar
         self.verbose = verbose

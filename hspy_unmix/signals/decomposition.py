@@ -57,6 +57,37 @@ def _check_all_pixels_learned(signal, estimator, navigation_mask):
         )
 
 
+class _StreamToFit:
+    """What HyperSpy's lazy decomposition talks to for one of our estimators.
+
+    HyperSpy streams the chunks through ``partial_fit`` and then reads
+    ``components_``; the estimator is fitted on its sample at that point by
+    :meth:`~hspy_unmix.unmixing._base.UnmixingEstimator.finish_partial_fit`,
+    so the estimator itself never fits on attribute access.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def partial_fit(self, X, y=None):
+        self.estimator.partial_fit(X)
+        return self
+
+    def fit(self, X, y=None):
+        self.estimator.fit(X)
+        return self
+
+    def transform(self, X):
+        return self.estimator.transform(X)
+
+    @property
+    def components_(self):
+        return self.estimator.finish_partial_fit().components_
+
+    def __repr__(self):
+        return repr(self.estimator)
+
+
 def run_decomposition(signal, parent, args, kwargs):
     """Run ``parent`` (HyperSpy's decomposition) with an hspy_unmix estimator.
 
@@ -113,7 +144,7 @@ def run_decomposition(signal, parent, args, kwargs):
             )
         estimator.set_params(image_shape=tuple(signal.data.shape[:-1]))
 
-    arguments["algorithm"] = estimator
+    arguments["algorithm"] = _StreamToFit(estimator) if signal._lazy else estimator
     arguments["output_dimension"] = output_dimension
     arguments["return_info"] = True
     if signal._lazy and arguments.get("get") is None:
@@ -139,7 +170,7 @@ def run_decomposition(signal, parent, args, kwargs):
         signal.data = original_data
     lr = signal.learning_results
     lr.decomposition_algorithm = key
-    if lr.__dict__.get("_object") is estimator:
+    if lr.__dict__.get("_object") in (estimator, arguments["algorithm"]):
         # HyperSpy's lazy decomposition keeps the estimator object in
         # learning_results, which no file format can store (RosettaSciIO logs
         # an error on every save); it stays reachable as ``unmixing_estimator``.

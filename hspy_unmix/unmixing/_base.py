@@ -17,10 +17,11 @@ Bounded-memory learning (lazy signals)
 HyperSpy streams a lazy signal through ``partial_fit`` chunk by chunk. Every
 estimator here keeps a uniform random sample of at most
 ``max_partial_fit_samples`` pixels across all chunks (reservoir sampling,
-seeded by ``random_state``) and fits on that sample the first time
-``components_`` is needed. ``transform`` then runs chunk by chunk over all
-pixels, so memory is bounded by the sample size and one chunk, whatever the
-size of the spectrum image.
+seeded by ``random_state``); :meth:`~UnmixingEstimator.finish_partial_fit`
+then fits on that sample and sets ``components_`` (``s.decomposition`` calls
+it when HyperSpy's stream ends; reading an attribute never fits).
+``transform`` then runs chunk by chunk over all pixels, so memory is bounded
+by the sample size and one chunk, whatever the size of the spectrum image.
 
 The default cap, 20 000 pixels, keeps the sample of a 2048-channel SI at
 160 MB (float32) and its float64 copy for the fit at 330 MB, so a lazy
@@ -37,7 +38,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_n_components, check_spectra, warn_zero_rows
+from .._validation import check_int, check_n_components, check_spectra, warn_zero_rows
 
 
 class UnmixingEstimator(TransformerMixin, BaseEstimator):
@@ -52,9 +53,6 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
     _parallel_transform = True
     #: Whether the estimator reads image patches and needs ``image_shape``.
     _spatial = False
-    #: Upper bound on the pixels kept by :meth:`partial_fit` (see module docs).
-    max_partial_fit_samples = 20_000
-
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
         """Fit the model to spectra ``X`` of shape (n_pixels, n_channels).
@@ -81,8 +79,8 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Abundances of spectra ``X`` (n_pixels, n_channels) -> (n_pixels, K)."""
-        check_is_fitted(self, "n_features_in_")
-        components = self.components_  # finalises a pending partial_fit
+        check_is_fitted(self, "components_")
+        components = self.components_
         X = check_spectra(
             X, name="X", negative=self._negative, n_features=components.shape[1]
         )
@@ -90,17 +88,17 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
 
     def inverse_transform(self, abundances):
         """Spectra reconstructed from abundances: ``abundances @ components_``."""
-        check_is_fitted(self, "n_features_in_")
+        check_is_fitted(self, "components_")
         return np.asarray(abundances, dtype=np.float64) @ self.components_
 
     # ------------------------------------------------- bounded-memory learning
     def partial_fit(self, X, y=None):
         """Add a chunk of spectra to the bounded training sample.
 
-        The model itself is fitted on the sample when ``components_`` is first
-        read after the last chunk (see the module documentation). An
-        interruption (Ctrl-C) while a chunk is added is remembered, so that the
-        fit is never finalised on an incomplete sample.
+        The model itself is fitted on the sample by :meth:`finish_partial_fit`
+        after the last chunk (see the module documentation). An interruption
+        (Ctrl-C) while a chunk is added is remembered, so that the fit is never
+        finished on an incomplete sample.
         """
         try:
             self._add_to_reservoir(X)
@@ -130,7 +128,7 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         keys = state["rng"].random_sample(n)
         all_keys = np.concatenate([state["keys"], keys])
         all_rows = np.concatenate([state["sample"], X.astype(np.float32)])
-        cap = int(self.max_partial_fit_samples)
+        cap = check_int(self.max_partial_fit_samples, "max_partial_fit_samples", minimum=1)
         if all_keys.size > cap:
             keep = np.argpartition(all_keys, cap - 1)[:cap]
             keep.sort()
@@ -140,22 +138,28 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         self.__dict__.pop("components_", None)
         self.n_features_in_ = X.shape[1]
 
-    def __getattr__(self, name):
-        # Only reached when normal lookup fails: finalise a pending partial_fit.
-        if name == "components_" and self.__dict__.get("_interrupted"):
-            # HyperSpy's lazy loop swallows Ctrl-C; never fit a partial sample.
+    def finish_partial_fit(self):
+        """Fit the model on the sample kept by :meth:`partial_fit`.
+
+        Sets ``components_`` and ``n_samples_seen_`` (the pixels streamed).
+        Does nothing when no chunk is pending; raises ``KeyboardInterrupt``
+        when the stream was interrupted (HyperSpy's lazy loop swallows Ctrl-C;
+        a partial sample is never fitted).
+
+        Returns
+        -------
+        self
+        """
+        if self.__dict__.get("_interrupted"):
             self.__dict__.pop("_partial", None)
             raise KeyboardInterrupt("partial_fit was interrupted")
-        if name == "components_" and self.__dict__.get("_partial") is not None:
-            state = self.__dict__.pop("_partial")
-            sample = state["sample"].astype(np.float64)
-            self.fit(sample)
-            self.__dict__.pop("_fit_abundances", None)
-            self.n_samples_seen_ = state["n_seen"]
-            return self.__dict__["components_"]
-        raise AttributeError(
-            f"{type(self).__name__!r} object has no attribute {name!r}"
-        )
+        state = self.__dict__.pop("_partial", None)
+        if state is None:
+            return self
+        self.fit(state["sample"].astype(np.float64))
+        self.__dict__.pop("_fit_abundances", None)
+        self.n_samples_seen_ = state["n_seen"]
+        return self
 
     def _clear_partial_state(self):
         self.__dict__.pop("_partial", None)

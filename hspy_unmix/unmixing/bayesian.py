@@ -94,6 +94,9 @@ class BLU(UnmixingEstimator):
         Seed of the VCA initialisation and of the sampler.
     show_progressbar
         Show a progress bar over the sweeps (``None``: HyperSpy's preference).
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -163,6 +166,7 @@ class BLU(UnmixingEstimator):
         abundance_concentration: float = 0.1,
         endmember_prior_variance: float | None = None,
         abundance_passes: int = 5,
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         show_progressbar: bool | None = None,
     ):
@@ -172,6 +176,7 @@ class BLU(UnmixingEstimator):
         self.abundance_concentration = abundance_concentration
         self.endmember_prior_variance = endmember_prior_variance
         self.abundance_passes = abundance_passes
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.show_progressbar = show_progressbar
 

@@ -66,6 +66,9 @@ class MinVolume(UnmixingEstimator):
         estimate.
     abundance_solver
         ``"fcls"`` (non-negative, sum to one) or ``"nnls"`` (non-negative).
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -135,12 +138,14 @@ class MinVolume(UnmixingEstimator):
         *,
         penalty: float = 100.0,
         max_iter: int = 1000,
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         abundance_solver: str = "fcls",
     ):
         self.n_components = n_components
         self.penalty = penalty
         self.max_iter = max_iter
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.abundance_solver = abundance_solver
 

@@ -199,6 +199,9 @@ class HALS(_MultiStartNMF):
         Seed or ``numpy.random.RandomState`` for the random starts.
     show_progressbar
         Progress bar over the starts; ``None`` follows HyperSpy's preference.
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -236,6 +239,7 @@ class HALS(_MultiStartNMF):
         max_iter: int = 500,
         tol: float = 1e-6,
         abundance_scaling: str = "sum_to_one",
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         show_progressbar: bool | None = None,
     ):
@@ -244,6 +248,7 @@ class HALS(_MultiStartNMF):
         self.max_iter = max_iter
         self.tol = tol
         self.abundance_scaling = abundance_scaling
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.show_progressbar = show_progressbar
 
@@ -285,6 +290,9 @@ class NMF_SO(HALS):
         Soft-orthogonality weight in [0, 1].
     n_starts, max_iter, tol, abundance_scaling, random_state, show_progressbar
         As in :class:`HALS`.
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -314,6 +322,7 @@ class NMF_SO(HALS):
         max_iter: int = 500,
         tol: float = 1e-6,
         abundance_scaling: str = "sum_to_one",
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         show_progressbar: bool | None = None,
     ):
@@ -323,6 +332,7 @@ class NMF_SO(HALS):
             max_iter=max_iter,
             tol=tol,
             abundance_scaling=abundance_scaling,
+            max_partial_fit_samples=max_partial_fit_samples,
             random_state=random_state,
             show_progressbar=show_progressbar,
         )
@@ -384,6 +394,9 @@ class MALS(_MultiStartNMF):
         Seed or ``numpy.random.RandomState`` for the random starts.
     show_progressbar
         Progress bar over the starts; ``None`` follows HyperSpy's preference.
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -415,6 +428,7 @@ class MALS(_MultiStartNMF):
         ridge_schedule: str | Sequence[float] = "adaptive",
         map_ridge: str = "previous",
         abundance_scaling: str = "sum_to_one",
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         show_progressbar: bool | None = None,
     ):
@@ -425,6 +439,7 @@ class MALS(_MultiStartNMF):
         self.ridge_schedule = ridge_schedule
         self.map_ridge = map_ridge
         self.abundance_scaling = abundance_scaling
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.show_progressbar = show_progressbar
 
@@ -563,6 +578,9 @@ class ARD_SO_NMF(UnmixingEstimator):
     show_progressbar
         Progress bar over the iterations; ``None`` follows HyperSpy's
         preference.
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -608,6 +626,7 @@ class ARD_SO_NMF(UnmixingEstimator):
         prune_threshold: float = 1e-3,
         merge_threshold: float = 0.999,
         abundance_scaling: str = "sum_to_one",
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         show_progressbar: bool | None = None,
     ):
@@ -619,6 +638,7 @@ class ARD_SO_NMF(UnmixingEstimator):
         self.prune_threshold = prune_threshold
         self.merge_threshold = merge_threshold
         self.abundance_scaling = abundance_scaling
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.show_progressbar = show_progressbar
 

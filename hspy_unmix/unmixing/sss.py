@@ -77,6 +77,9 @@ class SSS_VCA(UnmixingEstimator):
         ``0`` tests strict non-negativity.
     random_state
         Seed of the subspace estimate, the samples and the VCA directions.
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -130,12 +133,14 @@ class SSS_VCA(UnmixingEstimator):
         n_samples: int = 5000,
         sample_side: str = "abundance",
         noise_tolerance: float | None = None,
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
     ):
         self.n_components = n_components
         self.n_samples = n_samples
         self.sample_side = sample_side
         self.noise_tolerance = noise_tolerance
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit

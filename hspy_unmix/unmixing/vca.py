@@ -41,6 +41,9 @@ class VCA(UnmixingEstimator):
         pixel sample used to estimate the signal subspace.
     abundance_solver
         ``"fcls"`` (non-negative, sum to one) or ``"nnls"`` (non-negative).
+    max_partial_fit_samples
+        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+        signal's stream to fit on (a uniform random sample).
 
     Attributes
     ----------
@@ -98,11 +101,13 @@ class VCA(UnmixingEstimator):
         n_components: int | None = None,
         *,
         snr_input: float | None = None,
+        max_partial_fit_samples: int = 20_000,
         random_state=None,
         abundance_solver: str = "fcls",
     ):
         self.n_components = n_components
         self.snr_input = snr_input
+        self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.abundance_solver = abundance_solver
 
