@@ -274,6 +274,13 @@ class Form(HasTraits):
     #: Front-end callbacks ``f(form)`` run when a job ends.
     finish_callbacks = List()
     progress_callbacks = List()
+    #: Name of the variable that receives :attr:`result` after a run, in
+    #: :attr:`namespace` ("" stores nothing; the result stays in ``result``).
+    store_as = Str()
+    #: Where ``store_as`` is written: the namespace of the code that opened
+    #: the form (a notebook's variables), by default HyperSpy's interactive
+    #: namespace.
+    namespace = Any()
     #: Buttons of the traitsui view (the ipywidgets view has its own).
     run_button = Button("Run")
     stop_button = Button("Stop")
@@ -296,6 +303,7 @@ class Form(HasTraits):
         """Run the form's action; returns the :class:`BackgroundJob`."""
         if self.running:
             raise RuntimeError("a run is already in progress; stop it first.")
+        self._check_store_as()
         work = self._make_work()  # validation errors surface here, synchronously
         self.running = True
         self.outcome = "running"
@@ -318,6 +326,32 @@ class Form(HasTraits):
         if self.job is not None:
             self.job.wait(timeout)
         return self.outcome
+
+    def _check_store_as(self):
+        import keyword
+
+        name = self.store_as.strip()
+        if name and (not name.isidentifier() or keyword.iskeyword(name)):
+            raise ValueError(
+                f"'store as' needs a Python variable name (letters, digits, _), got {name!r}."
+            )
+
+    def store(self) -> str | None:
+        """Write :attr:`result` into :attr:`namespace` as :attr:`store_as`.
+
+        Returns the name used, or None when ``store_as`` is empty or there is
+        no result yet.
+        """
+        name = self.store_as.strip()
+        if not name or self.result is None:
+            return None
+        namespace = self.namespace
+        if namespace is None:
+            from hyperspy.misc.ipython_tools import get_interactive_ns
+
+            namespace = self.namespace = get_interactive_ns()
+        namespace[name] = self.result
+        return name
 
     # hooks -------------------------------------------------------------
     def _make_work(self):  # pragma: no cover - abstract
@@ -357,7 +391,14 @@ class Form(HasTraits):
                 self.summary = self._summarize()
             except Exception:  # a summary must never hide a finished result
                 self.summary = ""
-            self.status = f"Done: {self._describe()} in {job.elapsed:.1f} s."
+            status = f"Done: {self._describe()} in {job.elapsed:.1f} s."
+            try:
+                stored = self.store()
+            except Exception as exc:  # the result stays in form.result
+                stored, status = None, f"{status} Not stored: {exc}"
+            if stored:
+                status = f"{status} Stored as the variable {stored}."
+            self.status = status
         elif job.state == "stopped":
             self.status = "Stopped; the signal keeps its previous results."
         else:
@@ -459,6 +500,7 @@ class RestoreZLPForm(Form):
 
     method = Enum("unet", "richardson_lucy")
     iterations = Int(50)
+    store_as = Str("s_restored")
 
     def _describe(self):
         return f"restore_zlp ({self.method})"
@@ -526,6 +568,7 @@ class PanSharpenForm(Form):
     n_components = Int(0)
     algorithms = List(Str)
     algorithm = Enum(values="algorithms")
+    store_as = Str("s_pansharpened")
 
     def __init__(self, **traits):
         from .._registry import available_algorithms

@@ -79,6 +79,10 @@ class _FormWidgets:
             description="Stop", button_style="danger", icon="stop", disabled=True,
             tooltip="Interrupt the run; the signal keeps its previous results",
         )
+        self.close_button = ipywidgets.Button(
+            description="Close", icon="times",
+            tooltip="Close the form (a running job is stopped first)",
+        )
         self.progress = ipywidgets.FloatProgress(value=0.0, min=0.0, max=1.0)
         self.progress_label = ipywidgets.Label()
         self.status = ipywidgets.HTML(value=html.escape(form.status))
@@ -87,13 +91,15 @@ class _FormWidgets:
         self.image.layout.display = "none"
         self.run_button.on_click(self._click_run)
         self.stop_button.on_click(lambda _button: form.stop())
+        self.close_button.on_click(self._click_close)
         form.progress_callbacks.append(self._show_progress)
         form.finish_callbacks.append(self._show_finish)
         form.observe(lambda event: setattr(self.status, "value", html.escape(event.new)),
                      "status")
         self.wdict = dict(controls)
         self.wdict.update(
-            run=self.run_button, stop=self.stop_button, progress=self.progress,
+            run=self.run_button, stop=self.stop_button, close=self.close_button,
+            progress=self.progress,
             progress_label=self.progress_label, status=self.status,
             table=self.table, image=self.image,
         )
@@ -101,7 +107,7 @@ class _FormWidgets:
             [
                 ipywidgets.HTML(f"<b>{html.escape(title)}</b>"),
                 *[w for w in controls.values() if isinstance(w, ipywidgets.Widget)],
-                ipywidgets.HBox([self.run_button, self.stop_button]),
+                ipywidgets.HBox([self.run_button, self.stop_button, self.close_button]),
                 ipywidgets.HBox([self.progress, self.progress_label]),
                 self.status,
                 self.table,
@@ -113,15 +119,26 @@ class _FormWidgets:
         self.render = None
 
     def _click_run(self, _button=None):
-        try:
-            self.form.run(background=True)
-        except Exception as exc:  # invalid input: say so in the form
-            self.form.status = f"Cannot run: {exc}"
-            return
+        # the buttons change before the job starts: a fast job may end (and
+        # re-enable Run) before form.run returns
         self.run_button.disabled = True
         self.stop_button.disabled = False
         self.progress.value = 0.0
         self.progress_label.value = ""
+        # the previous run's results must not pass for this run's
+        self.table.value = ""
+        self.image.layout.display = "none"
+        try:
+            self.form.run(background=True)
+        except Exception as exc:  # invalid input: say so in the form
+            self.form.status = f"Cannot run: {exc}"
+            self.run_button.disabled = False
+            self.stop_button.disabled = True
+            return
+    def _click_close(self, _button=None):
+        self.form.stop()
+        self.form.wait(10)
+        self.widget.close()
 
     def _show_progress(self, form):
         self.progress.value = form.progress_fraction
@@ -146,6 +163,15 @@ class _FormWidgets:
 
     def as_dict(self):
         return {"widget": self.widget, "wdict": self.wdict, "form": self.form}
+
+
+def _store_as_widget(form):
+    return _link(form, "store_as", ipywidgets.Text(
+        description="Store as", placeholder="variable name (empty: not stored)",
+        tooltip="The result is stored under this variable name in the notebook "
+                "that opened the form (and stays in form.result)",
+        style=_STYLE,
+    ))
 
 
 def _finish(widgets, display):
@@ -315,8 +341,17 @@ def restore_zlp_ipy(obj, display=True, **kwargs):
         ipywidgets.BoundedIntText(min=1, max=100_000, description="Iterations (RL)",
                                   style=_STYLE),
     )
-    widgets = _FormWidgets(form, {"method": method, "iterations": iterations},
-                           "Zero-loss restoration")
+
+    def iterations_enabled(event=None):
+        iterations.disabled = form.method != "richardson_lucy"
+
+    iterations_enabled()
+    form.observe(iterations_enabled, "method")
+    widgets = _FormWidgets(
+        form, {"method": method, "iterations": iterations,
+               "store_as": _store_as_widget(form)},
+        "Zero-loss restoration",
+    )
     widgets.render = _restore_zlp_render
     return _finish(widgets, display)
 
@@ -367,7 +402,8 @@ def pan_sharpen_ipy(obj, display=True, other_candidates=None, **kwargs):
         ipywidgets.Dropdown(options=form.algorithms, description="Algorithm", style=_STYLE),
     )
     widgets = _FormWidgets(
-        form, {"other": other, "n_components": n_components, "algorithm": algorithm},
+        form, {"other": other, "n_components": n_components, "algorithm": algorithm,
+               "store_as": _store_as_widget(form)},
         "Pan-sharpening",
     )
     widgets.render = _pan_sharpen_render

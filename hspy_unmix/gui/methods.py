@@ -8,6 +8,8 @@ HyperSpy's own ``gui`` methods.
 
 from __future__ import annotations
 
+import sys
+
 _DISPLAY_TOOLKIT = """
     display : bool
         If True (default), show the form. If False, return a dictionary
@@ -22,6 +24,16 @@ _DISPLAY_TOOLKIT = """
         the ipywidgets form alone. ``"ipywidgets"`` or ``"traitsui"``
         selects one; it raises ``ImportError`` naming the missing package,
         or ``RuntimeError`` for traitsui without a display."""
+
+
+def _caller_namespace():
+    """Globals of the code that called a ``*_gui`` method (a notebook's variables)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        ("hspy_unmix.gui", "hyperspy.")
+    ):
+        frame = frame.f_back
+    return frame.f_globals if frame is not None else None
 
 
 def _gui(signal, toolkey, display, toolkit, **kwargs):
@@ -75,12 +87,17 @@ def restore_zlp_gui(self, display=True, toolkit=None, **kwargs):
 
     Run calls :meth:`restore_zlp` with the chosen method and number of
     iterations and shows the spectrum at the current navigation position
-    before and after restoration. The restored signal is ``form.result``.
+    before and after restoration. The restored signal is stored as a
+    variable of the notebook (or script) that opened the form, under the
+    name in "Store as" (``s_restored`` by default; empty: not stored), and
+    is also ``form.result`` of the form model (``display=False``).
 
     Parameters
     ----------%s
     **kwargs
-        Initial values: ``method``, ``iterations``.
+        Initial values: ``method``, ``iterations``, ``store_as``;
+        ``namespace``, the dict the result is stored in (default: the
+        caller's global variables).
 
     Examples
     --------
@@ -91,6 +108,7 @@ def restore_zlp_gui(self, display=True, toolkit=None, **kwargs):
     >>> w["form"].method
     'unet'
     """
+    kwargs.setdefault("namespace", _caller_namespace())
     return _gui(self, "restore_zlp", display, toolkit, **kwargs)
 
 
@@ -104,7 +122,9 @@ def pan_sharpen_gui(self, display=True, toolkit=None, other_candidates=None, **k
         None offers the spectrum signals of the running IPython session.
     **kwargs
         Initial values: ``n_components`` (0 lets the method choose),
-        ``algorithm``.
+        ``algorithm``, ``store_as`` (the variable that receives the
+        pan-sharpened signal, ``s_pansharpened`` by default; it is also
+        ``form.result``); ``namespace`` as in :meth:`restore_zlp_gui`.
 
     Examples
     --------
@@ -117,6 +137,7 @@ def pan_sharpen_gui(self, display=True, toolkit=None, other_candidates=None, **k
     >>> w["form"].other
     'hifi'
     """
+    kwargs.setdefault("namespace", _caller_namespace())
     return _gui(
         self, "pan_sharpen", display, toolkit, other_candidates=other_candidates, **kwargs
     )

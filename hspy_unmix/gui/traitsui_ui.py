@@ -64,6 +64,7 @@ def form_view(form):
     'Zero-loss restoration'
     """
     from traitsui.api import InstanceEditor, Item, VGroup, View
+    from traitsui.menu import Action
 
     if isinstance(form, _models.UnmixingForm):
         controls = VGroup(
@@ -76,13 +77,19 @@ def form_view(form):
         )
         title = "Spectral unmixing"
     elif isinstance(form, _models.RestoreZLPForm):
-        controls = VGroup(Item("method"), Item("iterations", label="Iterations (RL)"))
+        controls = VGroup(
+            Item("method"),
+            Item("iterations", label="Iterations (RL)",
+                 enabled_when="method == 'richardson_lucy'"),
+            Item("store_as", label="Store as"),
+        )
         title = "Zero-loss restoration"
     elif isinstance(form, _models.PanSharpenForm):
         controls = VGroup(
             Item("other", label="Other (high fidelity)"),
             Item("n_components", label="Components (0: auto)"),
             Item("algorithm"),
+            Item("store_as", label="Store as"),
         )
         title = "Pan-sharpening"
     elif isinstance(form, _models.NComponentsForm):
@@ -90,7 +97,11 @@ def form_view(form):
         title = "Number of components"
     else:  # pragma: no cover - every form is listed above
         raise TypeError(f"no traitsui view for {type(form).__name__}")
-    return View(controls, _status_group(), title=title, resizable=True, buttons=["OK"])
+    # one top-level group: several would become tabs and hide Run/Stop
+    return View(
+        VGroup(controls, _status_group()), title=title, resizable=True,
+        buttons=[Action(name="Close", action="_on_close")],
+    )
 
 
 def _show(form, display):

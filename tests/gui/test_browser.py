@@ -30,6 +30,20 @@ NOTEBOOK_CELLS = [
     "s.unmix_gui(toolkit='ipywidgets', algorithm='VCA', n_components=3)",
 ]
 
+#: The pan-sharpening form, and a button showing what the notebook holds
+#: under the stored name afterwards (the user's next cell, in a dashboard).
+PAN_SHARPEN_CELLS = [
+    NOTEBOOK_CELLS[0] + "\nhifi = s.inav[::2, ::2]",
+    "s.pan_sharpen_gui(toolkit='ipywidgets', other_candidates={'hifi': hifi},\n"
+    "                  n_components=3)",
+    "import ipywidgets\n"
+    "probe, shown = ipywidgets.Button(description='Show stored'), ipywidgets.HTML()\n"
+    "probe.on_click(lambda _b: setattr(shown, 'value', 'stored: ' + repr(\n"
+    "    globals().get('s_pansharpened')).replace('<', '[').replace('>', ']')))\n"
+    "shown.add_class('probe-output')\n"
+    "ipywidgets.VBox([probe, shown])",
+]
+
 
 def _chromium():
     candidates = [os.environ.get("HSPY_UNMIX_CHROMIUM"), shutil.which("chromium"),
@@ -46,11 +60,11 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _notebook(path):
+def _notebook(path, sources):
     cells = [
         {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
          "source": source}
-        for source in NOTEBOOK_CELLS
+        for source in sources
     ]
     path.write_text(json.dumps({
         "cells": cells,
@@ -61,10 +75,10 @@ def _notebook(path):
 
 
 @pytest.fixture
-def voila_url(tmp_path):
+def voila_url(tmp_path, request):
     pytest.importorskip("voila")
-    notebook = tmp_path / "unmix.ipynb"
-    _notebook(notebook)
+    notebook = tmp_path / "form.ipynb"
+    _notebook(notebook, getattr(request, "param", NOTEBOOK_CELLS))
     port = _free_port()
     env = dict(os.environ, MPLBACKEND="agg", PYTHONWARNINGS="ignore",
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
@@ -123,5 +137,37 @@ def test_unmixing_form_runs_in_browser(voila_url):
             assert image.evaluate("img => img.naturalWidth") > 100
             assert "Done: VCA with 3 components" in form.inner_text()
             page.screenshot(path=str(ARTIFACTS / "unmixing_voila.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("voila_url", [PAN_SHARPEN_CELLS], indirect=True)
+def test_pan_sharpen_result_is_stored_for_the_notebook(voila_url):
+    chromium = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            page.goto(voila_url, timeout=90_000)
+            form = page.locator(".hspy-unmix-form")
+            form.wait_for(timeout=90_000)
+            assert "Pan-sharpening" in form.inner_text()
+            form.get_by_role("button", name="Run").click()
+            page.get_by_text("Stored as the variable s_pansharpened").wait_for(
+                timeout=120_000)
+            page.get_by_role("button", name="Show stored").click()
+            output = page.locator(".probe-output")
+            page.wait_for_function(
+                "() => document.querySelector('.probe-output').innerText.includes('EELS')",
+                timeout=20_000,
+            )
+            assert "Pan-sharpened" in output.inner_text()
+            assert "(32, 32|200)" in output.inner_text()
+            page.screenshot(path=str(ARTIFACTS / "pan_sharpen_voila.png"), full_page=True)
+            form.get_by_role("button", name="Close").click()
+            form.wait_for(state="detached", timeout=20_000)
         finally:
             browser.close()

@@ -280,10 +280,94 @@ def test_traitsui_window_opens_offscreen(eels3, monkeypatch):
     form = s.unmix_gui(display=False, toolkit="traitsui", algorithm="HALS")["traitsui"]
     ui = form.edit_traits()
     try:
+        from hspy_unmix.gui.traitsui_ui import form_view
+
+        view = form_view(form)
+        # a single top-level group (several would become tabs hiding Run/Stop)
+        assert len(view.content.content) == 1
+        assert [button.name for button in view.buttons] == ["Close"]
         names = {editor.name for editor in ui._editors}
+        assert {"run_button", "stop_button"} <= names
         assert {"algorithm", "n_components", "random_state", "parameters"} <= names
         assert ui.title == "Spectral unmixing"
         form.algorithm = "NMF_SO"
         assert "w" in form.parameters.kinds
     finally:
         ui.dispose()
+
+
+# ------------------------------------------------------ results reachable
+def _fake_restore(self, model=None, method="unet", *, iterations=50, show_progressbar=None):
+    out = self.deepcopy()
+    out.data = out.data * 2
+    return out
+
+
+def test_restore_zlp_result_is_stored_in_the_callers_namespace(eels3, monkeypatch):
+    s, _ = eels3
+    monkeypatch.setattr(type(s), "restore_zlp", _fake_restore)
+    namespace = {"s": s}
+    # what a notebook cell does: the form writes into the cell's globals
+    exec("w = s.restore_zlp_gui(display=False, toolkit='ipywidgets')['ipywidgets']",
+         namespace)
+    w = namespace["w"]
+    assert w["wdict"]["store_as"].value == "s_restored"
+    w["wdict"]["run"].click()
+    assert w["form"].wait(60) == "done", w["form"].status
+    assert namespace["s_restored"] is w["form"].result
+    np.testing.assert_allclose(namespace["s_restored"].data, s.data * 2)
+    assert "Stored as the variable s_restored" in w["wdict"]["status"].value
+
+
+def test_pan_sharpen_store_as_other_name_and_bad_name(eels3, monkeypatch):
+    s, _ = eels3
+    monkeypatch.setattr(type(s), "pan_sharpen",
+                        lambda self, other, **kwargs: self.deepcopy())
+    namespace = {}
+    w = _ipy(s, "pan_sharpen_gui", other_candidates={"hifi": s.inav[::4, ::4]},
+             namespace=namespace)
+    assert w["wdict"]["store_as"].value == "s_pansharpened"
+    w["wdict"]["store_as"].value = "not a name"
+    w["wdict"]["run"].click()
+    assert "Cannot run" in w["wdict"]["status"].value and w["form"].job is None
+    w["wdict"]["store_as"].value = "fused"
+    w["wdict"]["run"].click()
+    assert w["form"].wait(60) == "done", w["form"].status
+    assert namespace == {"fused": w["form"].result}
+    # empty: nothing stored, the result stays in form.result
+    namespace.clear()
+    w["wdict"]["store_as"].value = ""
+    w["wdict"]["run"].click()
+    assert w["form"].wait(60) == "done"
+    assert namespace == {} and w["form"].result is not None
+
+
+def test_close_button_closes_the_form(eels3):
+    s, _ = eels3
+    w = _ipy(s, "restore_zlp_gui", namespace={})
+    assert w["wdict"]["close"].description == "Close"
+    w["wdict"]["close"].click()
+    assert w["widget"].comm is None
+
+
+def test_iterations_only_for_richardson_lucy(eels3):
+    s, _ = eels3
+    w = _ipy(s, "restore_zlp_gui", namespace={})
+    assert w["wdict"]["iterations"].disabled
+    w["wdict"]["method"].value = "richardson_lucy"
+    assert not w["wdict"]["iterations"].disabled
+
+
+def test_old_results_are_cleared_when_a_run_starts(eels3, slow_algorithm):
+    s, _ = eels3
+    w = _ipy(s)
+    wdict = w["wdict"]
+    wdict["algorithm"].value = "VCA"
+    wdict["run"].click()
+    assert w["form"].wait(120) == "done"
+    assert wdict["table"].value
+    wdict["algorithm"].value = slow_algorithm
+    wdict["run"].click()
+    assert wdict["table"].value == "" and wdict["image"].layout.display == "none"
+    w["form"].stop()
+    w["form"].wait(20)
