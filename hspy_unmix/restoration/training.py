@@ -76,6 +76,7 @@ def train_zlp_model(
     n_val: int = 1024,
     epochs: int = 50,
     *,
+    schedule_epochs: int | None = None,
     channels: int = 512,
     batch_size: int = 32,
     learning_rate: float = 1e-3,
@@ -106,6 +107,9 @@ def train_zlp_model(
         Number of training and validation spectra.
     epochs
         Maximum number of epochs.
+    schedule_epochs
+        Length of the cosine learning-rate decay in epochs (default:
+        ``epochs``); a longer one stops a run part-way down the decay.
     channels
         Window length (a multiple of ``2 ** depth``).
     batch_size
@@ -174,7 +178,7 @@ def train_zlp_model(
     def loss(y_true, y_pred):
         return zlp_loss(y_true, y_pred, **loss_kwargs)
 
-    steps = max(1, n_train // batch_size) * epochs
+    steps = max(1, n_train // batch_size) * (schedule_epochs or epochs)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
     model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=clipnorm), loss=loss)
     meta = {
@@ -187,6 +191,7 @@ def train_zlp_model(
         "channels": channels,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
+        "schedule_epochs": schedule_epochs or epochs,
         "clipnorm": clipnorm,
         "generator": "hspy_unmix.synthetic.zlp_broad.zlp_broad_spectra",
         "generator_ranges": generator_ranges or {},
@@ -198,7 +203,7 @@ def train_zlp_model(
         if p is not None:
             pathlib.Path(p).parent.mkdir(parents=True, exist_ok=True)
     t1 = time.perf_counter()
-    best = {"val": np.inf}
+    best = {"val": np.inf, "weights": None}
     with progress_bar(epochs, "Training ZLP U-net", show_progressbar) as bar:
 
         class _Monitor(keras.callbacks.Callback):
@@ -214,11 +219,12 @@ def train_zlp_model(
                                              "val_loss": val,
                                              "seconds": round(time.perf_counter() - t1, 1)})
                                  + "\n")
-                if checkpoint_path is not None and val < best["val"]:
-                    best["val"] = val
-                    self.model.zlp_metadata = dict(meta, epochs_run=epoch + 1,
-                                                   best_val_loss=val)
-                    save_zlp_model(self.model, checkpoint_path)
+                if val < best["val"]:
+                    best.update(val=val, weights=self.model.get_weights(), epoch=epoch + 1)
+                    if checkpoint_path is not None:
+                        self.model.zlp_metadata = dict(meta, epochs_run=epoch + 1,
+                                                       best_val_loss=val)
+                        save_zlp_model(self.model, checkpoint_path)
                 if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
                     self.model.stop_training = True
 
@@ -226,10 +232,13 @@ def train_zlp_model(
             patience=early_stopping_patience, restore_best_weights=True)]
         fit = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
                         batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=0)
+    if best["weights"] is not None:  # the best epoch, whether or not training stopped early
+        model.set_weights(best["weights"])
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     history["seconds"] = time.perf_counter() - t0
     meta.update(
         epochs_run=len(history.get("loss", [])),
+        best_epoch=best.get("epoch"),
         best_val_loss=min(history.get("val_loss", [np.nan])),
         generation_seconds=round(t_gen, 1),
         training_seconds=round(history["seconds"], 1),

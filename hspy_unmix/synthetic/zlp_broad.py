@@ -16,7 +16,9 @@ The distortions cover what real instruments show:
   amplitude, re-centred so that the restored ZLP stays at the PSF maximum;
 * noise: Poisson counting noise (1e3 to 1e9 counts a spectrum, or none) plus
   Gaussian read-out noise of 1e-6 to 1e-3 of the integral-normalised
-  spectrum with a non-zero (dark) mean;
+  spectrum with a non-zero (dark) mean of -0.05 to 0.2 of its standard
+  deviation (what is left after a dark reference: a larger pedestal cannot
+  be told from a broad plasmon within the network's view);
 * loss features: narrow peaks (1.5 to 25 channels, some narrower than the
   PSF, some close to the ZLP) and broad plasmons (20 to 300 channels);
 * the ZLP anywhere in the window.
@@ -43,7 +45,7 @@ BROAD_RANGES = {
     "counts": (1e3, 1e9),
     "poisson_probability": 0.6,
     "read_noise": (1e-6, 1e-3),
-    "dark_mean": (-0.5, 2.0),
+    "dark_mean": (-0.05, 0.2),
     "n_narrow": (0, 15),
     "narrow_fwhm": (1.5, 25.0),
     "narrow_height": (1e-4, 1e-2),
