@@ -73,8 +73,9 @@ def main(argv=None) -> None:
         **{k: v for k, v in settings.items() if k != "model_kwargs"}, model=stage1,
         checkpoint_path=out.with_suffix(".ckpt.keras"), log_path=out.with_suffix(".log"),
         show_progressbar=True)
-    model.zlp_metadata.update(model_kwargs=COMMON["model_kwargs"], stage1=meta1,
-                              stage1_training_seconds=stage1_seconds)
+    # a plain dict: Keras tracks dict attributes of a model
+    model.zlp_metadata = dict(model.zlp_metadata, model_kwargs=COMMON["model_kwargs"],
+                              stage1=meta1, stage1_training_seconds=stage1_seconds)
     save_zlp_model(model, out)
     print(json.dumps({k: v[-3:] if isinstance(v, list) else v for k, v in history.items()}))
     print("saved", out)

@@ -26,10 +26,12 @@ def test_width_recovery_and_noise_reduction(table, level):
     rows = table[level]
     unet = rows["unet"]
     assert unet["resampling_factor"] == 1.0  # 5 meV/channel: the native range
-    # ZLP widths: recovery of at least 97 % where the best RL stays far below
+    # ZLP widths: recovery of at least 97 % where RL with the exact kernel stays
+    # far below (RL on the measured ZLP overshoots into noise spikes at high noise)
+    exact = {m: v for m, v in rows.items() if m.startswith("rl_exact")}
     for key in ("fwhm_recovery", "fwtm_recovery"):
         assert unet[key] >= 0.97, key
-        assert best_rl(rows, key, True)[1] < 0.9
+        assert max(v[key] for v in exact.values()) < 0.9
     # high-frequency noise past the ZLP: at least 20x less, never amplified
     assert unet["noise_reduction"] >= 20
     assert unet["noise_reduction_min"] >= 1
@@ -37,3 +39,12 @@ def test_width_recovery_and_noise_reduction(table, level):
     # ZLP width error well below RL's (RL's best is over 100 %)
     assert unet["fwhm_error"] < 0.5 * best_rl(rows, "fwhm_error", False)[1]
 
+
+
+@pytest.mark.parametrize("level", [5e-5, 5e-4])
+def test_loss_region_beats_the_best_richardson_lucy_at_high_noise(table, level):
+    from hspy_unmix.restoration.evaluation import best_rl
+
+    rows = table[level]
+    assert rows["unet"]["loss_ssim"] > best_rl(rows, "loss_ssim", True)[1]
+    assert rows["unet"]["loss_mse"] < best_rl(rows, "loss_mse", False)[1]

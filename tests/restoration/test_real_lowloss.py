@@ -44,6 +44,7 @@ def test_real_lowloss_defaults(name, method):
     assert abs(c["integral_change_worst"]) < 0.01
     # ZLP kept in place: within one channel of the grid the method worked on
     assert c["position_shift_worst"] <= max(1, int(np.ceil(1 / factor)))
-    assert c["fwhm_restored"] < 0.8 * c["fwhm_raw"]  # narrowed
+    # narrowed by more than 10 % (files at 1 eV/channel have a 2-channel ZLP)
+    assert c["fwhm_restored"] < 0.9 * c["fwhm_raw"]
     assert c["ringing"] > -3.0  # no negative lobe beyond the noise beside the ZLP
     assert (out.metadata.Signal.restore_zlp.flags.data == 0).all()
