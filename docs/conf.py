@@ -36,7 +36,7 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb",
+exclude_patterns = ["_build", "user_guide/_algorithm_table.md", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "**/*.md5",
                     "**/*.codeobj.json"]
 myst_enable_extensions = ["dollarmath", "colon_fence"]
@@ -163,7 +163,17 @@ def _skip_inherited_sklearn(app, what, name, obj, skip, options):
     return None
 
 
+def _write_algorithm_table(app, config=None):
+    """The user guide's table of algorithm names, from the package's registry."""
+    from hspy_unmix._registry import markdown_algorithm_table
+
+    path = os.path.join(os.path.dirname(__file__), "user_guide", "_algorithm_table.md")
+    with open(path, "w") as fh:
+        fh.write(markdown_algorithm_table())
+
+
 def setup(app):
+    app.connect("config-inited", _write_algorithm_table)
     app.connect("autodoc-skip-member", _skip_inherited_sklearn)
     # Before autosummary generates its stub pages (at builder-inited).
     app.connect("config-inited", _write_api_page)

@@ -25,6 +25,9 @@ ALGORITHMS: dict[str, tuple[str, str]] = {
     "AE": ("hspy_unmix.neural.ae", "AE"),
 }
 
+#: HyperSpy's own ``decomposition`` algorithms (the CLI accepts them too).
+HYPERSPY_ALGORITHMS = ("SVD", "MLPCA", "SKLEARN_PCA", "NMF", "SPARSE_PCA",
+                       "MINI_BATCH_SPARSE_PCA", "RPCA", "ORPCA", "ORNMF")
 
 
 def normalise_name(algorithm) -> str | None:
@@ -68,3 +71,33 @@ def available_algorithms() -> list[str]:
     True
     """
     return sorted(ALGORITHMS)
+
+
+def cli_algorithm_help() -> str:
+    """Help text of the CLI's ``--algorithm`` option: every accepted name."""
+    return (f"{', '.join(available_algorithms())} (case-insensitive), or HyperSpy's "
+            f"{', '.join(HYPERSPY_ALGORITHMS)}")
+
+
+def markdown_algorithm_table() -> str:
+    """The algorithms as a Markdown table for the user guide (built by docs/conf.py).
+
+    One row per registered name: the estimator class, the first line of its
+    docstring and what its abundances are (from its capability tags).
+    """
+    lines = ["| name | estimator | method | abundances |", "|---|---|---|---|"]
+    for key in ALGORITHMS:
+        cls = estimator_class(key)
+        summary = (cls.__doc__ or "").strip().splitlines()[0].rstrip(".")
+        default = cls()
+        if default._sum_to_one:
+            abundances = "sum to one"
+        elif "abundance_scaling" in default.get_params():
+            abundances = "as `abundance_scaling`"
+        elif default._negative == "allow":
+            abundances = "latent codes"
+        else:
+            abundances = "non-negative"
+        link = f"{{class}}`~hspy_unmix.{cls.__name__}`"
+        lines.append(f"| `{key}` | {link} | {summary} | {abundances} |")
+    return "\n".join(lines) + "\n"

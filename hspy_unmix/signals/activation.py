@@ -80,11 +80,8 @@ def activate() -> None:
     EELSSpectrum.apply_unmixing = decomposition.apply_unmixing
     EELSSpectrum.restore_zlp = restore_zlp
     EELSSpectrum.pan_sharpen = pan_sharpening.pan_sharpen
-    try:
-        from ..gui import methods as gui_methods
-    except ImportError:
-        gui_methods = None
-    if gui_methods is not None:
-        for name, func in gui_methods.SIGNAL_METHODS.items():
-            setattr(EELSSpectrum, name, func)
+    from ..gui import methods as gui_methods
+
+    for name, func in gui_methods.SIGNAL_METHODS.items():
+        setattr(EELSSpectrum, name, func)
     setattr(EELSSpectrum, _FLAG, True)

@@ -1,0 +1,7 @@
+"""``python -m hspy_unmix.cli``: the ``hspy-unmix`` command."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())
