@@ -5,7 +5,8 @@ One module per algorithm family, scikit-learn style estimators over one base
 
 * :mod:`~hspy_unmix.unmixing.vca` -- VCA (pure-pixel simplex vertices);
 * :mod:`~hspy_unmix.unmixing.minvol` -- minimum-volume simplex (no pure pixels needed);
-* :mod:`~hspy_unmix.unmixing.nmf` -- MALS, HALS, NMF_SO, ARD_SO_NMF;
+* :mod:`~hspy_unmix.unmixing.nmf` -- MALS (``mals``), HALS and NMF_SO (``hals``),
+  ARD_SO_NMF (``ard_so_nmf``) over ``_nmf_base``;
 * :mod:`~hspy_unmix.unmixing.sss` -- SSS_VCA (simplex sampling with uncertainty);
 * :mod:`~hspy_unmix.unmixing.bayesian` -- BLU (Gibbs sampler, posterior spread);
 * :mod:`~hspy_unmix.unmixing.abundances` -- the one NNLS/FCLS solver and

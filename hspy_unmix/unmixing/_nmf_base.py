@@ -1,0 +1,170 @@
+"""What the NMF estimators share (MALS, HALS, NMF_SO, ARD_SO_NMF): parameter
+checks, the random start, the scaling of the result and the multi-start loop.
+
+The data matrix ``X`` (pixels x channels) is factorised as ``C @ S.T`` with
+non-negative abundance maps ``C`` (pixels x K) and spectra ``S`` (channels x
+K); ``components_`` is ``S.T``. Four estimators:
+
+* :class:`MALS`: ridge-weighted alternating least squares (review eqs. 7-8)
+  with the ridge weights driven by the negativity of the unconstrained
+  solution.
+* :class:`HALS`: hierarchical ALS (eqs. 11-12), column-wise closed-form
+  updates done by numba kernels.
+* :class:`NMF_SO`: HALS with the soft-orthogonal penalty on the maps
+  (eq. 13), for spatially separated phases with overlapping spectra.
+* :class:`ARD_SO_NMF`: NMF-SO with automatic relevance determination: starts
+  from a generous number of components and prunes the irrelevant ones.
+
+Scaling of the result
+---------------------
+NMF only fixes the product ``C @ S.T``: each pair (map, spectrum) may be
+rescaled by ``d`` and ``1/d``. With ``abundance_scaling="sum_to_one"`` (the
+default) the scales ``d >= 0`` are the non-negative least-squares solution of
+``C @ d ~ 1``, so that the abundances of every pixel sum as close to one as
+the fitted maps allow and the spectra carry the counts; with
+``"unit_spectra"`` every spectrum has unit l2 norm (the normalisation the
+review recommends) and the maps carry the counts. ``transform`` solves the
+abundances with the fitted ``components_`` fixed, so it uses the same
+scaling.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ._base import UnmixingEstimator
+from .abundances import solve_validated, sum_to_one_scales
+from .._progress import progress_bar
+from .._validation import check_int
+
+_TINY = np.finfo(np.float64).tiny
+_EPS = np.finfo(np.float64).eps
+_SCALINGS = ("sum_to_one", "unit_spectra")
+#: Relative ridge weight below which MALS is plain ALS and may stop.
+_RIDGE_SETTLED = 1e-3
+
+
+# --------------------------------------------------------------- validation
+def _check_float(value, name: str, low: float, high: float = np.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}.")
+    value = float(value)
+    if not (low <= value <= high) or not np.isfinite(value):
+        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}.")
+    return value
+
+
+def _check_scaling(value) -> str:
+    if value not in _SCALINGS:
+        raise ValueError(
+            f"abundance_scaling must be one of {_SCALINGS}, got {value!r}."
+        )
+    return value
+
+
+# ---------------------------------------------------------- shared helpers
+def _random_start(X: np.ndarray, k: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Maps and unit-norm spectra for one random start.
+
+    Spectra are the spectra of ``k`` distinct random pixels (a non-negative
+    point inside the data cone, as in the review's software); maps are
+    uniform random numbers at the scale of the data.
+    """
+    n_pixels, n_channels = X.shape
+    rows = rng.choice(n_pixels, size=k, replace=False)
+    spectra = X[rows].T.copy()
+    mean_spectrum = X.mean(axis=0)
+    for j in range(k):
+        if not np.any(spectra[:, j] > 0):
+            spectra[:, j] = mean_spectrum * rng.uniform(0.5, 1.5, n_channels)
+    spectra /= np.linalg.norm(spectra, axis=0)
+    scale = np.sqrt(np.mean(np.sum(X * X, axis=1))) / k
+    maps = rng.uniform(0.0, 1.0, (n_pixels, k)) * scale
+    return maps, spectra
+
+
+def _normalise_spectra(maps: np.ndarray, spectra: np.ndarray) -> None:
+    """Unit l2 spectra, the maps absorbing the scale (product unchanged)."""
+    norms = np.linalg.norm(spectra, axis=0)
+    alive = norms > _TINY
+    spectra[:, alive] /= norms[alive]
+    maps[:, alive] *= norms[alive]
+
+
+def _half_squared_error(x_sq, maps_gram, spectra, cross_spectra) -> float:
+    """``0.5 ||X - C S^T||_F^2`` from ``X^T C``, ``C^T C`` and ``S``."""
+    value = x_sq - 2.0 * np.sum(spectra * cross_spectra) + np.sum(
+        maps_gram * (spectra.T @ spectra)
+    )
+    return 0.5 * max(value, 0.0)
+
+
+def _scaled_result(maps, spectra, scaling: str):
+    """``(abundances, components)`` in the requested scaling."""
+    maps = maps.copy()
+    spectra = spectra.copy()
+    _normalise_spectra(maps, spectra)
+    if scaling == "sum_to_one":
+        d = sum_to_one_scales(maps, fallback="peak")
+        return maps * d, (spectra / d).T.copy()
+    return maps, spectra.T.copy()
+
+
+def _relative_change(previous: float, current: float) -> float:
+    return abs(previous - current) / max(abs(previous), _TINY)
+
+
+# ------------------------------------------------------------ base class
+class _MultiStartNMF(UnmixingEstimator):
+    """Shared multi-start loop; subclasses provide ``_one_start``."""
+
+    _negative = "clip"
+    _sum_to_one = False
+    _progress_label = "NMF"
+
+    def _check_common(self):
+        self._n_starts = check_int(self.n_starts, "n_starts", 1)
+        self._max_iter = check_int(self.max_iter, "max_iter", 1)
+        self._tol = _check_float(self.tol, "tol", 0.0)
+        self._scaling = _check_scaling(self.abundance_scaling)
+
+    def _check_params(self):
+        self._check_common()
+
+    def _fit(self, X):
+        self._check_params()
+        rng = check_random_state(self.random_state)
+        k = self._n_components
+        x_sq = float(np.sum(X * X))
+        best = None
+        start_costs = np.empty(self._n_starts)
+        with progress_bar(
+            self._n_starts, f"{self._progress_label} starts", self.show_progressbar
+        ) as bar:
+            for r in range(self._n_starts):
+                maps, spectra = _random_start(X, k, rng)
+                result = self._one_start(X, x_sq, maps, spectra)
+                history = result[2]
+                start_costs[r] = history[-1]
+                if best is None or history[-1] < best[2][-1]:
+                    best = result
+                bar.update(1)
+                bar.set_postfix(cost=f"{history[-1]:.4g}")
+        maps, spectra, history, converged, extras = best
+        for name, value in extras.items():
+            setattr(self, name, value)
+        abundances, components = _scaled_result(maps, spectra, self._scaling)
+        self.components_ = components
+        # Final NNLS solve: fit_transform then equals transform exactly.
+        self._fit_abundances = solve_validated(X, components, False)
+        self.cost_history_ = np.asarray(history)
+        self.n_iter_ = len(history)
+        self.converged_ = bool(converged)
+        self.start_costs_ = start_costs
+        self.reconstruction_err_ = float(np.sqrt(2.0 * history[-1]))
+
+    def _transform(self, X):
+        return solve_validated(X, self.components_, False)
