@@ -52,8 +52,6 @@ def _scores_for(s, truth, factors, loadings):
 def run_demo(out: str, algorithms=None, n_components: int = 3, random_state: int = 0,
              show_figures: bool = True) -> list[dict]:
     """Unmix the synthetic chequerboard SI with each algorithm; return the table rows."""
-    import hyperspy.api as hs
-
     from ..synthetic import chequerboard_si
 
     os.makedirs(out, exist_ok=True)
@@ -108,7 +106,6 @@ def run_demo(out: str, algorithms=None, n_components: int = 3, random_state: int
         _demo_figures(truth, results, out)
     s.save(os.path.join(out, "synthetic_si.hspy"), overwrite=True)
     print(f"Results written to {os.path.abspath(out)}")
-    del hs
     return rows
 
 
