@@ -39,6 +39,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int, check_n_components, check_spectra, warn_zero_rows
+from ._outliers import screened_rows
 
 
 class UnmixingEstimator(TransformerMixin, BaseEstimator):
@@ -65,7 +66,16 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         self._clear_partial_state()
         self.__dict__.pop("n_samples_seen_", None)
         self._fit_abundances = None
-        self._fit(X)
+        rows = screened_rows(self, X)
+        if rows is None:
+            self._fit(X)
+        else:
+            # Endmembers from the screened spectra; every spectrum unmixed.
+            self._fit(X[rows])
+            self._fit_abundances = None
+            indices = self.__dict__.get("pure_pixel_indices_")
+            if indices is not None:
+                self.pure_pixel_indices_ = rows[indices]
         self.n_features_in_ = X.shape[1]
         return self
 

@@ -231,7 +231,7 @@ class BLU(UnmixingEstimator):
         total_sq = float(np.einsum("ij,ij->", X - ybar, X - ybar))
         orthogonal_sq = max(total_sq - float(np.einsum("ij,ij->", Z, Z)), 0.0)
 
-        vca = VCA(n_components=k, random_state=rng).fit(X)
+        vca = VCA(n_components=k, random_state=rng, outlier_screen=False).fit(X)
         T = np.ascontiguousarray(_feasible_projection(vca.components_, ybar, basis))
         M = np.ascontiguousarray(ybar + T.T @ basis.T)
         self.init_components_ = M.copy()

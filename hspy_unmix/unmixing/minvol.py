@@ -69,9 +69,17 @@ class MinVolume(UnmixingEstimator):
     max_partial_fit_samples
         Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
         signal's stream to fit on (a uniform random sample).
+    outlier_screen
+        ``"auto"`` (the default) or True: spectra with a cosmic-ray spike,
+        hot and dead pixels are left out of the endmember search but still
+        unmixed (see :mod:`hspy_unmix.unmixing._outliers`); False keeps
+        every spectrum.
 
     Attributes
     ----------
+    outlier_mask_ : numpy.ndarray of bool, shape (n_pixels,)
+        Training spectra left out of the endmember search (spikes, hot and
+        dead pixels); ``n_outliers_`` counts them.
     components_ : numpy.ndarray, shape (K, n_channels)
         Vertices of the simplex, clipped at zero.
     vca_components_ : numpy.ndarray, shape (K, n_channels)
@@ -141,6 +149,7 @@ class MinVolume(UnmixingEstimator):
         max_partial_fit_samples: int = 20_000,
         random_state=None,
         abundance_solver: str = "fcls",
+        outlier_screen: bool | str = "auto",
     ):
         self.n_components = n_components
         self.penalty = penalty
@@ -148,6 +157,7 @@ class MinVolume(UnmixingEstimator):
         self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.abundance_solver = abundance_solver
+        self.outlier_screen = outlier_screen
 
     @property
     def _sum_to_one(self) -> bool:

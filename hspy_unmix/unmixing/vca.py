@@ -44,14 +44,23 @@ class VCA(UnmixingEstimator):
     max_partial_fit_samples
         Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
         signal's stream to fit on (a uniform random sample).
+    outlier_screen
+        ``"auto"`` (the default) or True: spectra with a cosmic-ray spike,
+        hot and dead pixels are left out of the endmember search but still
+        unmixed (see :mod:`hspy_unmix.unmixing._outliers`); False keeps
+        every spectrum.
 
     Attributes
     ----------
+    outlier_mask_ : numpy.ndarray of bool, shape (n_pixels,)
+        Training spectra left out of the endmember search (spikes, hot and
+        dead pixels); ``n_outliers_`` counts them.
     components_ : numpy.ndarray, shape (K, n_channels)
         Endmember spectra: the data of the selected pure pixels (non-negative
         for non-negative data).
     pure_pixel_indices_ : numpy.ndarray, shape (K,)
-        Row of the training data of each endmember.
+        Row of the training data of each endmember (outliers included in
+        the numbering).
     snr_estimate_ : float
         Estimated signal-to-noise ratio in dB (computed even when
         ``snr_input`` is given).
@@ -104,12 +113,14 @@ class VCA(UnmixingEstimator):
         max_partial_fit_samples: int = 20_000,
         random_state=None,
         abundance_solver: str = "fcls",
+        outlier_screen: bool | str = "auto",
     ):
         self.n_components = n_components
         self.snr_input = snr_input
         self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.abundance_solver = abundance_solver
+        self.outlier_screen = outlier_screen
 
     @property
     def _sum_to_one(self) -> bool:
