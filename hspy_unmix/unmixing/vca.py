@@ -15,6 +15,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
+from .._validation import check_int
+from ._multistart import best_of_starts, endmember_spread, near_optimal
 from .abundances import solve_validated
 
 __all__ = ["VCA"]
@@ -44,6 +46,15 @@ class VCA(UnmixingEstimator):
     max_partial_fit_samples
         Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
         signal's stream to fit on (a uniform random sample).
+    n_starts
+        Number of pure-pixel searches (random directions) on the same
+        projection; the one whose pure pixels span the largest simplex is
+        kept (see :mod:`hspy_unmix.unmixing._multistart`). The subspace is
+        computed once and each start is K products of the projected data
+        with a direction, so 10 starts cost no measurable time more than one
+        (Samson, 9025 x 156: 0.4 s for the endmember search either way, on a
+        busy 2-core machine). On Samson stored row by row, one start gives
+        SAD 0.068-0.266 rad over seeds 0-4, ten starts 0.0677-0.0682.
     outlier_screen
         ``"auto"`` (the default) or True: spectra with a cosmic-ray spike,
         hot and dead pixels are left out of the endmember search but still
@@ -52,6 +63,13 @@ class VCA(UnmixingEstimator):
 
     Attributes
     ----------
+    start_volumes_ : numpy.ndarray, shape (n_starts,)
+        Simplex volume of each start relative to the kept (largest) one.
+    endmember_angle_spread_ : numpy.ndarray, shape (K,)
+        Uncertainty of each endmember: the largest angle (rad) between it and
+        its match in the starts within 90 % of the largest volume
+        (``n_near_optimal_starts_`` of them, the kept one included); 0 when
+        they all agree.
     outlier_mask_ : numpy.ndarray of bool, shape (n_pixels,)
         Training spectra left out of the endmember search (spikes, hot and
         dead pixels); ``n_outliers_`` counts them.
@@ -114,9 +132,11 @@ class VCA(UnmixingEstimator):
         random_state=None,
         abundance_solver: str = "fcls",
         outlier_screen: bool | str = "auto",
+        n_starts: int = 10,
     ):
         self.n_components = n_components
         self.snr_input = snr_input
+        self.n_starts = n_starts
         self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
         self.abundance_solver = abundance_solver
@@ -177,12 +197,27 @@ class VCA(UnmixingEstimator):
             projected = np.zeros_like(reduced)
             projected[valid] = reduced[valid] / denominators[valid, None]
 
-        indices = search_pure_pixels(projected, n_components, rng)
+        n_starts = check_int(self.n_starts, "n_starts", minimum=1)
+        indices, all_indices, volumes = best_of_starts(
+            lambda data, r: search_pure_pixels(data, n_components, r),
+            projected,
+            n_starts,
+            rng,
+        )
         self.pure_pixel_indices_ = indices
+        self.start_volumes_ = volumes / max(float(volumes.max()), np.finfo(float).tiny)
+
         # As in the paper, the endmembers are the pure pixels projected onto
         # the signal subspace: this removes most of their noise.
-        denoised = (X[indices] - offset) @ basis @ basis.T + offset
-        self.components_ = np.maximum(denoised, 0.0)
+        def endmembers(rows):
+            return np.maximum((X[rows] - offset) @ basis @ basis.T + offset, 0.0)
+
+        self.components_ = endmembers(indices)
+        close = near_optimal(volumes)
+        self.n_near_optimal_starts_ = int(close.size)
+        self.endmember_angle_spread_ = endmember_spread(
+            self.components_, [endmembers(all_indices[i]) for i in close]
+        )
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         return self._solve(X)
