@@ -184,6 +184,9 @@ def run_decomposition(signal, parent, args, kwargs):
         if value is not None and not isinstance(value, np.ndarray):
             setattr(lr, attr, np.asarray(value))
     setattr(signal, ESTIMATOR_ATTRIBUTE, estimator)
+    from ..unmixing._uncertainty import store_uncertainty
+
+    store_uncertainty(signal, estimator)
     if kwargs.get("return_info", False):
         return estimator
     return None
