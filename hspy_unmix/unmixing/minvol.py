@@ -34,6 +34,7 @@ from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
 from .abundances import solve_validated
+from ._scale import data_scale
 from .vca import VCA, _pixel_sample, check_abundance_solver, top_right_singular_vectors
 
 __all__ = ["MinVolume"]
@@ -178,6 +179,8 @@ class MinVolume(UnmixingEstimator):
         self._check_params()
         rng = check_random_state(self.random_state)
         n_components = self._n_components
+        scale = data_scale(X)
+        X = X / scale
         start = VCA(n_components, random_state=rng)
         start._find_endmembers(X, n_components)  # the start only: no abundances
         self.vca_components_ = start.components_
@@ -193,12 +196,15 @@ class MinVolume(UnmixingEstimator):
         self.volume_ratio_ = ratio
         self.n_iter_ = n_iter
         self._fit_abundances = self._solve(X)
+        self.components_ = self.components_ * scale
+        self.vca_components_ = self.vca_components_ * scale
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         return self._solve(X)
 
     def _solve(self, X: np.ndarray) -> np.ndarray:
-        return solve_validated(X, self.components_, self._sum_to_one)
+        scale = data_scale(self.components_)
+        return solve_validated(X / scale, self.components_ / scale, self._sum_to_one)
 
 
 def minimum_volume_simplex(

@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
 from .._validation import check_int
+from ._scale import data_scale
 from ._multistart import best_of_starts, endmember_spread, near_optimal
 from .abundances import solve_validated
 
@@ -149,7 +150,9 @@ class VCA(UnmixingEstimator):
     # ------------------------------------------------------------------ fit
     def _fit(self, X: np.ndarray):
         check_abundance_solver(self.abundance_solver)
-        self._find_endmembers(X, self._n_components)
+        scale = data_scale(X)
+        self._find_endmembers(X / scale, self._n_components)
+        self.components_ = self.components_ * scale
         self._fit_abundances = self._solve(X)
 
     def _find_endmembers(self, X: np.ndarray, n_components: int):
@@ -230,7 +233,8 @@ class VCA(UnmixingEstimator):
                 "a selected pure pixel is an all-zero spectrum; remove all-zero "
                 "spectra (e.g. with navigation_mask) before running VCA."
             )
-        return solve_validated(X, components, self._sum_to_one)
+        scale = data_scale(components)
+        return solve_validated(X / scale, components / scale, self._sum_to_one)
 
     def _top_subspace(self, data: np.ndarray, rank: int, rng):
         return top_right_singular_vectors(
