@@ -36,6 +36,7 @@ from .._validation import check_spectral_signal
 from ..unmixing.n_components import parallel_analysis_n_components
 from ._endmembers import dose_ratio_of, fit_endmembers, restrict_endmembers, sum_to_one_scaling
 from ._energy import energy_plan
+from .haadf import IMAGE_KEYWORDS as _IMAGE_KEYWORDS
 from ._output import fused_result
 from ._solve import (  # noqa: F401  (neighbour_mean: public before the split)
     channel_weights,
@@ -72,7 +73,11 @@ class PanSharpenResult:
         close to 1 where the endmembers explain ``s`` up to Poisson noise,
         large where ``s`` holds something ``other`` lacks (a missing phase).
     estimator : object
-        The fitted estimator that gave the endmembers.
+        The fitted estimator that gave the endmembers (``None`` for given
+        endmembers).
+    si_only_abundances : hyperspy.signals.BaseSignal or None
+        Image mode only: the abundances of the spectrum image alone (weighted
+        NNLS per pixel, the start of the fusion) on its own grid.
     """
 
     fused: Any
@@ -81,6 +86,7 @@ class PanSharpenResult:
     residual: Any
     reduced_chi2: Any
     estimator: Any
+    si_only_abundances: Any = None
 
 
 def _check_signals(self, other):
@@ -103,7 +109,7 @@ def pan_sharpen(
     algorithm="NMF",
     *,
     sum_to_one: bool = False,
-    smoothness: float = 0.0,
+    smoothness: float | None = None,
     smoothing_iterations: int = 10,
     weighting: str | None = "poisson",
     random_state=None,
@@ -112,7 +118,16 @@ def pan_sharpen(
     return_report: bool = False,
     **algorithm_params,
 ):
-    """Fuse this noisy, finely sampled SI with a high-fidelity one.
+    """Fuse this SI with a high-fidelity SI, or with an ADF/HAADF image.
+
+    The mode follows ``other``: a spectrum image (signal dimension 1) is
+    fused as described below; a ``Signal2D`` image (HAADF/ADF, on this SI's
+    scan grid or an integer factor finer) guides the abundance maps through
+    a fitted forward model of the image
+    (:func:`hspy_unmix.fusion.haadf.pan_sharpen_image`, whose keywords
+    ``gamma``, ``image_weight``, ``regularization``, ``huber_delta``,
+    ``passes``, ``max_iter``, ``tile_size``, ``check_registration`` and
+    ``endmember_pixels`` apply to that mode only).
 
     ``self`` has many pixels and few counts each; ``other`` (same region at a
     coarser step, or fewer pixels of the same material) has many counts per
@@ -147,6 +162,8 @@ def pan_sharpen(
         by the dose ratio ``mean counts per pixel of self / of other``
         (one extra pass over ``self`` when it is lazy).
     smoothness
+        ``None``: 0 for a spectrum image (no penalty), 1 for an image (see
+        :func:`~hspy_unmix.fusion.haadf.pan_sharpen_image`).
         Weight ``lambda >= 0`` of a Laplacian penalty
         ``lambda * t * sum_i ||a_i - mean of a over i's neighbours||^2`` on the
         navigation grid, ``t = trace(E E^T) / K`` (so the value is relative to
@@ -239,6 +256,21 @@ def pan_sharpen(
     """
     from .._validation import check_spectra
 
+    if _is_image(other):
+        from .haadf import pan_sharpen_image
+
+        if sum_to_one:
+            raise ValueError("sum_to_one is not available with an image: the image "
+                             "model needs the amounts, not fractions.")
+        return pan_sharpen_image(
+            self, other, n_components, algorithm, smoothness=smoothness,
+            weighting=weighting, random_state=random_state,
+            show_progressbar=show_progressbar, lazy_output=lazy_output,
+            return_report=return_report, **algorithm_params)
+    image_only = sorted(set(algorithm_params) & set(_IMAGE_KEYWORDS))
+    if image_only:
+        raise TypeError(f"{image_only} apply only when other is an image (Signal2D).")
+    smoothness = 0.0 if smoothness is None else smoothness
     _check_signals(self, other)
     smoothing_iterations = _check_smoothing(smoothness, smoothing_iterations)
     lazy_in = bool(self._lazy)
@@ -289,6 +321,16 @@ def pan_sharpen(
     if not return_report:
         return fused
     return PanSharpenResult(fused=fused, estimator=estimator, **report)
+
+
+def _is_image(other) -> bool:
+    """``other`` is a 2-D image (the image mode), not a spectrum image."""
+    from hyperspy.signal import BaseSignal
+
+    if not isinstance(other, BaseSignal):
+        return False
+    am = other.axes_manager
+    return am.signal_dimension == 2 and am.navigation_dimension == 0
 
 
 def _check_smoothing(smoothness, smoothing_iterations) -> int:

@@ -1,0 +1,607 @@
+"""HAADF-guided pan-sharpening: ``s.pan_sharpen(image)`` with an ADF/HAADF image.
+
+The spectrum image ``s`` (coarse grid, few counts per channel) and an
+annular dark-field image recorded with it (same scan or an integer factor
+``f`` finer, many counts per pixel) are fused into abundance maps and
+spectra on the image's grid:
+
+* endmembers ``E`` (K x channels) from ``s`` (any package algorithm or given);
+* abundances ``A`` (one K-vector per image pixel, ``A >= 0``) maximise
+
+  - the Poisson log-likelihood of the spectra: each SI pixel ``p`` is the
+    mean of the ``f x f`` image pixels it covers,
+    ``x_p ~ Poisson(mean_{q in p}(A_q) @ E)``;
+  - the Gaussian log-likelihood of the image under a fitted forward model
+    ``h_q = b + (sum_k w_k A_qk) ** gamma + noise``: per-endmember effective
+    scattering weights ``w_k >= 0`` (``c Z_k^1.7`` for incoherent Rutherford
+    scattering of a thin sample, where the image is linear in the amounts,
+    ``gamma = 1``), an exponent ``gamma`` for channelling, thickness and
+    detector non-linearity, an offset ``b``; ``w``, ``gamma`` and ``b`` are
+    fitted against the SI-only abundances and refitted after each pass;
+  - minus an optional edge-preserving (Huber or total-variation) penalty on
+    the abundance maps;
+
+  solved by L-BFGS-B on tiles of the image grid (with a halo), so that the
+  SI is read tile by tile and eager and lazy signals go through one path.
+
+The fused spectra are ``A_q @ E``: the spectrum an SI pixel made of the
+material of image pixel ``q`` would have (``s``'s intensity units: the mean
+of the fused spectra over an SI pixel is the model of that pixel).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Relative tolerance on the pixel size (scale) of image and SI.
+SCALE_RTOL = 1e-3
+#: Floor of the Poisson model (counts) in the log-likelihood and chi-square.
+MODEL_FLOOR = 1e-6
+#: Bounds of the fitted exponent of the image model.
+GAMMA_BOUNDS = (0.3, 3.0)
+
+
+# ------------------------------------------------------------------ grids
+def image_factor(si, image) -> int:
+    """Integer factor between the SI's navigation grid and the image's grid.
+
+    Raises a clear error for a stack of images, a wrong-size image, a
+    non-integer or anisotropic factor and calibrated axes that disagree
+    (pixel size or origin).
+    """
+    am_s, am_i = si.axes_manager, image.axes_manager
+    if am_i.signal_dimension != 2 or am_i.navigation_dimension != 0:
+        raise ValueError(
+            "the image must be a single 2-D image (Signal2D without navigation axes), "
+            f"got signal dimension {am_i.signal_dimension} and navigation dimension "
+            f"{am_i.navigation_dimension}."
+        )
+    if am_s.navigation_dimension != 2:
+        raise ValueError(
+            "HAADF-guided pan-sharpening needs a spectrum image with 2 navigation axes, "
+            f"got {am_s.navigation_dimension}."
+        )
+    nav = [ax for ax in am_s._axes if ax.navigate]  # numpy order (y, x)
+    sig = [ax for ax in am_i._axes if not ax.navigate]
+    factors = []
+    for a_s, a_i in zip(nav, sig):
+        ratio = a_i.size / a_s.size
+        if a_i.size % a_s.size:
+            raise ValueError(
+                f"the image ({sig[0].size} x {sig[1].size} pixels, rows x columns) is not "
+                f"an integer multiple of the spectrum image's grid ({nav[0].size} x "
+                f"{nav[1].size}): factor {ratio:.4g} along '{a_i.name}'. Crop or rebin "
+                "the image so that each SI pixel covers f x f image pixels."
+            )
+        factors.append(a_i.size // a_s.size)
+    if factors[0] != factors[1]:
+        raise ValueError(
+            f"the image is {factors[0]} x finer along the rows and {factors[1]} x along "
+            "the columns; one factor for both axes is needed."
+        )
+    f = factors[0]
+    for a_s, a_i in zip(nav, sig):
+        if not _calibrated(a_s) or not _calibrated(a_i):
+            continue
+        if not np.isclose(a_i.scale * f, a_s.scale, rtol=SCALE_RTOL):
+            raise ValueError(
+                f"pixel sizes disagree along '{a_s.name}': SI {a_s.scale:g} {a_s.units}, "
+                f"image {a_i.scale:g} {a_i.units} x {f} = {a_i.scale * f:g}."
+            )
+        # same origin, or the image's first pixel centred in the SI's first
+        # pixel's first sub-pixel; within half an image pixel
+        centred = a_s.offset - (a_s.scale - a_i.scale) / 2
+        if min(abs(a_i.offset - a_s.offset), abs(a_i.offset - centred)) > a_i.scale / 2:
+            raise ValueError(
+                f"the image is misregistered with the SI along '{a_s.name}': origin "
+                f"{a_i.offset:g} {a_i.units} against {a_s.offset:g} {a_s.units}. Crop or "
+                "shift the image so that both cover the same scan."
+            )
+    return int(f)
+
+
+def _calibrated(ax) -> bool:
+    """Axis with a physical calibration (units set, not pixels)."""
+    units = str(getattr(ax, "units", "") or "")
+    return units not in ("", "<undefined>", "<Undefined>", "px", "pixel", "pixels")
+
+
+def block_mean(A: np.ndarray, f: int) -> np.ndarray:
+    """Mean over ``f x f`` blocks of the first two axes."""
+    if f == 1:
+        return A
+    h, w = A.shape[0] // f, A.shape[1] // f
+    return A.reshape((h, f, w, f) + A.shape[2:]).mean(axis=(1, 3))
+
+
+def replicate(A: np.ndarray, f: int) -> np.ndarray:
+    """Each pixel repeated into an ``f x f`` block (adjoint of ``block_mean`` times f^2)."""
+    if f == 1:
+        return A
+    return np.repeat(np.repeat(A, f, axis=0), f, axis=1)
+
+
+def image_noise_sigma(image: np.ndarray) -> float:
+    """Standard deviation of the white noise of an image (Immerkaer 1996).
+
+    The 3 x 3 mask ``[[1,-2,1],[-2,4,-2],[1,-2,1]]`` cancels planes and
+    line-wise offsets (scan noise), so the estimate is that of the
+    pixel-to-pixel noise the image term of the fit assumes.
+    """
+    img = np.asarray(image, dtype=np.float64)
+    if min(img.shape) < 3:
+        return float(np.std(img)) or 1.0
+    conv = (img[:-2, :-2] - 2 * img[:-2, 1:-1] + img[:-2, 2:]
+            - 2 * img[1:-1, :-2] + 4 * img[1:-1, 1:-1] - 2 * img[1:-1, 2:]
+            + img[2:, :-2] - 2 * img[2:, 1:-1] + img[2:, 2:])
+    sigma = np.sqrt(np.pi / 2) * np.abs(conv).mean() / 6.0
+    return float(sigma) if sigma > 0 else float(np.std(img) * 1e-3 or 1.0)
+
+
+# ------------------------------------------------------------ image model
+@dataclass
+class ImageModel:
+    """``image = offset + (abundances @ weights) ** gamma`` (+ noise)."""
+
+    offset: float
+    weights: np.ndarray  # (K,)
+    gamma: float
+    noise_sigma: float
+    gamma_fitted: bool
+    r_squared: float = float("nan")
+
+    def predict(self, A: np.ndarray) -> np.ndarray:
+        return self.offset + np.power(np.maximum(A @ self.weights, 0.0), self.gamma)
+
+    def as_dict(self) -> dict:
+        return {
+            "model": "offset + (sum_k weights_k * a_k) ** gamma",
+            "offset": float(self.offset),
+            "weights": np.asarray(self.weights, dtype=float),
+            "relative_weights": np.asarray(self.weights / max(self.weights.max(), 1e-300)),
+            "gamma": float(self.gamma),
+            "gamma_fitted": bool(self.gamma_fitted),
+            "noise_sigma": float(self.noise_sigma),
+            "r_squared": float(self.r_squared),
+        }
+
+
+def fit_image_model(A: np.ndarray, image: np.ndarray, gamma, noise_sigma: float) -> ImageModel:
+    """Least-squares fit of offset, weights (>= 0) and gamma (or fixed gamma).
+
+    ``A`` (n, K) are abundances on the image's grid, ``image`` (n,).
+    """
+    from scipy.optimize import least_squares
+
+    from ..unmixing.abundances import nnls_abundances
+
+    A = np.asarray(A, dtype=np.float64)
+    h = np.asarray(image, dtype=np.float64).ravel()
+    n, k = A.shape
+    scale = float(np.mean(A.sum(1))) or 1.0
+    U = A / scale
+    hs = float(np.std(h)) or 1.0
+    # fitted in units where the abundances have mean total 1 and the image
+    # unit variance: image / hs = b' + (U @ v) ** g
+    design = np.column_stack([U, np.ones(n), -np.ones(n)])
+    coef = nnls_abundances(h[None] / hs, design.T)[0]  # gamma = 1 start
+    v1 = np.maximum(coef[:k], 1e-6 * max(coef[:k].max(), 1e-12))
+    b0 = coef[k] - coef[k + 1]
+    fit_gamma = gamma is None
+    g0 = 1.0 if fit_gamma else float(gamma)
+    mean_level = max(float(np.mean(U @ v1)), 1e-12)
+    v0 = v1 * mean_level ** (1.0 / g0 - 1.0)  # same mean image at exponent g0
+
+    def unpack(p):
+        return np.exp(p[:k]), (p[k] if fit_gamma else g0), p[-1]
+
+    def residual(p):
+        v, g, b = unpack(p)
+        return b + np.power(np.maximum(U @ v, 1e-300), g) - h / hs
+
+    p0 = np.concatenate([np.log(v0), [g0] if fit_gamma else [], [b0]])
+    p0[:k] = np.clip(p0[:k], -40.0, 40.0)
+    lo = np.full(p0.size, -np.inf)
+    hi = np.full(p0.size, np.inf)
+    lo[:k], hi[:k] = -40.0, 40.0  # log-weights: no overflow for absent phases
+    if fit_gamma:
+        lo[k], hi[k] = GAMMA_BOUNDS
+    sol = least_squares(residual, p0, bounds=(lo, hi), x_scale="jac", max_nfev=2000)
+    v, g, b = unpack(sol.x)
+    weights = v * hs ** (1.0 / g) / scale  # image = b hs + (A @ weights) ** g
+    b = b * hs
+    model = ImageModel(float(b), weights, float(g), float(noise_sigma), fit_gamma)
+    res = model.predict(A) - h
+    model.r_squared = float(1 - res.var() / max(h.var(), 1e-300))
+    return model
+
+
+def registration_shift(A0: np.ndarray, image_coarse: np.ndarray, max_shift: int = 1):
+    """Integer shift (rows, columns) of the SI grid that best explains the image.
+
+    A linear model of the block-averaged image from the SI-only abundances is
+    fitted at each shift of up to ``max_shift`` SI pixels; returns the best
+    shift and the R^2 at the best shift and at zero shift.
+    """
+    ny, nx, k = A0.shape
+    m = max_shift
+    if ny <= 2 * m + 2 or nx <= 2 * m + 2:
+        return (0, 0), 1.0, 1.0
+    core_img = image_coarse[m:ny - m, m:nx - m].ravel()
+    best, r2 = (0, 0), {}
+    for dy in range(-m, m + 1):
+        for dx in range(-m, m + 1):
+            a = A0[m + dy:ny - m + dy, m + dx:nx - m + dx].reshape(-1, k)
+            design = np.column_stack([a, np.ones(a.shape[0])])
+            coef, *_ = np.linalg.lstsq(design, core_img, rcond=None)
+            res = core_img - design @ coef
+            r2[(dy, dx)] = 1 - res.var() / max(core_img.var(), 1e-300)
+    best = max(r2, key=r2.get)
+    return best, float(r2[best]), float(r2[(0, 0)])
+
+
+# --------------------------------------------------------------- the fit
+@dataclass
+class FusionProblem:
+    """Everything one tile's solve needs besides its data."""
+
+    endmembers: np.ndarray  # (K, C) in counts per unit abundance
+    factor: int
+    scale: float  # abundance unit of the solve (mean total abundance)
+    model: ImageModel
+    image_weight: float
+    regularization: str | None
+    smoothness: float
+    huber_delta: float
+    max_iter: int
+
+
+def _edge_penalty(U, problem):
+    """Huber / smoothed-TV penalty of the maps and its gradient (U: h, w, K)."""
+    lam = problem.smoothness
+    if problem.regularization is None or lam <= 0:
+        return 0.0, 0.0
+    delta = problem.huber_delta if problem.regularization == "huber" else 1e-3
+    value = 0.0
+    grad = np.zeros_like(U)
+    for axis in (0, 1):
+        if U.shape[axis] < 2:
+            continue
+        d = np.diff(U, axis=axis)
+        small = np.abs(d) <= delta
+        value += np.where(small, d * d / (2 * delta), np.abs(d) - delta / 2).sum()
+        g = np.where(small, d / delta, np.sign(d))
+        pad = [(0, 0)] * U.ndim
+        pad[axis] = (1, 0)
+        gp = np.pad(g, pad)
+        pad[axis] = (0, 1)
+        gn = np.pad(g, pad)
+        grad += gp - gn
+    return lam * value, lam * grad
+
+
+def fused_objective(u, X, h, problem, shape):
+    """Negative log-posterior of one tile and its gradient.
+
+    ``u`` flattened abundances in units of ``problem.scale`` on the tile's
+    image grid ``shape = (rows, cols, K)``; ``X`` (rows/f, cols/f, C) counts;
+    ``h`` (rows, cols) image.
+    """
+    f = problem.factor
+    U = u.reshape(shape)
+    Es = problem.endmembers * problem.scale
+    # spectra: Poisson, each SI pixel the mean of its f x f image pixels
+    M = block_mean(U, f) @ Es
+    Mf = np.maximum(M, MODEL_FLOOR)
+    value = float((M - X * np.log(Mf)).sum())
+    g_coarse = (1.0 - X / Mf) @ Es.T
+    grad = replicate(g_coarse, f) / (f * f)
+    # image: Gaussian around the fitted forward model
+    model = problem.model
+    if problem.image_weight > 0:
+        ws = model.weights * problem.scale
+        t = np.maximum(U @ ws, 1e-12)
+        tg = np.power(t, model.gamma)
+        r = model.offset + tg - h
+        inv_var = problem.image_weight / model.noise_sigma ** 2
+        value += 0.5 * inv_var * float((r * r).sum())
+        grad += (inv_var * r * model.gamma * tg / t)[..., None] * ws
+    pen, g_pen = _edge_penalty(U, problem)
+    return value + pen, (grad + g_pen).ravel()
+
+
+def solve_tile(X, h, U0, problem):
+    """L-BFGS-B solve of one tile, abundances >= 0 (units of ``problem.scale``)."""
+    from scipy.optimize import minimize
+
+    shape = U0.shape
+    X = np.clip(np.asarray(X, dtype=np.float64), 0.0, None)
+    sol = minimize(
+        fused_objective, U0.ravel(), args=(X, h, problem, shape), jac=True,
+        method="L-BFGS-B", bounds=[(0.0, None)] * U0.size,
+        options={"maxiter": problem.max_iter, "maxcor": 20, "ftol": 1e-12, "gtol": 1e-9},
+    )
+    return sol.x.reshape(shape)
+
+
+def tiles(ny: int, nx: int, tile: int, halo: int):
+    """Tiles of the SI grid: (core slices, halo slices) in SI pixels."""
+    for y0 in range(0, ny, tile):
+        for x0 in range(0, nx, tile):
+            y1, x1 = min(y0 + tile, ny), min(x0 + tile, nx)
+            core = (slice(y0, y1), slice(x0, x1))
+            outer = (slice(max(y0 - halo, 0), min(y1 + halo, ny)),
+                     slice(max(x0 - halo, 0), min(x1 + halo, nx)))
+            yield core, outer
+
+
+# ----------------------------------------------------------- the method
+#: Keywords of the image mode (the spectrum-image mode refuses them).
+IMAGE_KEYWORDS = ("gamma", "image_weight", "regularization", "huber_delta", "passes",
+                  "max_iter", "tile_size", "check_registration", "endmember_pixels")
+#: Default weight of the edge-preserving penalty (see ``pan_sharpen_image``).
+DEFAULT_SMOOTHNESS = 1.0
+
+
+def pan_sharpen_image(
+    self,
+    image,
+    n_components=None,
+    algorithm="NMF",
+    *,
+    gamma: float | None = None,
+    image_weight: float = 1.0,
+    regularization: str | None = "huber",
+    smoothness: float | None = None,
+    huber_delta: float = 0.05,
+    passes: int = 3,
+    max_iter: int = 300,
+    tile_size: int = 64,
+    check_registration: bool = True,
+    endmember_pixels: int = 20000,
+    weighting: str | None = "poisson",
+    random_state=None,
+    show_progressbar: bool | None = None,
+    lazy_output: bool | None = None,
+    return_report: bool = False,
+    **algorithm_params,
+):
+    """Fuse a spectrum image with an ADF/HAADF image recorded with it.
+
+    Called by :meth:`pan_sharpen` when ``other`` is a ``Signal2D``; the
+    parameters shared with the spectrum-image mode are documented there.
+
+    Parameters
+    ----------
+    image
+        ``Signal2D`` without navigation axes, on the SI's scan grid or an
+        integer factor ``f`` finer (each SI pixel covers ``f x f`` image
+        pixels, the same ``f`` for both axes). Calibrated axes must agree in
+        pixel size (``f * image scale = SI scale``) and origin (within half an
+        image pixel; either the same offset or pixel centres). Not modified.
+    algorithm
+        As in the SI mode (endmembers extracted from ``self``), or the
+        endmembers themselves: an array (K, channels) or an ``EELSSpectrum``
+        with K navigation positions on ``self``'s energy axis.
+    gamma
+        ``None`` (default): the exponent of the image model is fitted (within
+        0.3-3). A number fixes it (1: image linear in the amounts, as for
+        thin samples under incoherent Rutherford-like scattering).
+    image_weight
+        Multiplies the image's log-likelihood. 1 (default): the image counts
+        with its own noise, estimated from the image (Immerkaer's estimator,
+        blind to scan-line offsets). Below 1 trusts the image model less.
+    regularization
+        ``"huber"`` (default; quadratic for differences below ``huber_delta``
+        times the mean total abundance, linear above, so that interfaces
+        stay sharp), ``"tv"`` (total variation, smoothed at 1e-3) or
+        ``None``.
+    smoothness
+        Weight of the penalty in units of the Poisson log-likelihood of one
+        spectrum. ``None``: 1, a prior that matters where an SI pixel holds
+        only a few counts per channel and fades as the dose grows.
+    huber_delta
+        Threshold of the Huber penalty relative to the mean total abundance
+        (0.05: differences below 5 % of the mean are treated as noise).
+    passes
+        Number of passes of (solve all tiles, refit the image model). 3
+        (default): the model's parameters change by well under 1 % after
+        the third.
+    max_iter
+        L-BFGS-B iterations per tile and pass.
+    tile_size
+        Side of a tile in SI pixels; each tile is solved with a halo of 4 SI
+        pixels, memory is bounded by one tile of the SI (lazy or not).
+    check_registration
+        Refuse an image that a shift of one SI pixel explains clearly better
+        (R^2 up by more than 0.05) than no shift.
+    endmember_pixels
+        At most this many spectra (an even subsample of the scan) are used to
+        extract the endmembers (bounded memory for a large lazy SI).
+
+    Returns
+    -------
+    exspy.signals.EELSSpectrum or PanSharpenResult
+        Spectra on the image's grid (navigation axes: the image's axes),
+        ``self``'s energy axis and intensity units; see the module notes.
+        ``metadata.Signal.pan_sharpen`` records ``mode="image"``, ``factor``,
+        the fitted ``image_model`` (offset, weights, gamma, noise sigma,
+        R^2), ``reduced_chi2`` of the fused and of the SI-only abundances,
+        and the endmembers.
+    """
+    from .._progress import progress_bar
+    from .._validation import check_finite, check_spectral_signal
+    from ..unmixing.abundances import nnls_abundances
+    from ._solve import channel_weights
+
+    from hyperspy.signal import BaseSignal
+
+    if not isinstance(image, BaseSignal):
+        raise TypeError(f"image must be a HyperSpy Signal2D, got {type(image).__name__}.")
+    check_spectral_signal(self, "pan_sharpen")
+    f = image_factor(self, image)
+    smoothness = DEFAULT_SMOOTHNESS if smoothness is None else float(smoothness)
+    _check_options(gamma, image_weight, regularization, smoothness, huber_delta, passes,
+                   max_iter, tile_size, endmember_pixels)
+    lazy_in = bool(self._lazy)
+    lazy = lazy_in if lazy_output is None else bool(lazy_output)
+    data = self.data
+    ny, nx, n_ch = data.shape
+    h = np.asarray(image.data.compute() if image._lazy else image.data, dtype=np.float64)
+    check_finite(h, "the image")
+
+    # endmembers, from an even subsample of the scan
+    E, estimator, name, k, estimated = _endmembers(
+        self, data, lazy_in, n_components, algorithm, endmember_pixels, random_state,
+        show_progressbar, algorithm_params)
+    mean_spectrum = data.reshape(-1, n_ch).mean(0)
+    mean_spectrum = np.asarray(mean_spectrum.compute() if lazy_in else mean_spectrum, float)
+    w_ch = channel_weights(mean_spectrum[None], weighting)
+
+    def read(sl):
+        block = data[sl[0], sl[1]]
+        block = np.asarray(block.compute() if lazy_in else block, dtype=np.float64)
+        check_finite(block, "the spectrum image")
+        return block
+
+    halo = 4
+    tile_list = list(tiles(ny, nx, int(tile_size), halo))
+    A0 = np.zeros((ny, nx, k))
+    with progress_bar(len(tile_list) * (passes + 2), "Pan-sharpening (image)",
+                      show_progressbar) as bar:
+        for core, _ in tile_list:  # SI-only abundances (weighted NNLS per pixel)
+            X = read(core)
+            A0[core] = nnls_abundances(X.reshape(-1, n_ch) * w_ch, E * w_ch).reshape(
+                X.shape[:2] + (k,))
+            bar.update(1)
+        if check_registration:
+            _check_registration(A0, block_mean(h, f))
+        sigma = image_noise_sigma(h)
+        model = fit_image_model(replicate(A0, f).reshape(-1, k), h.ravel(), gamma, sigma)
+        scale = float(np.mean(A0.sum(-1))) or 1.0
+        U = replicate(A0, f) / scale
+        for p in range(passes):
+            problem = FusionProblem(E, f, scale, model, float(image_weight), regularization,
+                                    smoothness, float(huber_delta), int(max_iter))
+            U_new = np.empty_like(U)
+            for core, outer in tile_list:
+                fo = tuple(slice(s.start * f, s.stop * f) for s in outer)
+                sol = solve_tile(read(outer), h[fo], U[fo], problem)
+                inner = tuple(slice((c.start - o.start) * f, (c.stop - o.start) * f)
+                              for c, o in zip(core, outer))
+                U_new[tuple(slice(c.start * f, c.stop * f) for c in core)] = sol[inner]
+                bar.update(1)
+            U = U_new
+            if p < passes - 1:
+                model = fit_image_model(U.reshape(-1, k) * scale, h.ravel(), gamma, sigma)
+        A = U * scale
+        rms, chi2, chi2_si = _quality(read, tile_list, A, A0, E, f, (ny, nx), bar)
+
+    record = {
+        "mode": "image",
+        "factor": int(f),
+        "algorithm": name,
+        "n_components": int(k),
+        "n_components_estimated": bool(estimated),
+        "image_model": model.as_dict(),
+        "regularization": str(regularization),
+        "smoothness": float(smoothness),
+        "image_weight": float(image_weight),
+        "passes": int(passes),
+        "reduced_chi2": float(np.mean(chi2)),
+        "reduced_chi2_si_only": float(np.mean(chi2_si)),
+        "image_title": str(image.metadata.get_item("General.title", "")),
+        "endmembers": E,
+    }
+    from ._image_output import image_mode_result
+
+    return image_mode_result(self, image, record, A, A0, E, rms, chi2, estimator, lazy,
+                             int(tile_size) * f, return_report)
+
+
+def _check_options(gamma, image_weight, regularization, smoothness, huber_delta, passes,
+                   max_iter, tile_size, endmember_pixels):
+    if gamma is not None and not (np.isfinite(gamma) and gamma > 0):
+        raise ValueError(f"gamma must be None or a number > 0, got {gamma}.")
+    for value, label in ((image_weight, "image_weight"), (smoothness, "smoothness")):
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"{label} must be a finite number >= 0, got {value}.")
+    if regularization not in ("huber", "tv", None):
+        raise ValueError(f"regularization must be 'huber', 'tv' or None, got {regularization!r}.")
+    if not (np.isfinite(huber_delta) and huber_delta > 0):
+        raise ValueError(f"huber_delta must be a number > 0, got {huber_delta}.")
+    for value, label in ((passes, "passes"), (max_iter, "max_iter"), (tile_size, "tile_size"),
+                         (endmember_pixels, "endmember_pixels")):
+        if isinstance(value, bool) or int(value) != value or value < 1:
+            raise ValueError(f"{label} must be an integer >= 1, got {value}.")
+
+
+def _check_registration(A0, image_coarse):
+    shift, r2_best, r2_zero = registration_shift(A0, image_coarse)
+    if shift != (0, 0) and r2_best - r2_zero > 0.05:
+        raise ValueError(
+            f"the image looks misregistered with the spectrum image: shifted by {shift} "
+            f"SI pixels (rows, columns) it is explained with R^2 = {r2_best:.2f} against "
+            f"{r2_zero:.2f} as given. Align the image to the SI's scan (for example crop "
+            "both to the common area) or pass check_registration=False."
+        )
+
+
+def _endmembers(self, data, lazy_in, n_components, algorithm, max_pixels, random_state,
+                show_progressbar, algorithm_params):
+    from hyperspy.signal import BaseSignal
+
+    from .._validation import check_finite, check_spectra
+    from ._endmembers import fit_endmembers
+
+    n_ch = data.shape[-1]
+    if isinstance(algorithm, (np.ndarray, list, BaseSignal)):
+        E = algorithm.data if isinstance(algorithm, BaseSignal) else algorithm
+        E = np.asarray(E.compute() if hasattr(E, "compute") else E, dtype=np.float64)
+        E = np.atleast_2d(E).reshape(-1, E.shape[-1]) if E.ndim else E
+        if E.ndim != 2 or E.shape[1] != n_ch:
+            raise ValueError(f"given endmembers must be (K, {n_ch}), got shape {np.shape(E)}.")
+        if n_components is not None and int(n_components) != E.shape[0]:
+            raise ValueError(f"n_components={n_components} differs from the {E.shape[0]} "
+                             "given endmembers.")
+        check_finite(E, "the given endmembers")
+        if (E < 0).any():
+            raise ValueError("given endmembers must be non-negative (Poisson model).")
+        return E, None, "given", E.shape[0], False
+    flat = data.reshape(-1, n_ch)
+    n = flat.shape[0]
+    idx = np.unique(np.linspace(0, n - 1, min(n, int(max_pixels))).astype(int))
+    sample = flat[idx]
+    sample = np.asarray(sample.compute() if lazy_in else sample, dtype=np.float64)
+    negative = "clip" if (isinstance(algorithm, str) and algorithm.strip().upper() == "NMF") else "allow"
+    sample = check_spectra(sample, name="the spectrum image", negative=negative)
+    estimator, E, k, name, estimated = fit_endmembers(
+        sample, n_components, algorithm, random_state, show_progressbar, algorithm_params)
+    if E.shape[1] != n_ch:
+        raise ValueError(f"the estimator's endmembers have {E.shape[1]} channels, the "
+                         f"spectrum image {n_ch}.")
+    check_finite(E, "the endmembers")
+    # the Poisson model needs non-negative spectra
+    return np.clip(E, 0.0, None), estimator, name, k, estimated
+
+
+def _quality(read, tile_list, A, A0, E, f, nav_shape, bar):
+    """RMS residual and reduced chi-square per SI pixel (fused and SI-only)."""
+    k, n_ch = E.shape
+    rms = np.zeros(nav_shape)
+    chi2 = np.zeros(nav_shape)
+    chi2_si = np.zeros(nav_shape)
+    dof = max(n_ch - k, 1)
+    for core, _ in tile_list:
+        X = read(core)
+        fine = tuple(slice(c.start * f, c.stop * f) for c in core)
+        for a, out in ((block_mean(A[fine], f), chi2), (A0[core], chi2_si)):
+            M = a @ E
+            d2 = (X - M) ** 2
+            out[core] = (d2 / np.maximum(M, 1.0)).sum(-1) / dof
+            if out is chi2:
+                rms[core] = np.sqrt(d2.mean(-1))
+        bar.update(1)
+    return rms, chi2, chi2_si
