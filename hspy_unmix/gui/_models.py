@@ -17,8 +17,11 @@ from __future__ import annotations
 import ast
 import ctypes
 import inspect
+import math
+import re
 import threading
 import time
+import weakref
 
 from traits.api import (
     Any,
@@ -167,11 +170,92 @@ class BackgroundJob:
 
 
 # ------------------------------------------------------- parameter panels
-def parameter_kind(default) -> str:
-    """Kind of control for an estimator parameter with this default value.
+#: HyperSpy's own decomposition algorithms, offered beside the package's.
+HYPERSPY_ALGORITHMS = (
+    "SVD", "MLPCA", "sklearn_pca", "NMF", "sparse_pca", "mini_batch_sparse_pca",
+    "RPCA", "ORPCA", "ORNMF",
+)
+#: The algorithm a new unmixing form starts with: non-negative, sum-to-one
+#: abundances, fast, deterministic for a given seed.
+DEFAULT_ALGORITHM = "VCA"
 
-    ``"bool"``, ``"int"``, ``"float"``, ``"str"``, or ``"literal"`` (a Python
-    literal typed as text, empty meaning ``None``).
+
+def unmixing_algorithms() -> list[str]:
+    """The unmixing form's list: the package's registry, then HyperSpy's.
+
+    Examples
+    --------
+    >>> from hspy_unmix.gui._models import unmixing_algorithms
+    >>> names = unmixing_algorithms()
+    >>> names[0], "SVD" in names, "NMF" in names
+    ('VCA', True, True)
+    """
+    from .._registry import ALGORITHMS
+
+    return [*ALGORITHMS, *HYPERSPY_ALGORITHMS]
+
+
+def parameter_docs(cls) -> dict[str, str]:
+    """``{name: description}`` from the numpydoc "Parameters" section of ``cls``."""
+    doc = inspect.cleandoc(cls.__doc__ or "")
+    lines = doc.splitlines()
+    out, name, text, inside = {}, None, [], False
+    for i, line in enumerate(lines):
+        if not inside:
+            inside = line.strip() == "Parameters" and i + 1 < len(lines) and (
+                lines[i + 1].strip().startswith("---"))
+            continue
+        if line.strip().startswith("---"):
+            continue
+        following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if line and not line[0].isspace():
+            if following.startswith("---"):  # next section
+                break
+            if name is not None:
+                out[name] = " ".join(text)
+            name, text = line.split(":")[0].strip(), []
+        elif name is not None and line.strip():
+            text.append(line.strip())
+    if name is not None:
+        out[name] = " ".join(text)
+    return out
+
+
+def _annotation(cls, name) -> str:
+    try:
+        parameter = inspect.signature(cls.__init__).parameters.get(name)
+    except (TypeError, ValueError):  # pragma: no cover
+        return ""
+    if parameter is None or parameter.annotation is inspect.Parameter.empty:
+        return ""
+    annotation = parameter.annotation
+    return annotation if isinstance(annotation, str) else getattr(
+        annotation, "__name__", str(annotation))
+
+
+def _quoted_choices(description: str) -> list[str]:
+    seen = []
+    for choice in re.findall(r'``"([^"`]+)"``', description):
+        if choice not in seen:
+            seen.append(choice)
+    return seen
+
+
+def parameter_kind(default, annotation: str = "", description: str = "") -> str:
+    """Kind of control for an estimator parameter.
+
+    ``"bool"``, ``"int"``, ``"float"``, ``"choice"`` (a string among the
+    values quoted in its description), ``"str"``, ``"optional_int"`` and
+    ``"optional_float"`` (``None`` meaning automatic), ``"sequence"`` (numbers
+    separated by commas) or ``"literal"`` (a Python literal typed as text).
+
+    Examples
+    --------
+    >>> from hspy_unmix.gui._models import parameter_kind
+    >>> parameter_kind("fcls", "str", '``"fcls"`` or ``"nnls"``')
+    'choice'
+    >>> parameter_kind(None, "float | None")
+    'optional_float'
     """
     if isinstance(default, bool):
         return "bool"
@@ -180,17 +264,90 @@ def parameter_kind(default) -> str:
     if isinstance(default, float):
         return "float"
     if isinstance(default, str):
-        return "str"
+        return "choice" if len(set(_quoted_choices(description)) | {default}) > 1 else "str"
+    if default is None and "bool" not in annotation:
+        if "int" in annotation and "float" not in annotation:
+            return "optional_int"
+        if "float" in annotation or "int" in annotation:
+            return "optional_float"
+    if isinstance(default, tuple) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in default
+    ):
+        return "sequence"
     return "literal"
+
+
+def clean_float(value: float) -> float:
+    """``value`` rounded to 10 significant digits (1.000000000000001 -> 1.0)."""
+    return float(f"{value:.10g}")
+
+
+class ParameterSpec:
+    """What a form shows for one estimator parameter.
+
+    Attributes: ``name``, ``kind`` (see :func:`parameter_kind`),
+    ``default``, ``choices`` (for ``"choice"``), ``low``/``high`` bounds of
+    numbers (None: unbounded) and ``help`` (the numpydoc description).
+    """
+
+    def __init__(self, name, kind, default, choices=(), low=None, high=None, help=""):
+        self.name, self.kind, self.default = name, kind, default
+        self.choices, self.low, self.high, self.help = list(choices), low, high, help
+
+    def __repr__(self):
+        return f"ParameterSpec({self.name!r}, {self.kind!r}, default={self.default!r})"
+
+
+_POSITIVE_INT = re.compile(
+    r"^(n_|max_)|^(epochs|batch_size|filters|max_patches)$|_size$|_units$|_passes$")
+
+
+def parameter_specs(algorithm: str) -> dict[str, ParameterSpec]:
+    """The form's description of each parameter of a registered algorithm."""
+    from .._registry import estimator_class, normalise_name
+
+    if normalise_name(algorithm) is None:
+        return {}  # HyperSpy's own algorithm: its options are the form's own
+    cls = estimator_class(algorithm)
+    docs = parameter_docs(cls)
+    specs = {}
+    for name, default in sorted(cls().get_params(deep=False).items()):
+        if name in SHARED_PARAMETERS:
+            continue
+        help_text = docs.get(name, "")
+        kind = parameter_kind(default, _annotation(cls, name), help_text)
+        low = high = None
+        choices = ()
+        if kind == "choice":
+            choices = _quoted_choices(help_text)
+            if default not in choices:
+                choices.insert(0, default)
+        elif kind in ("int", "optional_int"):
+            if default is None or default >= 0:
+                low = 1 if (_POSITIVE_INT.search(name) and (default or 1) >= 1) else 0
+        elif kind in ("float", "optional_float"):
+            if default is None or default >= 0:
+                low = 0.0
+            text = help_text.lower()
+            if "fraction" in text or "rate of" in text or name in ("dropout",):
+                high = 1.0
+        specs[name] = ParameterSpec(name, kind, default, choices, low, high, help_text)
+    return specs
 
 
 class AlgorithmParameters(HasTraits):
     """The parameters of one algorithm, one trait each, from ``get_params()``.
 
+    Choices are ``Enum`` traits (dropdowns), numbers are bounded where the
+    parameter says so, an optional number (``None`` by default) has an
+    ``<name>_auto`` switch beside it, and every parameter carries the help
+    text of the estimator's docstring (:attr:`specs`).
+
     Parameters
     ----------
     algorithm
-        An algorithm name of :func:`hspy_unmix.available_algorithms`.
+        An algorithm name of :func:`hspy_unmix.available_algorithms` (or
+        one of HyperSpy's, which has no parameters here).
 
     Examples
     --------
@@ -199,32 +356,48 @@ class AlgorithmParameters(HasTraits):
     >>> p.max_iter = 50
     >>> p.as_kwargs()["max_iter"]
     50
+    >>> AlgorithmParameters("ARD_SO_NMF").a
+    1.0
     """
 
     algorithm = Str()
     #: name -> kind (see :func:`parameter_kind`), in display order.
     kinds = Dict(Str, Str)
     defaults = Dict()
+    specs = Dict()
 
     def __init__(self, algorithm: str, **traits):
-        from .._registry import estimator_class
-
         super().__init__(algorithm=algorithm, **traits)
-        params = estimator_class(algorithm)().get_params(deep=False)
+        specs = parameter_specs(algorithm)
         kinds, defaults = {}, {}
-        for name in sorted(params):
-            if name in SHARED_PARAMETERS:
-                continue
-            default = params[name]
-            kind = parameter_kind(default)
-            trait = {
-                "bool": Bool, "int": Int, "float": Float, "str": Str, "literal": Str,
-            }[kind]
-            value = "" if default is None else (repr(default) if kind == "literal" else default)
-            self.add_trait(name, trait(value))
+        for name, spec in specs.items():
+            kind, default = spec.kind, spec.default
+            if kind == "choice":
+                self.add_trait(name, Enum(*spec.choices))
+                value = default
+            elif kind in ("optional_int", "optional_float"):
+                number = Int if kind == "optional_int" else Float
+                low = spec.low if spec.low is not None else 0
+                value = number(low if kind == "optional_float" else max(low, 1)).default_value
+                self.add_trait(name, number(value))
+                self.add_trait(f"{name}_auto", Bool(True))
+                setattr(self, f"{name}_auto", True)
+            elif kind == "float":
+                value = clean_float(default)
+                self.add_trait(name, Float(value))
+            elif kind == "sequence":
+                value = ", ".join(repr(v) for v in default)
+                self.add_trait(name, Str(value))
+            elif kind == "literal":
+                value = "" if default is None else repr(default)
+                self.add_trait(name, Str(value))
+            else:
+                trait = {"bool": Bool, "int": Int, "str": Str}[kind]
+                value = default
+                self.add_trait(name, trait(value))
             setattr(self, name, value)
             kinds[name], defaults[name] = kind, default
-        self.kinds, self.defaults = kinds, defaults
+        self.kinds, self.defaults, self.specs = kinds, defaults, specs
 
     def default_traits_view(self):
         from .traitsui_ui import parameters_view
@@ -235,21 +408,51 @@ class AlgorithmParameters(HasTraits):
     def names(self) -> list[str]:
         return list(self.kinds)
 
+    def _value(self, name, kind):
+        value = getattr(self, name)
+        if kind in ("optional_int", "optional_float"):
+            return None if getattr(self, f"{name}_auto") else value
+        if kind == "sequence":
+            text = str(value).strip().strip("()[]")
+            try:
+                items = [ast.literal_eval(v.strip()) for v in text.split(",") if v.strip()]
+                if not all(isinstance(v, (int, float)) for v in items):
+                    raise ValueError
+            except (ValueError, SyntaxError) as exc:
+                raise ValueError(
+                    f"{self.algorithm} parameter {name!r}: {value!r} is not a list of "
+                    "numbers separated by commas (for example 64, 32)."
+                ) from exc
+            return tuple(items)
+        if kind == "literal":
+            text = str(value).strip()
+            try:
+                return None if text in ("", "None") else ast.literal_eval(text)
+            except (ValueError, SyntaxError) as exc:
+                raise ValueError(
+                    f"{self.algorithm} parameter {name!r}: {text!r} is not a "
+                    "Python literal (number, string in quotes, tuple, None)."
+                ) from exc
+        spec = self.specs[name]
+        if kind in ("int", "float") and (
+            (spec.low is not None and value < spec.low)
+            or (spec.high is not None and value > spec.high)
+        ):
+            raise ValueError(
+                f"{self.algorithm} parameter {name!r} must lie in "
+                f"[{spec.low}, {spec.high if spec.high is not None else 'inf'}], got {value}."
+            )
+        return value
+
     def as_kwargs(self) -> dict:
         """Values to pass to the estimator (only those changed from defaults)."""
         out = {}
         for name, kind in self.kinds.items():
-            value = getattr(self, name)
-            if kind == "literal":
-                text = str(value).strip()
-                try:
-                    value = None if text in ("", "None") else ast.literal_eval(text)
-                except (ValueError, SyntaxError) as exc:
-                    raise ValueError(
-                        f"{self.algorithm} parameter {name!r}: {text!r} is not a "
-                        "Python literal (number, string in quotes, tuple, None)."
-                    ) from exc
-            if value != self.defaults[name]:
+            value = self._value(name, kind)
+            default = self.defaults[name]
+            if kind == "float" and math.isclose(value, default, rel_tol=1e-9, abs_tol=0.0):
+                continue
+            if value != default:
                 out[name] = value
         return out
 
@@ -441,18 +644,75 @@ class UnmixingForm(Form):
     n_components = Int(3)
     random_state = Int(0)
     parameters = Instance(AlgorithmParameters)
+    #: Poisson normalisation of the counts (HyperSpy's
+    #: ``normalize_poissonian_noise``), recommended for EELS counts.
+    normalize_poissonian_noise = Bool(False)
+    #: Energy range used (signal axis units); the channels outside it are
+    #: masked (HyperSpy's ``signal_mask``).
+    energy_start = Float()
+    energy_end = Float()
+    #: Names of boolean masks offered (from the caller's variables), "" none.
+    mask_names = List(Str)
+    navigation_mask = Enum(values="mask_names")
+    signal_mask = Enum(values="mask_names")
+    masks = Dict(Str, Any)
+    #: Where the suggested K came from ("" when K is the default).
+    n_components_source = Str()
 
     def __init__(self, **traits):
-        from .._registry import available_algorithms
-
-        algorithms = traits.pop("algorithms", None) or available_algorithms()
-        super().__init__(algorithms=algorithms, **traits)
+        algorithms = traits.pop("algorithms", None) or unmixing_algorithms()
+        namespace = traits.pop("namespace", None)
+        masks = traits.pop("masks", None)
+        traits.setdefault(
+            "algorithm", DEFAULT_ALGORITHM if DEFAULT_ALGORITHM in algorithms else algorithms[0]
+        )
+        explicit_k = "n_components" in traits
+        super().__init__(algorithms=algorithms, namespace=namespace, **traits)
         if self.parameters is None:
             self.parameters = AlgorithmParameters(self.algorithm)
+        if self.signal is not None:
+            axis = self.signal.axes_manager.signal_axes[0]
+            if "energy_start" not in traits:
+                self.energy_start = clean_float(float(axis.axis[0]))
+            if "energy_end" not in traits:
+                self.energy_end = clean_float(float(axis.axis[-1]))
+            suggested = suggested_n_components(self.signal)
+            if suggested is not None and not explicit_k:
+                self.n_components = suggested
+                self.n_components_source = "from the number-of-components estimate"
+            _UNMIXING_FORMS.add(self)
+        self.set_masks(masks)
+
+    def set_masks(self, masks=None) -> None:
+        """Offer these boolean masks (dict name -> array or signal).
+
+        None offers the boolean arrays and signals of :attr:`namespace`
+        whose shape is the navigation or the signal shape of the signal.
+        """
+        if masks is None:
+            masks = {}
+            if self.signal is not None and isinstance(self.namespace, dict):
+                shapes = {
+                    tuple(self.signal.axes_manager.navigation_shape[::-1]),
+                    tuple(self.signal.axes_manager.signal_shape[::-1]),
+                }
+                from hyperspy.signal import BaseSignal
+
+                for name, value in self.namespace.items():
+                    # (a numpy array's own .data is its buffer, not the values)
+                    data = value.data if isinstance(value, BaseSignal) else value
+                    if (not name.startswith("_") and getattr(data, "dtype", None) is not None
+                            and data.dtype == bool and tuple(data.shape) in shapes):
+                        masks[name] = value
+        self.masks = dict(masks)
+        self.mask_names = ["", *self.masks]
 
     def _algorithm_changed(self, new):
         if self.traits_inited():
             self.parameters = AlgorithmParameters(new)
+
+    def _n_components_changed(self):
+        self.n_components_source = ""  # the user's own choice from now on
 
     def _describe(self):
         return f"{self.algorithm} with {self.n_components} components"
@@ -464,27 +724,90 @@ class UnmixingForm(Form):
             f"loadings {lr.loadings.shape}"
         )
 
+    def _energy_mask(self):
+        axis = self.signal.axes_manager.signal_axes[0]
+        energies = axis.axis
+        start, end = sorted((self.energy_start, self.energy_end))
+        tolerance = abs(axis.scale) * 1e-6 if hasattr(axis, "scale") else 0.0
+        inside = (energies >= start - tolerance) & (energies <= end + tolerance)
+        if inside.all():
+            return None
+        if inside.sum() < max(2, int(self.n_components)):
+            raise ValueError(
+                f"the energy range {start:g} to {end:g} keeps {int(inside.sum())} channels; "
+                f"it needs at least K = {self.n_components}."
+            )
+        return ~inside
+
     def _make_work(self):
+        import numpy as np
+
+        from .._registry import normalise_name
+
         if self.n_components < 1:
             raise ValueError("the number of components must be at least 1.")
         kwargs = self.parameters.as_kwargs()
         signal = self.signal
         algorithm, n_components = self.algorithm, int(self.n_components)
-        kwargs["random_state"] = int(self.random_state)
-        # The decomposition wrapper hands this to estimators that report
-        # progress and drops it for the others.
-        kwargs["show_progressbar"] = True
+        options = {"print_info": False}
+        if self.normalize_poissonian_noise:
+            options["normalize_poissonian_noise"] = True
+        signal_mask = self._energy_mask()
+        if self.signal_mask:
+            from hyperspy.signal import BaseSignal
+
+            chosen = self.masks[self.signal_mask]
+            chosen = np.asarray(chosen.data if isinstance(chosen, BaseSignal) else chosen,
+                                dtype=bool)
+            signal_mask = chosen if signal_mask is None else (signal_mask | chosen)
+        if signal_mask is not None:
+            options["signal_mask"] = signal_mask
+        if self.navigation_mask:
+            options["navigation_mask"] = self.masks[self.navigation_mask]
+        if normalise_name(algorithm) is not None:
+            kwargs["random_state"] = int(self.random_state)
+            # The decomposition wrapper hands this to estimators that report
+            # progress and drops it for the others.
+            kwargs["show_progressbar"] = True
+        elif algorithm not in ("SVD", "MLPCA", "RPCA", "ORPCA", "ORNMF"):
+            kwargs["random_state"] = int(self.random_state)  # scikit-learn's
 
         def work():
             signal.decomposition(
-                algorithm=algorithm,
-                output_dimension=n_components,
-                print_info=False,
-                **kwargs,
+                algorithm=algorithm, output_dimension=n_components, **options, **kwargs
             )
             return signal.learning_results
 
         return work
+
+
+#: Numbers of components suggested by the number-of-components form, by
+#: signal (weak references: a deleted signal is forgotten).
+_SUGGESTED = weakref.WeakKeyDictionary()
+_UNMIXING_FORMS = weakref.WeakSet()
+
+
+def suggested_n_components(signal) -> int | None:
+    """The K the number-of-components form suggested for ``signal``, if run."""
+    try:
+        return _SUGGESTED.get(signal)
+    except TypeError:  # pragma: no cover - an unhashable signal
+        return None
+
+
+def _remember_suggestion(signal, n_components) -> None:
+    try:
+        _SUGGESTED[signal] = int(n_components)
+    except TypeError:  # pragma: no cover
+        return
+    for form in list(_UNMIXING_FORMS):
+        # open unmixing forms of this signal follow the new estimate unless
+        # the user chose K there
+        if form.signal is signal and not form.running and (
+            form.n_components_source or form.n_components == 3
+        ):
+            form.n_components = int(n_components)
+            form.n_components_source = "from the number-of-components estimate"
 
 
 # --------------------------------------------------------- restore_zlp
@@ -629,7 +952,10 @@ class NComponentsForm(Form):
         return f"estimate_n_components (up to {self.max_components})"
 
     def _summarize(self):
-        return f"suggested number of components: {getattr(self.result, 'n_components', '?')}"
+        suggested = getattr(self.result, "n_components", None)
+        if suggested is not None and self.signal is not None:
+            _remember_suggestion(self.signal, suggested)
+        return f"suggested number of components: {suggested if suggested is not None else '?'}"
 
     def _make_work(self):
         if self.max_components < 1:

@@ -184,16 +184,70 @@ def _finish(widgets, display):
 
 
 # ------------------------------------------------------------ unmixing
-def _parameter_widget(kind, name, value):
+def _short_help(text, limit=300):
+    text = " ".join(str(text).replace("``", "").split())
+    return text if len(text) <= limit else text[: limit - 3].rsplit(" ", 1)[0] + "..."
+
+
+def _parameter_widgets(params, name):
+    """Widget(s) for one parameter of an :class:`AlgorithmParameters`."""
+    spec = params.specs[name]
+    kind = spec.kind
+    tip = _short_help(spec.help) or name
+    common = {"description": name, "style": _STYLE, "tooltip": tip}
     if kind == "bool":
-        return ipywidgets.Checkbox(value=value, description=name, style=_STYLE)
-    if kind == "int":
-        return ipywidgets.IntText(value=value, description=name, style=_STYLE)
-    if kind == "float":
-        return ipywidgets.FloatText(value=value, description=name, style=_STYLE)
-    return ipywidgets.Text(
-        value=str(value), description=name, placeholder="None", style=_STYLE
+        return [_link(params, name, ipywidgets.Checkbox(**common))]
+    if kind == "choice":
+        return [_link(params, name, ipywidgets.Dropdown(options=spec.choices, **common))]
+    if kind in ("int", "float", "optional_int", "optional_float"):
+        integer = kind.endswith("int")
+        low = spec.low if spec.low is not None else -1e300
+        high = spec.high if spec.high is not None else 1e300
+        if integer:
+            cls = ipywidgets.BoundedIntText
+            low, high = int(max(low, -(2**62))), int(min(high, 2**62))
+        else:
+            cls = ipywidgets.BoundedFloatText
+        number = _link(params, name, cls(min=low, max=high, **common))
+        if kind.startswith("optional"):
+            auto = ipywidgets.Checkbox(description="automatic", indent=False,
+                                       tooltip="None: the estimator chooses")
+            _link(params, f"{name}_auto", auto)
+
+            def follow(change=None, number=number, auto=auto):
+                number.disabled = auto.value
+
+            follow()
+            auto.observe(follow, names="value")
+            return [ipywidgets.HBox([number, auto])], {name: number, f"{name}_auto": auto}
+        return [number]
+    placeholder = "numbers separated by commas" if kind == "sequence" else "None"
+    return [_link(params, name, ipywidgets.Text(placeholder=placeholder, **common))]
+
+
+def _algorithm_options(form):
+    from .._registry import normalise_name
+
+    return [
+        (name if normalise_name(name) else f"{name} (HyperSpy)", name)
+        for name in form.algorithms
+    ]
+
+
+def _help_html(params):
+    from .._registry import estimator_class, normalise_name
+
+    if normalise_name(params.algorithm) is None:
+        return (f"<p><b>{html.escape(params.algorithm)}</b> is one of HyperSpy's own "
+                "decomposition algorithms: see <code>s.decomposition</code>. Its "
+                "results are not constrained to be non-negative unless it is NMF.</p>")
+    doc = (estimator_class(params.algorithm).__doc__ or "").strip().split("\n\n")[0]
+    items = "".join(
+        f"<li><b>{html.escape(name)}</b>: {html.escape(_short_help(spec.help, 600))}</li>"
+        for name, spec in params.specs.items()
     )
+    return (f"<p><b>{html.escape(params.algorithm)}</b>: "
+            f"{html.escape(_short_help(doc, 600))}</p><ul>{items}</ul>")
 
 
 def _unmixing_render(form):
@@ -248,45 +302,92 @@ def unmixing_ipy(obj, display=True, **kwargs):
     ['form', 'wdict', 'widget']
     """
     form = _models.UnmixingForm(signal=obj, **kwargs)
-    algorithm = _link(
-        form, "algorithm",
-        ipywidgets.Dropdown(options=form.algorithms, description="Algorithm", style=_STYLE),
-    )
+    algorithm = ipywidgets.Dropdown(options=_algorithm_options(form), description="Algorithm",
+                                    style=_STYLE)
+    _link(form, "algorithm", algorithm)
     n_components = _link(
         form, "n_components",
         ipywidgets.BoundedIntText(min=1, max=10_000, description="Components (K)",
                                   style=_STYLE),
     )
+    k_source = ipywidgets.HTML()
+
+    def show_k_source(event=None):
+        k_source.value = f"<i>{html.escape(form.n_components_source)}</i>"
+
+    show_k_source()
+    form.observe(show_k_source, "n_components_source")
     random_state = _link(
-        form, "random_state", ipywidgets.IntText(description="random_state", style=_STYLE)
+        form, "random_state",
+        ipywidgets.IntText(description="Random seed", style=_STYLE,
+                           tooltip="random_state: the same seed gives the same result"),
     )
+    poisson = _link(form, "normalize_poissonian_noise", ipywidgets.Checkbox(
+        description="Poisson normalisation", style=_STYLE, indent=False,
+        tooltip="Weight the counts by their Poisson noise (HyperSpy's "
+                "normalize_poissonian_noise); usual for raw EELS counts",
+    ))
+    axis = obj.axes_manager.signal_axes[0]
+    low, high = sorted((float(axis.axis[0]), float(axis.axis[-1])))
+    units = axis.units if isinstance(axis.units, str) and axis.units else ""
+    energy_start = _link(form, "energy_start", ipywidgets.BoundedFloatText(
+        min=low, max=high, description=f"Energy from ({units})" if units else "Energy from",
+        style=_STYLE, tooltip="Channels outside the range are masked (signal_mask)"))
+    energy_end = _link(form, "energy_end", ipywidgets.BoundedFloatText(
+        min=low, max=high, description="to", style=_STYLE))
+    navigation_mask = _link(form, "navigation_mask", ipywidgets.Dropdown(
+        options=[("none", "")] + [(n, n) for n in form.mask_names[1:]],
+        description="Navigation mask", style=_STYLE,
+        tooltip="A boolean array of the navigation shape among your variables: "
+                "True pixels are left out"))
+    signal_mask = _link(form, "signal_mask", ipywidgets.Dropdown(
+        options=[("none", "")] + [(n, n) for n in form.mask_names[1:]],
+        description="Signal mask", style=_STYLE,
+        tooltip="A boolean array of the signal shape: True channels are left out"))
     parameters_box = ipywidgets.VBox()
     parameters_box.add_class("hspy-unmix-parameters")
+    help_html = ipywidgets.HTML()
+    help_box = ipywidgets.Accordion(children=[help_html])
+    help_box.set_title(0, "Help")
+    help_box.selected_index = None
     parameter_widgets = {}
 
     def build_parameters(event=None):
         parameter_widgets.clear()
         params = form.parameters
         children = []
-        for name, kind in params.kinds.items():
-            widget = _link(params, name, _parameter_widget(kind, name, getattr(params, name)))
-            parameter_widgets[name] = widget
-            children.append(widget)
+        for name in params.kinds:
+            made = _parameter_widgets(params, name)
+            if isinstance(made, tuple):
+                rows, named = made
+                parameter_widgets.update(named)
+            else:
+                rows = made
+                parameter_widgets[name] = made[0]
+            children.extend(rows)
         if not children:
-            children = [ipywidgets.Label(f"{params.algorithm} has no further parameters.")]
+            children = [ipywidgets.Label(f"{params.algorithm}: no further parameters here.")]
         parameters_box.children = [ipywidgets.HTML(f"<i>{params.algorithm} parameters</i>"),
                                    *children]
+        help_html.value = _help_html(params)
 
     build_parameters()
     form.observe(build_parameters, "parameters")
     controls = {
         "algorithm": algorithm,
         "n_components": n_components,
+        "n_components_source": k_source,
         "random_state": random_state,
+        "normalize_poissonian_noise": poisson,
+        "energy_range": ipywidgets.HBox([energy_start, energy_end]),
+        "navigation_mask": navigation_mask,
+        "signal_mask": signal_mask,
         "parameters_box": parameters_box,
+        "help": help_box,
     }
     widgets = _FormWidgets(form, controls, "Spectral unmixing")
     widgets.wdict["parameters"] = parameter_widgets
+    widgets.wdict.update(energy_start=energy_start, energy_end=energy_end)
     widgets.render = _unmixing_render
     return _finish(widgets, display)
 

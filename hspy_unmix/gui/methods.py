@@ -54,17 +54,26 @@ def _gui(signal, toolkey, display, toolkit, **kwargs):
 def unmix_gui(self, display=True, toolkit=None, **kwargs):
     """Form to unmix the spectrum image with an hspy_unmix algorithm.
 
-    The form offers every name of :func:`hspy_unmix.available_algorithms`,
-    each with its own parameters (from the estimator's ``get_params()``),
-    the number of components K and the random seed. Run calls
-    ``decomposition(algorithm=..., output_dimension=K, ...)`` in the
-    background, shows the progress and the endmembers and abundance maps;
-    Stop interrupts it and leaves ``learning_results`` as they were.
+    The form offers every name of :func:`hspy_unmix.available_algorithms`
+    (VCA first, the default) and HyperSpy's own decomposition algorithms
+    (SVD, NMF, MLPCA, ORPCA...), each package algorithm with its own
+    parameters (from the estimator's ``get_params()``: dropdowns for
+    choices, bounded numbers, help from its docstring), the number of
+    components K (the number-of-components form's suggestion once it has
+    run on this signal), the random seed, Poisson normalisation, the energy
+    range and navigation/signal masks (boolean arrays among the caller's
+    variables). Run calls ``decomposition(algorithm=..., output_dimension=K,
+    ...)`` in the background, shows the progress and the endmembers and
+    abundance maps; Stop interrupts it and leaves ``learning_results`` as
+    they were.
 
     Parameters
     ----------%s
     **kwargs
-        Initial values: ``algorithm``, ``n_components``, ``random_state``.
+        Initial values: ``algorithm``, ``n_components``, ``random_state``,
+        ``normalize_poissonian_noise``, ``energy_start``, ``energy_end``;
+        ``masks`` (dict name -> boolean array or signal offered as masks) and
+        ``namespace`` (default: the caller's global variables).
 
     Examples
     --------
@@ -79,6 +88,7 @@ def unmix_gui(self, display=True, toolkit=None, **kwargs):
     >>> s.learning_results.factors.shape
     (200, 3)
     """
+    kwargs.setdefault("namespace", _caller_namespace())
     return _gui(self, "unmix", display, toolkit, **kwargs)
 
 

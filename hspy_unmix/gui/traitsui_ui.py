@@ -48,9 +48,19 @@ def _status_group():
 
 def parameters_view(parameters):
     """traitsui View of an :class:`~hspy_unmix.gui._models.AlgorithmParameters`."""
-    from traitsui.api import Item, View
+    from traitsui.api import HGroup, Item, View
 
-    return View(*[Item(name) for name in parameters.kinds])
+    items = []
+    for name, spec in parameters.specs.items():
+        tip = " ".join(spec.help.replace("``", "").split())[:400]
+        if spec.kind.startswith("optional"):
+            items.append(HGroup(
+                Item(name, tooltip=tip, enabled_when=f"not {name}_auto"),
+                Item(f"{name}_auto", label="automatic"),
+            ))
+        else:
+            items.append(Item(name, tooltip=tip))
+    return View(*items)
 
 
 def form_view(form):
@@ -70,7 +80,13 @@ def form_view(form):
         controls = VGroup(
             Item("algorithm"),
             Item("n_components", label="Components (K)"),
-            Item("random_state"),
+            Item("n_components_source", style="readonly", show_label=False),
+            Item("random_state", label="Random seed"),
+            Item("normalize_poissonian_noise", label="Poisson normalisation"),
+            Item("energy_start", label="Energy from"),
+            Item("energy_end", label="to"),
+            Item("navigation_mask"),
+            Item("signal_mask"),
             Item("parameters", style="custom", show_label=False, editor=InstanceEditor()),
             label="Algorithm",
             show_border=True,

@@ -86,7 +86,10 @@ def test_unmixing_form_lists_algorithms_and_their_parameters(eels3):
     wdict = w["wdict"]
     import hspy_unmix
 
-    assert list(wdict["algorithm"].options) == hspy_unmix.available_algorithms()
+    values = [value for _label, value in wdict["algorithm"].options]
+    assert set(hspy_unmix.available_algorithms()) <= set(values)
+    assert {"SVD", "NMF", "MLPCA", "ORPCA"} <= set(values)
+    assert wdict["algorithm"].value == "VCA"  # the default
     wdict["algorithm"].value = "HALS"
     assert {"max_iter", "n_starts", "tol"} <= set(wdict["parameters"])
     assert "n_components" not in wdict["parameters"]
@@ -126,8 +129,8 @@ def test_unmixing_run_fills_learning_results(eels3, algorithm):
 def test_invalid_parameter_is_reported_not_raised(eels3):
     s, _ = eels3
     w = _ipy(s)
-    w["wdict"]["algorithm"].value = "VCA"
-    w["wdict"]["parameters"]["snr_input"].value = "not a number ("
+    w["wdict"]["algorithm"].value = "MTAEU"
+    w["wdict"]["parameters"]["shared_units"].value = "64, not a number ("
     w["wdict"]["run"].click()
     assert "Cannot run" in w["wdict"]["status"].value
     assert w["form"].job is None
@@ -172,11 +175,15 @@ def test_background_job_reports_failure():
 
 def test_algorithm_parameters_round_trip():
     params = _models.AlgorithmParameters("VCA")
-    assert params.kinds["snr_input"] == "literal"
+    assert params.kinds["snr_input"] == "optional_float"
+    assert params.kinds["abundance_solver"] == "choice"
     assert params.as_kwargs() == {}
-    params.snr_input = "25.0"
+    params.snr_input_auto = False
+    params.snr_input = 25.0
     params.abundance_solver = "nnls"
     assert params.as_kwargs() == {"snr_input": 25.0, "abundance_solver": "nnls"}
+    with pytest.raises(Exception):
+        params.abundance_solver = "fcls_typo"  # only the documented values
 
 
 # ------------------------------------------------------- other forms
@@ -371,3 +378,89 @@ def test_old_results_are_cleared_when_a_run_starts(eels3, slow_algorithm):
     assert wdict["table"].value == "" and wdict["image"].layout.display == "none"
     w["form"].stop()
     w["form"].wait(20)
+
+
+# ------------------------------------------------------ defaults and choices
+def test_parameters_are_typed_widgets_with_help(eels3):
+    s, _ = eels3
+    wdict = _ipy(s)["wdict"]
+    params = wdict["parameters"]
+    solver = params["abundance_solver"]
+    assert isinstance(solver, ipywidgets.Dropdown)
+    assert list(solver.options) == ["fcls", "nnls"]
+    assert "sum to one" in solver.tooltip
+    assert isinstance(params["snr_input"], ipywidgets.BoundedFloatText)
+    assert params["snr_input"].disabled and params["snr_input_auto"].value
+    params["snr_input_auto"].value = False
+    assert not params["snr_input"].disabled
+    assert "snr_input" in wdict["help"].children[0].value
+    wdict["algorithm"].value = "HALS"
+    assert isinstance(params["max_iter"], ipywidgets.BoundedIntText)
+    assert params["max_iter"].min == 1
+    assert list(params["abundance_scaling"].options) == ["sum_to_one", "unit_spectra"]
+    wdict["algorithm"].value = "DAEU"
+    assert list(params["init"].options) == ["minvol", "vca", "random"]
+    assert params["dropout"].max == 1.0
+
+
+def test_clean_float_display_and_unchanged_defaults_not_passed():
+    params = _models.AlgorithmParameters("ARD_SO_NMF")
+    assert params.a == 1.0 and repr(params.a) == "1.0"
+    assert "a" not in params.as_kwargs()  # the estimator keeps its exact default
+
+
+def test_k_follows_the_number_of_components_estimate(eels3):
+    s, _ = eels3
+    unmix = _ipy(s)
+    assert unmix["wdict"]["n_components"].value == 3
+    nc = _ipy(s, "estimate_n_components_gui")
+    nc["wdict"]["max_components"].value = 6
+    nc["form"].result = None
+    # a stand-in for the estimate's result (the estimate itself is tested above)
+    nc["form"].job = None
+    _models._remember_suggestion(s, 4)
+    assert unmix["wdict"]["n_components"].value == 4
+    assert "number-of-components" in unmix["wdict"]["n_components_source"].value
+    # a new form starts from the estimate
+    assert _ipy(s)["wdict"]["n_components"].value == 4
+    # the user's own K is kept
+    unmix["wdict"]["n_components"].value = 5
+    _models._remember_suggestion(s, 2)
+    assert unmix["wdict"]["n_components"].value == 5
+
+
+@pytest.mark.parametrize("algorithm", ["SVD", "NMF"])
+def test_hyperspy_algorithms_run_from_the_form(eels3, algorithm):
+    s, _ = eels3
+    w = _ipy(s)
+    w["wdict"]["algorithm"].value = algorithm
+    assert w["wdict"]["parameters"] == {}
+    w["wdict"]["run"].click()
+    assert w["form"].wait(120) == "done", w["form"].status
+    assert s.learning_results.decomposition_algorithm == algorithm
+
+
+def test_poisson_energy_range_and_masks_reach_decomposition(eels3, monkeypatch):
+    s, _ = eels3
+    seen = {}
+
+    def fake_decomposition(self, *args, **kwargs):
+        seen.update(kwargs)
+
+    monkeypatch.setattr(type(s), "decomposition", fake_decomposition)
+    bad_pixels = np.zeros((64, 64), dtype=bool)
+    bad_pixels[0] = True
+    namespace = {"bad_pixels": bad_pixels, "other": np.zeros(3, dtype=bool)}
+    w = _ipy(s, namespace=namespace)
+    wdict = w["wdict"]
+    assert [v for _l, v in wdict["navigation_mask"].options] == ["", "bad_pixels"]
+    axis = s.axes_manager.signal_axes[0].axis
+    assert wdict["energy_start"].value == pytest.approx(axis[0])
+    wdict["normalize_poissonian_noise"].value = True
+    wdict["energy_start"].value = float(axis[20])
+    wdict["navigation_mask"].value = "bad_pixels"
+    wdict["run"].click()
+    assert w["form"].wait(60) == "done", w["form"].status
+    assert seen["normalize_poissonian_noise"] is True
+    assert seen["navigation_mask"] is bad_pixels
+    assert seen["signal_mask"].sum() == 20 and seen["signal_mask"][:20].all()
