@@ -45,14 +45,49 @@ def _link(form, name, widget):
     return widget
 
 
+#: CSS pixels per inch of a figure on the page, and device pixels per CSS
+#: pixel of the PNG (2: sharp on high-density screens as well).
+CSS_DPI = 96
+PIXEL_RATIO = 2
+
+
 def figure_png(fig) -> bytes:
-    """PNG bytes of a matplotlib ``Figure`` (object API, thread safe)."""
+    """PNG bytes of a matplotlib ``Figure`` at ``CSS_DPI * PIXEL_RATIO`` dpi."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=CSS_DPI * PIXEL_RATIO, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def png_css_width(png: bytes) -> int:
+    """Width at which a :func:`figure_png` image is shown (no stretching)."""
+    width = int.from_bytes(png[16:20], "big")  # IHDR
+    return max(1, round(width / PIXEL_RATIO))
+
+
+def largest_feature(energy, spectrum):
+    """Energy of a spectrum's largest feature above a power-law background.
+
+    The background ``A E**-r`` is fitted (log-log least squares) to the
+    positive channels; the maximum of the spectrum minus that background is
+    where an edge or peak stands out most. This is what a microscopist reads
+    on an EELS endmember: not the first channel (where the background is
+    highest) but the edge.
+    """
+    energy = np.asarray(energy, dtype=float)
+    spectrum = np.asarray(spectrum, dtype=float)
+    valid = np.isfinite(spectrum)
+    positive = valid & (spectrum > 0) & (energy > 0)
+    residual = np.where(valid, spectrum, -np.inf)
+    if positive.sum() >= 3:
+        slope, intercept = np.polyfit(np.log(energy[positive]), np.log(spectrum[positive]), 1)
+        background = np.exp(intercept) * np.where(energy > 0, energy, np.nan) ** slope
+        residual = np.where(valid & np.isfinite(background), spectrum - background, -np.inf)
+    if not np.isfinite(residual).any():
+        return float("nan")
+    return float(energy[int(np.argmax(residual))])
 
 
 def _html_table(caption, header, rows, css_class):
@@ -159,6 +194,11 @@ class _FormWidgets:
                 self.table.value = table
                 if png:
                     self.image.value = png
+                    # shown at its own size: one CSS pixel per PIXEL_RATIO
+                    # image pixels, narrower on a narrow page, never stretched
+                    self.image.layout.width = f"{png_css_width(png)}px"
+                    self.image.layout.max_width = "100%"
+                    self.image.layout.height = "auto"
                     self.image.layout.display = ""
 
     def as_dict(self):
@@ -250,43 +290,56 @@ def _help_html(params):
             f"{html.escape(_short_help(doc, 600))}</p><ul>{items}</ul>")
 
 
-def _unmixing_render(form):
+def unmixing_figure(form):
+    """Endmembers and abundance maps (with colour bars) of a finished run."""
+    from matplotlib.figure import Figure
+
     signal = form.signal
     lr = signal.learning_results
     factors, loadings = np.asarray(lr.factors), np.asarray(lr.loadings)
-    energy = signal.axes_manager.signal_axes[0].axis
-    units = signal.axes_manager.signal_axes[0].units
-    rows = []
-    for i in range(factors.shape[1]):
-        peak = energy[int(np.argmax(factors[:, i]))]
-        rows.append(
-            (f"Endmember {i}", f"{peak:.4g} {units}", f"{loadings[:, i].mean():.3f}",
-             f"{loadings[:, i].max():.3f}")
-        )
-    table = _html_table(
-        f"{lr.decomposition_algorithm}: factors {factors.shape}, loadings {loadings.shape}",
-        ("Component", "Maximum at", "Mean abundance", "Max abundance"),
-        rows,
-        "hspy-unmix-results",
-    )
-    from matplotlib.figure import Figure
-
+    axis = signal.axes_manager.signal_axes[0]
+    units = axis.units if isinstance(axis.units, str) else ""
     k = factors.shape[1]
     nav_shape = signal.axes_manager.navigation_shape
     n_maps = min(k, 6) if len(nav_shape) == 2 else 0
-    fig = Figure(figsize=(3.2 * (1 + n_maps) if n_maps else 5, 2.8))
+    fig = Figure(figsize=(4.2 + 2.9 * n_maps, 2.9), layout="constrained")
     axes = fig.subplots(1, 1 + n_maps, squeeze=False)[0]
     for i in range(k):
-        axes[0].plot(energy, factors[:, i], label=f"{i}")
-    axes[0].set_xlabel(f"Energy ({units})" if units else "Energy")
+        axes[0].plot(axis.axis, factors[:, i], label=f"{i}", lw=1)
+    axes[0].set_xlabel(f"Energy loss ({units})" if units else "Energy loss")
+    axes[0].set_ylabel("Intensity")
     axes[0].set_title("Endmembers")
     axes[0].legend(fontsize="small")
     for i in range(n_maps):
         image = loadings[:, i].reshape(nav_shape[::-1])
-        axes[1 + i].imshow(image, cmap="viridis")
+        shown = axes[1 + i].imshow(image, cmap="viridis")
         axes[1 + i].set_title(f"Abundance {i}")
         axes[1 + i].set_axis_off()
-    return table, figure_png(fig)
+        fig.colorbar(shown, ax=axes[1 + i], shrink=0.8)
+    return fig
+
+
+def _unmixing_render(form):
+    signal = form.signal
+    lr = signal.learning_results
+    factors, loadings = np.asarray(lr.factors), np.asarray(lr.loadings)
+    axis = signal.axes_manager.signal_axes[0]
+    units = axis.units if isinstance(axis.units, str) else ""
+    rows = []
+    for i in range(factors.shape[1]):
+        feature = largest_feature(axis.axis, factors[:, i])
+        rows.append(
+            (f"Endmember {i}", f"{feature:.4g} {units}".strip(),
+             f"{np.nanmean(loadings[:, i]):.3f}", f"{np.nanmax(loadings[:, i]):.3f}")
+        )
+    table = _html_table(
+        f"{lr.decomposition_algorithm}: factors {factors.shape}, loadings {loadings.shape}",
+        ("Component", "Largest feature above background at", "Mean abundance",
+         "Max abundance"),
+        rows,
+        "hspy-unmix-results",
+    )
+    return table, figure_png(unmixing_figure(form))
 
 
 def unmixing_ipy(obj, display=True, **kwargs):
@@ -467,6 +520,9 @@ def _pan_sharpen_render(form):
     axis = result.axes_manager.signal_axes[0]
     mean = np.asarray(result.data, dtype=float).reshape(-1, axis.size).mean(axis=0)
     ax.plot(axis.axis, mean, lw=1)
+    units = axis.units if isinstance(axis.units, str) else ""
+    ax.set_xlabel(f"Energy loss ({units})" if units else "Energy loss")
+    ax.set_ylabel("Mean intensity")
     ax.set_title("Pan-sharpened: mean spectrum")
     table = _html_table(
         "Pan-sharpened signal", ("Other", "Algorithm", "Shape"),

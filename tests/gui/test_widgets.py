@@ -464,3 +464,31 @@ def test_poisson_energy_range_and_masks_reach_decomposition(eels3, monkeypatch):
     assert seen["normalize_poissonian_noise"] is True
     assert seen["navigation_mask"] is bad_pixels
     assert seen["signal_mask"].sum() == 20 and seen["signal_mask"][:20].all()
+
+
+# ------------------------------------------------------------------ figures
+def test_figures_shown_at_their_own_resolution_with_colour_bars(eels3):
+    from hspy_unmix.gui import ipywidgets_ui
+
+    s, truth = eels3
+    w = _ipy(s)
+    w["wdict"]["run"].click()
+    assert w["form"].wait(120) == "done", w["form"].status
+    png = w["wdict"]["image"].value
+    width = int.from_bytes(png[16:20], "big")
+    assert w["wdict"]["image"].layout.width == f"{width // ipywidgets_ui.PIXEL_RATIO}px"
+    assert w["wdict"]["image"].layout.max_width == "100%"
+    fig = ipywidgets_ui.unmixing_figure(w["form"])
+    assert len(fig.axes) == 1 + 2 * 3  # spectra, 3 maps, 3 colour bars
+    assert fig.axes[0].get_xlabel().startswith("Energy loss")
+    assert "Largest feature above background" in w["wdict"]["table"].value
+
+
+def test_largest_feature_is_the_edge_not_the_first_channel():
+    from hspy_unmix.gui.ipywidgets_ui import largest_feature
+
+    energy = np.linspace(250, 900, 651)
+    spectrum = 1e7 * energy ** -2.5
+    spectrum = spectrum + np.where(energy >= 532, 2e-2 * np.exp(-(energy - 532) / 80), 0)
+    assert np.argmax(spectrum) == 0
+    assert largest_feature(energy, spectrum) == pytest.approx(532, abs=2)
