@@ -30,6 +30,14 @@ _MODEL_CACHE: dict = {}
 PREDICT_LOCK = threading.Lock()
 
 
+def _with_defaults(meta: dict) -> dict:
+    """Fill in what a model's metadata may lack (older or hand-built models)."""
+    meta.setdefault("units", "channels")
+    meta.setdefault("native_fwhm_channels", list(DEFAULT_NATIVE_FWHM))
+    meta.setdefault("truth_fwhm_channels", 3.0)
+    return meta
+
+
 def model_metadata(path=None) -> dict:
     """Metadata of a model file (the shipped one by default), without Keras.
 
@@ -41,11 +49,7 @@ def model_metadata(path=None) -> dict:
     """
     path = DEFAULT_MODEL_PATH if path is None else pathlib.Path(path)
     meta_path = path.with_suffix(".json")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    meta.setdefault("units", "channels")
-    meta.setdefault("native_fwhm_channels", list(DEFAULT_NATIVE_FWHM))
-    meta.setdefault("truth_fwhm_channels", 3.0)
-    return meta
+    return _with_defaults(json.loads(meta_path.read_text()) if meta_path.exists() else {})
 
 
 def load_zlp_model(path=None):
@@ -103,9 +107,7 @@ def resolve_model(model):
 
         return model_metadata(path), loader, name
     if hasattr(model, "predict_on_batch"):
-        meta = dict(getattr(model, "zlp_metadata", {}) or {})
-        meta.setdefault("native_fwhm_channels", list(DEFAULT_NATIVE_FWHM))
-        meta.setdefault("truth_fwhm_channels", 3.0)
+        meta = _with_defaults(dict(getattr(model, "zlp_metadata", {}) or {}))
         return meta, (lambda: model), getattr(model, "name", "keras model")
     raise TypeError("model must be None, a path to a .keras file or a Keras model.")
 
