@@ -23,7 +23,14 @@ from ._form import Form, _accepts  # noqa: F401
 from ._job import BackgroundJob
 from ._k_suggestion import _remember_suggestion, suggested_n_components  # noqa: F401
 from ._n_components_form import NComponentsForm
-from ._pan_sharpen_form import PanSharpenForm, ipython_candidates, signal_label
+from ._pan_sharpen_form import (
+    PanSharpenForm,
+    candidate_label,
+    describe_signal,
+    ipython_candidates,
+    namespace_candidates,
+    signal_label,
+)
 from ._parameters import (
     SHARED_PARAMETERS,
     AlgorithmParameters,
@@ -53,8 +60,11 @@ __all__ = [
     "ParameterSpec",
     "RestoreZLPForm",
     "UnmixingForm",
+    "candidate_label",
     "clean_float",
+    "describe_signal",
     "ipython_candidates",
+    "namespace_candidates",
     "parameter_docs",
     "parameter_kind",
     "parameter_specs",

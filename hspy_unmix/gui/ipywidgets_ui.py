@@ -526,9 +526,17 @@ def _pan_sharpen_render(form):
     ax.set_title("Pan-sharpened: mean spectrum")
     table = _html_table(
         "Pan-sharpened signal", ("Other", "Algorithm", "Shape"),
-        [(form.other, form.algorithm, result.data.shape)], "hspy-unmix-results",
+        [(form.other_labels.get(form.other, form.other), form.algorithm, result.data.shape)],
+        "hspy-unmix-results",
     )
     return table, figure_png(fig)
+
+
+def _other_options(form):
+    """``(label, name)`` pairs of the "other" list: what is shown, what is kept."""
+    if not form.other_candidates:
+        return [("no candidate: pass other_candidates=[...]", "")]
+    return [(form.other_labels.get(name, name), name) for name in form.other_names]
 
 
 def pan_sharpen_ipy(obj, display=True, other_candidates=None, **kwargs):
@@ -539,16 +547,24 @@ def pan_sharpen_ipy(obj, display=True, other_candidates=None, **kwargs):
     >>> import hspy_unmix
     >>> from hspy_unmix.synthetic import chequerboard_si
     >>> from hspy_unmix.gui.ipywidgets_ui import pan_sharpen_ipy
-    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
-    >>> w = pan_sharpen_ipy(s, display=False, other_candidates={"reference": s})
-    >>> w["wdict"]["other"].options
-    ('reference',)
+    >>> s, _ = chequerboard_si(n_components=3, shape=(32, 32), random_state=0)
+    >>> reference = s.inav[::2, ::2]
+    >>> w = pan_sharpen_ipy(s, display=False, other_candidates={"reference": reference})
+    >>> w["wdict"]["other"].value
+    'reference'
+    >>> print(w["wdict"]["other"].label)
+    reference: Synthetic chequerboard SI (3 components) (16x16 px, 200 ch, 250-913.3 eV)
     """
     form = _models.PanSharpenForm(signal=obj, other_candidates=other_candidates, **kwargs)
-    other = ipywidgets.Dropdown(options=form.other_names, description="Other (high fidelity)",
-                                style=_STYLE)
+    other = ipywidgets.Dropdown(
+        options=_other_options(form), description="Other (high fidelity)", style=_STYLE,
+        layout=ipywidgets.Layout(width="auto"),
+        tooltip="The high spectral fidelity spectrum image, or an ADF/HAADF image, "
+                "among your variables (the signal being sharpened is not offered)",
+    )
     _link(form, "other", other)
-    form.observe(lambda event: setattr(other, "options", event.new), "other_names")
+    form.observe(lambda event: setattr(other, "options", _other_options(form)),
+                 "other_names")
     n_components = _link(
         form, "n_components",
         ipywidgets.BoundedIntText(min=0, max=10_000, description="Components (0: auto)",

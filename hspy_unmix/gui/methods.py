@@ -128,8 +128,11 @@ def pan_sharpen_gui(self, display=True, toolkit=None, other_candidates=None, **k
     Parameters
     ----------%s
     other_candidates : dict, list of signals or None
-        Signals offered as ``other``: a dict ``{label: signal}`` or a list.
-        None offers the spectrum signals of the running IPython session.
+        Signals offered as ``other``: a dict ``{name: signal}`` or a list.
+        None offers the spectrum images and ADF/HAADF images among the
+        variables of the notebook (or script) that opened the form. The
+        list shows each as "name: title (shape, channels, energy range)";
+        the signal being sharpened is never offered.
     **kwargs
         Initial values: ``n_components`` (0 lets the method choose),
         ``algorithm``, ``store_as`` (the variable that receives the

@@ -73,7 +73,7 @@ def form_view(form):
     >>> form_view(RestoreZLPForm()).title
     'Zero-loss restoration'
     """
-    from traitsui.api import InstanceEditor, Item, VGroup, View
+    from traitsui.api import EnumEditor, InstanceEditor, Item, VGroup, View
     from traitsui.menu import Action
 
     if isinstance(form, _models.UnmixingForm):
@@ -102,7 +102,9 @@ def form_view(form):
         title = "Zero-loss restoration"
     elif isinstance(form, _models.PanSharpenForm):
         controls = VGroup(
-            Item("other", label="Other (high fidelity)"),
+            # the list shows name, title, shape and energy range of each
+            Item("other", label="Other (high fidelity)",
+                 editor=EnumEditor(name="object.other_menu")),
             Item("n_components", label="Components (0: auto)"),
             Item("algorithm"),
             Item("store_as", label="Store as"),

@@ -221,13 +221,46 @@ def test_pan_sharpen_form_offers_candidates(eels3, monkeypatch):
 
     monkeypatch.setattr(type(s), "pan_sharpen", fake_pan_sharpen)
     w = _ipy(s, "pan_sharpen_gui", other_candidates={"hifi": hifi})
-    assert w["wdict"]["other"].options == ("hifi",)
+    assert [value for _label, value in w["wdict"]["other"].options] == ["hifi"]
     w["wdict"]["n_components"].value = 3
     w["wdict"]["algorithm"].value = "VCA"
     w["wdict"]["run"].click()
     assert w["form"].wait(30) == "done", w["form"].status
     assert seen == {"other": hifi, "n_components": 3, "algorithm": "VCA"}
     assert "hifi" in w["wdict"]["table"].value
+
+
+def test_pan_sharpen_other_list_shows_signals_and_leaves_out_the_si(eels3):
+    s, _ = eels3
+    s.metadata.General.title = "Low dose SI"
+    hifi = s.inav[::2, ::2]
+    hifi.metadata.General.title = "High dose SI"
+    haadf = s.sum(-1).as_signal2D((0, 1))
+    haadf.metadata.General.title = "HAADF"
+    namespace = {"s": s, "same_si": s, "hifi": hifi, "haadf": haadf, "_": hifi,
+                 "total": s.sum(), "mask": np.zeros(3, dtype=bool)}
+    # what a notebook does: the list comes from the notebook's variables
+    namespace["w"] = None
+    exec("w = s.pan_sharpen_gui(display=False, toolkit='ipywidgets')['ipywidgets']",
+         namespace)
+    w = namespace["w"]
+    other = w["wdict"]["other"]
+    assert [value for _label, value in other.options] == ["hifi", "haadf"]
+    nav = "x".join(str(n) for n in hifi.axes_manager.navigation_shape)
+    axis = s.axes_manager.signal_axes[0]
+    labels = dict((value, label) for label, value in other.options)
+    assert labels["hifi"] == (
+        f"hifi: High dose SI ({nav} px, {axis.size} ch, "
+        f"{axis.axis[0]:.4g}-{axis.axis[-1]:.4g} eV)")
+    shape = "x".join(str(n) for n in haadf.axes_manager.signal_shape)
+    assert labels["haadf"] == f"haadf: HAADF (image {shape})"
+    assert other.value == "hifi" and other.label == labels["hifi"]
+    # the SI itself is left out when passed explicitly as well
+    w = _ipy(s, "pan_sharpen_gui", other_candidates=[s, hifi])
+    assert [value for _label, value in w["wdict"]["other"].options] == ["1"]
+    assert w["form"].other_candidates == {"1": hifi}
+    w = _ipy(s, "pan_sharpen_gui", other_candidates={"me": s})
+    assert "no candidate" in w["wdict"]["other"].options[0][0]
 
 
 def test_pan_sharpen_form_without_candidates_says_so(eels3):
@@ -299,6 +332,23 @@ def test_traitsui_window_opens_offscreen(eels3, monkeypatch):
         assert ui.title == "Spectral unmixing"
         form.algorithm = "NMF_SO"
         assert "w" in form.parameters.kinds
+    finally:
+        ui.dispose()
+
+
+@needs_traitsui
+@pytest.mark.skipif(sys.platform != "linux", reason="offscreen Qt platform is Linux only")
+def test_traitsui_other_list_shows_the_labels_in_order(eels3, monkeypatch):
+    monkeypatch.setenv("ETS_TOOLKIT", "qt")
+    s, _ = eels3
+    candidates = {"hifi": s.inav[::2, ::2], "coarse": s.inav[::4, ::4], "self": s}
+    form = s.pan_sharpen_gui(display=False, toolkit="traitsui",
+                             other_candidates=candidates)["traitsui"]
+    ui = form.edit_traits()
+    try:
+        (editor,) = [e for e in ui._editors if e.name == "other"]
+        assert editor.names == [form.other_labels["hifi"], form.other_labels["coarse"]]
+        assert editor.names[0].startswith("hifi: ") and editor.value == "hifi"
     finally:
         ui.dispose()
 
