@@ -46,3 +46,30 @@ def flat_spectra(signal) -> np.ndarray:
 #: Names of the decomposition results in ``learning_results`` (HyperSpy 2.x);
 #: upstream plans ``components``/``scores``.
 FACTORS, LOADINGS = "factors", "loadings"
+
+
+def quiet_lazy_progressbars(show: bool):
+    """Context manager: HyperSpy's lazy decomposition bars ("Learn", "Project")
+    drawn only when ``show`` is true (HyperSpy 2.5 draws them whatever its
+    ``show_progressbar`` preference says)."""
+    import contextlib
+
+    if show:
+        return contextlib.nullcontext()
+    import hyperspy._signals.lazy as lazy_module
+
+    original = lazy_module.progressbar
+
+    @contextlib.contextmanager
+    def patched():
+        def quiet(*args, **kwargs):
+            kwargs["disable"] = True
+            return original(*args, **kwargs)
+
+        lazy_module.progressbar = quiet
+        try:
+            yield
+        finally:
+            lazy_module.progressbar = original
+
+    return patched()

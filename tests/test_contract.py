@@ -129,10 +129,7 @@ def test_eager_decomposition(name, sis):
 
 
 #: Known defects, each a strict xfail so that the fix is noticed.
-KNOWN_LAZY = {
-    "ARD_SO_NMF": "lazy ARD_SO_NMF stores loadings that are not the fitted "
-                  "estimator's transform (worse reconstruction)",
-}
+KNOWN_LAZY: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [

@@ -117,7 +117,8 @@ def test_lazy_zspy_vca_distributed_equals_threads(client, si_store, record_chunk
         f.unlink()
     with distributed.get_task_stream(client) as stream:
         got, got_applied = _run(si_store, client)
-    _assert_ran_on_workers(client, record_chunks)
+    # the decomposition's abundance pass and apply_unmixing: every pixel twice
+    _assert_ran_on_workers(client, record_chunks, n_pixels=2 * 64 * 64)
     # the decomposition's reads ran as tasks on the workers too
     workers = set(client.scheduler_info()["workers"])
     assert stream.data and {t["worker"] for t in stream.data} <= workers
@@ -154,7 +155,7 @@ def test_lazy_hals_distributed_equals_threads(client, si_store, record_chunks, e
     for f in record_chunks.iterdir():
         f.unlink()
     got, got_applied = _run(si_store, client, algorithm=hals2)
-    _assert_ran_on_workers(client, record_chunks)
+    _assert_ran_on_workers(client, record_chunks, n_pixels=2 * 64 * 64)
     # The lazy fit sees a subsample (max_partial_fit_samples), so its spectra
     # differ from an eager fit's; with the same spectra the abundances are
     # the eager ones.

@@ -46,26 +46,71 @@ def test_rechunk_navigation_lazy_only(eels3):
     assert lazy.data.numblocks[0] > 1
 
 
-def test_reservoir_is_bounded(eels3):
-    s, _ = eels3
-    lazy = s.as_lazy()
-    rechunk_navigation(lazy, target_mb=0.2)
-    est = hspy_unmix.VCA(n_components=3, random_state=0)
-    est.max_partial_fit_samples = 500
-    seen = []
-    original = est._add_to_reservoir
+def _counting_lazy(data, chunks):
+    """A lazy EELS SI whose every chunk read is counted (one call per block)."""
+    import threading
 
-    def spy(X):
-        original(X)
-        seen.append(est.__dict__["_partial"]["sample"].shape[0])
+    import dask.array as da
 
-    est._add_to_reservoir = spy
+    reads = {"n": 0}
+    lock = threading.Lock()
+
+    def read(block):
+        with lock:
+            reads["n"] += 1
+        return block
+
+    arr = da.from_array(data, chunks=chunks)
+    counted = arr.map_blocks(read, dtype=arr.dtype, meta=np.empty((0, 0, 0), arr.dtype))
+    from hspy_unmix._compat import eels_classes
+
+    lazy = eels_classes()[1](counted)
+    return lazy, reads
+
+
+def test_lazy_decomposition_reads_data_twice_and_fits_a_bounded_sample(eels3):
+    s, truth = eels3
+    lazy, reads = _counting_lazy(s.data, (4, 64, 200))
+    n_blocks = lazy.data.numblocks[0]
+    est = hspy_unmix.VCA(n_components=3, random_state=0, max_partial_fit_samples=500)
+    fitted_rows = []
+    original_fit = est.fit
+
+    def spy(X, y=None):
+        fitted_rows.append(np.asarray(X).shape[0])
+        return original_fit(X)
+
+    est.fit = spy
     lazy.decomposition(algorithm=est, output_dimension=3, print_info=False)
-    # HyperSpy streamed several chunks and never more than the cap was kept
-    assert len(seen) == lazy.data.numblocks[0]
-    assert max(seen) == 500
+    # one sampling pass + one abundance pass, each chunk read once per pass
+    # (500 of 4096 pixels leave no chunk of 256 pixels unsampled)
+    assert reads["n"] == 2 * n_blocks
+    assert fitted_rows == [500]
     assert est.n_samples_seen_ == 64 * 64
     assert lazy.learning_results.loadings.shape == (4096, 3)
+    # the fit on 500 random pixels still finds the phases
+    from hspy_unmix.metrics import sad
+
+    assert np.mean(sad(truth.endmembers, lazy.learning_results.factors.T)) < 0.1
+    # HyperSpy's streaming loop (taken for Poisson normalisation) reads more
+    lazy2, reads2 = _counting_lazy(s.data, (4, 64, 200))
+    lazy2.decomposition(algorithm="VCA", output_dimension=3, random_state=0,
+                        normalize_poissonian_noise=True, print_info=False)
+    assert reads2["n"] >= 3 * n_blocks
+
+
+def test_lazy_sample_is_the_same_on_any_chunking(eels3):
+    import dask.array as da
+
+    from hspy_unmix.io.chunks import sample_spectra
+
+    s, _ = eels3
+    a, ia = sample_spectra(da.from_array(s.data, chunks=(4, 64, 200)), 300, 7)
+    b, ib = sample_spectra(da.from_array(s.data, chunks=(7, 5, 200)), 300, 7)
+    np.testing.assert_array_equal(ia, ib)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, s.data.reshape(-1, 200)[ia])
+    assert len(np.unique(ia)) == 300
 
 
 def test_lazy_transform_matches_eager(eels3):
@@ -161,3 +206,20 @@ def test_truncated_dm4_is_a_clear_error(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_lazy(tmp_path / "nope.dm4")
+
+
+@pytest.mark.parametrize("poisson", [False, True])
+def test_lazy_decomposition_progress_bars_follow_show_progressbar(eels3, capfd, poisson):
+    s, _ = eels3
+    lazy = s.as_lazy()
+    rechunk_navigation(lazy, target_mb=0.2)
+    kw = dict(algorithm="VCA", output_dimension=3, random_state=0, print_info=False,
+              normalize_poissonian_noise=poisson)
+    capfd.readouterr()
+    lazy.decomposition(show_progressbar=False, **kw)
+    out, err = capfd.readouterr()
+    assert "%" not in out + err
+    lazy.decomposition(show_progressbar=True, **kw)
+    out, err = capfd.readouterr()
+    # one bar per pass: two (sample, abundances) or HyperSpy's Learn/Project
+    assert (out + err).count("100%") >= 2

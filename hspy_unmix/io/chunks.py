@@ -11,6 +11,9 @@
   navigation chunk, as dask tasks or one chunk at a time here (the lazy walk).
 * :func:`lazy_transform`: abundances of a lazy SI with a fitted estimator,
   over :func:`map_chunks`.
+* :func:`sample_spectra`: a uniform random sample of the spectra of a dask
+  array in one pass that reads only the chunks holding sampled spectra and
+  keeps only those spectra (the learning pass of a lazy decomposition).
 
 Peak memory of every walk depends on the chunk size (and the number of chunks
 in flight, one per worker thread), not on the number of pixels.
@@ -256,6 +259,82 @@ def lazy_transform(estimator, data, n_components: int, show_progressbar: bool = 
     """
     return map_chunks(estimator.transform, data, n_components, parallel=parallel,
                       show_progressbar=show_progressbar, description="Unmixing")
+
+
+def _take_rows(block, rows, n_channels):
+    return np.asarray(block).reshape((-1, n_channels))[rows]
+
+
+def sample_spectra(data, n_samples: int, random_state=None, *,
+                   show_progressbar: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A uniform random sample of ``n_samples`` spectra of a dask array, in one pass.
+
+    The sampled pixels are drawn first (from ``random_state`` and the number
+    of pixels only, not from the data, so the sample is the same on every
+    scheduler and chunking); then each navigation chunk that holds sampled
+    pixels is read once, on the active dask scheduler, and only its sampled
+    spectra are kept. Memory: the sample plus the chunks in flight.
+
+    Parameters
+    ----------
+    data
+        Dask array, navigation axes first, one spectral axis last.
+    n_samples
+        Number of spectra (all of them when the array has fewer).
+    random_state
+        Seed or :class:`numpy.random.RandomState` of the draw.
+    show_progressbar
+        dask's progress bar (local schedulers).
+
+    Returns
+    -------
+    sample : numpy.ndarray
+        (n, n_channels), in the array's dtype, pixels in increasing C order.
+    index : numpy.ndarray
+        Flat C-order navigation indices of the sampled pixels.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> from hspy_unmix.io.chunks import sample_spectra
+    >>> X = np.arange(6 * 4 * 3.0).reshape(6, 4, 3)
+    >>> sample, index = sample_spectra(da.from_array(X, chunks=(2, 4, 3)), 5, 0)
+    >>> bool(np.array_equal(sample, X.reshape(-1, 3)[index]))
+    True
+    """
+    import dask
+    from sklearn.utils import check_random_state
+
+    n_channels = data.shape[-1]
+    if data.numblocks[-1] != 1:
+        data = data.rechunk({data.ndim - 1: -1})
+    nav_shape = data.shape[:-1]
+    n_pixels = int(np.prod(nav_shape, dtype=np.int64))
+    n = min(int(n_samples), n_pixels)
+    rng = check_random_state(random_state)
+    index = np.sort(rng.choice(n_pixels, size=n, replace=False)) if n < n_pixels \
+        else np.arange(n_pixels)
+    coords = np.unravel_index(index, nav_shape)
+    bounds = [np.cumsum((0,) + tuple(c)) for c in data.chunks[:-1]]
+    block_of = [np.searchsorted(b, c, side="right") - 1 for b, c in zip(bounds, coords)]
+    local = [c - b[k] for c, b, k in zip(coords, bounds, block_of)]
+    flat_block = np.ravel_multi_index(block_of, data.numblocks[:-1])
+    blocks = data.to_delayed().reshape(data.numblocks[:-1])
+    take = dask.delayed(_take_rows, pure=True)
+    tasks, order = [], []
+    for b in np.unique(flat_block):
+        sel = np.flatnonzero(flat_block == b)
+        bidx = np.unravel_index(b, data.numblocks[:-1])
+        shape = tuple(int(data.chunks[d][i]) for d, i in enumerate(bidx))
+        rows = np.ravel_multi_index(tuple(lc[sel] for lc in local), shape)
+        tasks.append(take(blocks[bidx], rows, n_channels))
+        order.append(sel)
+    with _dask_progress(show_progressbar):
+        parts = dask.compute(*tasks)
+    sample = np.empty((n, n_channels), dtype=data.dtype)
+    for sel, part in zip(order, parts):
+        sample[sel] = part
+    return sample, index
 
 
 def scheduler_get():

@@ -1,8 +1,14 @@
 """``decomposition`` and ``apply_unmixing`` for EELS signals.
 
-Thin wrappers: the estimators do the work, HyperSpy's own decomposition
-machinery (eager or lazy) feeds them the data and stores the results in
-``learning_results``.
+Thin wrappers: the estimators do the work and the results go to
+``learning_results``. In memory, HyperSpy's own decomposition feeds the
+estimator. A lazy signal is read in two passes (:func:`lazy_decomposition`):
+one that keeps a uniform random sample of at most
+``max_partial_fit_samples`` spectra, on which the estimator is fitted, and
+one that solves the abundances of every pixel, chunk by chunk on the active
+dask scheduler. Options that change the data HyperSpy feeds (Poisson
+normalisation, masks, centring, ``reproject``) go through HyperSpy's lazy
+loop instead, which streams ``partial_fit`` and reads the data three times.
 """
 
 from __future__ import annotations
@@ -88,6 +94,97 @@ class _StreamToFit:
         return repr(self.estimator)
 
 
+#: ``decomposition`` arguments under which a lazy signal takes the two-pass
+#: path, with the values that allow it.
+_TWO_PASS_DEFAULTS = {"normalize_poissonian_noise": False, "centre": None,
+                      "signal_mask": None, "navigation_mask": None, "reproject": None}
+
+
+def _two_pass(arguments) -> bool:
+    return all(arguments.get(k, v) is v or arguments.get(k, v) == v
+               for k, v in _TWO_PASS_DEFAULTS.items())
+
+
+def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
+    """Fit ``estimator`` on a lazy signal in two passes and store the results.
+
+    Pass 1 (:func:`hspy_unmix.io.chunks.sample_spectra`) reads each chunk
+    that holds sampled pixels once and keeps at most the estimator's
+    ``max_partial_fit_samples`` spectra (a uniform sample seeded by its
+    ``random_state``; all pixels when there are fewer); the estimator is
+    fitted on them. Pass 2 (:func:`hspy_unmix.io.chunks.lazy_transform`)
+    solves the abundances of every pixel. Both run on the active dask
+    scheduler (or ``get``), one progress bar each.
+
+    Parameters
+    ----------
+    signal
+        A lazy spectrum image.
+    estimator
+        An unfitted hspy_unmix estimator.
+    show_progressbar
+        ``None`` follows HyperSpy's preference.
+    get
+        A dask scheduler ``get`` function (default: the active scheduler).
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import chequerboard_si
+    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    >>> s = s.as_lazy()
+    >>> s.decomposition(algorithm="VCA", output_dimension=3, print_info=False)
+    >>> s.learning_results.loadings.shape
+    (4096, 3)
+    """
+    import contextlib
+
+    import dask
+
+    from .._progress import resolve_show_progressbar
+    from ..io.chunks import lazy_transform, sample_spectra
+
+    show = resolve_show_progressbar(show_progressbar)
+    n_pixels = signal.axes_manager.navigation_size or 1
+    cap = getattr(estimator, "max_partial_fit_samples", None) or n_pixels
+    with dask.config.set(scheduler=get) if get is not None else contextlib.nullcontext():
+        sample, _ = sample_spectra(signal.data, cap, getattr(estimator, "random_state", None),
+                                   show_progressbar=show)
+        estimator.fit(sample)
+        del sample
+        estimator.__dict__.pop("_fit_abundances", None)
+        estimator.n_samples_seen_ = n_pixels
+        estimator.n_samples_fitted_ = int(min(cap, n_pixels))
+        n_components = np.asarray(estimator.components_).shape[0]
+        loadings = lazy_transform(estimator, signal.data, n_components, show_progressbar=show,
+                                  parallel=getattr(estimator, "_parallel_transform", True))
+    _store_results(signal, estimator, loadings)
+
+
+def _store_results(signal, estimator, loadings):
+    """``learning_results`` of an unmixing: endmembers as factors, abundances
+    as loadings, no centring, masks or Poisson scaling."""
+    components = np.asarray(estimator.components_)
+    lr = signal.learning_results
+    lr.factors = components.T.copy()
+    lr.loadings = np.asarray(loadings, dtype=np.float64)
+    lr.decomposition_algorithm = algorithm_name(estimator)
+    lr.output_dimension = components.shape[0]
+    lr.explained_variance = None
+    lr.explained_variance_ratio = None
+    lr.number_significant_components = components.shape[0]
+    lr.poissonian_noise_normalized = False
+    lr.centre = None
+    lr.mean = None
+    lr.unfolded = False
+    lr.navigation_mask = None
+    lr.signal_mask = None
+    lr.unmixing_matrix = None
+    lr.bss_algorithm = None
+    lr.bss_factors = None
+    lr.bss_loadings = None
+
+
 def run_decomposition(signal, parent, args, kwargs):
     """Run ``parent`` (HyperSpy's decomposition) with an hspy_unmix estimator.
 
@@ -144,6 +241,19 @@ def run_decomposition(signal, parent, args, kwargs):
             )
         estimator.set_params(image_shape=tuple(signal.data.shape[:-1]))
 
+    if signal._lazy and _two_pass(arguments):
+        snapshot = _snapshot(signal)
+        try:
+            lazy_decomposition(signal, estimator, show_progressbar=show_progressbar,
+                               get=arguments.get("get"))
+        except BaseException:
+            _restore(signal, snapshot)
+            raise
+        if arguments.get("print_info", True):
+            print(f"Decomposition info:\n  algorithm={key}\n  output_dimension="
+                  f"{signal.learning_results.output_dimension}\n  lazy, 2 passes: fitted on "
+                  f"{estimator.n_samples_fitted_} of {estimator.n_samples_seen_} spectra")
+        return _finish(signal, estimator, key, kwargs)
     arguments["algorithm"] = _StreamToFit(estimator) if signal._lazy else estimator
     arguments["output_dimension"] = output_dimension
     arguments["return_info"] = True
@@ -160,7 +270,11 @@ def run_decomposition(signal, parent, args, kwargs):
             # Camera data (uint16/uint32): HyperSpy refuses integer arrays; the
             # estimators work in float64 anyway. The user's array is put back.
             signal.data = original_data.astype(np.float64)
-        parent(**arguments)
+        from .._compat import quiet_lazy_progressbars
+        from .._progress import resolve_show_progressbar
+
+        with quiet_lazy_progressbars(resolve_show_progressbar(show_progressbar)):
+            parent(**arguments)
         if signal._lazy:
             _check_all_pixels_learned(signal, estimator, arguments.get("navigation_mask"))
     except BaseException:
@@ -169,7 +283,6 @@ def run_decomposition(signal, parent, args, kwargs):
     finally:
         signal.data = original_data
     lr = signal.learning_results
-    lr.decomposition_algorithm = key
     if lr.__dict__.get("_object") in (estimator, arguments["algorithm"]):
         # HyperSpy's lazy decomposition keeps the estimator object in
         # learning_results, which no file format can store (RosettaSciIO logs
@@ -183,6 +296,11 @@ def run_decomposition(signal, parent, args, kwargs):
         value = getattr(lr, attr)
         if value is not None and not isinstance(value, np.ndarray):
             setattr(lr, attr, np.asarray(value))
+    return _finish(signal, estimator, key, kwargs)
+
+
+def _finish(signal, estimator, key, kwargs):
+    signal.learning_results.decomposition_algorithm = key
     setattr(signal, ESTIMATOR_ATTRIBUTE, estimator)
     from ..unmixing._uncertainty import store_uncertainty
 
@@ -264,24 +382,8 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
         _transform_in_memory(self, estimator, spatial, loadings, n_channels, show_progressbar)
     snapshot = _snapshot(self)
     try:
-        lr = self.learning_results
-        lr.factors = components.T.copy()
-        lr.loadings = loadings
-        lr.decomposition_algorithm = key
-        lr.output_dimension = components.shape[0]
-        lr.explained_variance = None
-        lr.explained_variance_ratio = None
-        lr.number_significant_components = components.shape[0]
-        lr.poissonian_noise_normalized = False
-        lr.centre = None
-        lr.mean = None
-        lr.unfolded = False
-        lr.navigation_mask = None
-        lr.signal_mask = None
-        lr.unmixing_matrix = None
-        lr.bss_algorithm = None
-        lr.bss_factors = None
-        lr.bss_loadings = None
+        _store_results(self, estimator, loadings)
+        self.learning_results.decomposition_algorithm = key
     except BaseException:
         _restore(self, snapshot)
         raise
