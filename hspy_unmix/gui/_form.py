@@ -141,6 +141,10 @@ class Form(HasTraits):
                 # converged before the largest number of steps: say so, so
                 # that the full bar and the label agree
                 self.progress_text = f"{desc}: converged after {n} of at most {total}"
+            elif not desc:
+                # no steps reported (a one-pass algorithm): the full bar
+                # still needs a label
+                self.progress_text = "completed"
             try:
                 self.summary = self._summarize()
             except Exception:  # a summary must never hide a finished result

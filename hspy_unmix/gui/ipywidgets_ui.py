@@ -124,6 +124,11 @@ class _FormWidgets:
         self.table = ipywidgets.HTML()
         self.image = ipywidgets.Image(format="png")
         self.image.layout.display = "none"
+        # class names for style sheets and for tests driving the page
+        for widget, name in ((self.progress, "progress"), (self.progress_label, "progress-label"),
+                             (self.status, "status"), (self.table, "table"),
+                             (self.image, "figure")):
+            widget.add_class(f"hspy-unmix-{name}")
         self.run_button.on_click(self._click_run)
         self.stop_button.on_click(lambda _button: form.stop())
         self.close_button.on_click(self._click_close)
@@ -467,7 +472,9 @@ def _restore_zlp_render(form):
     ax.legend()
     table = _html_table(
         "Restored signal", ("Method", "Iterations", "Shape"),
-        [(form.method, form.iterations, after.data.shape)], "hspy-unmix-results",
+        [(form.method, form.iterations if form.method == "richardson_lucy" else "n/a (U-net)",
+          after.data.shape)],
+        "hspy-unmix-results",
     )
     return table, figure_png(fig)
 
