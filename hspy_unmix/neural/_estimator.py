@@ -13,13 +13,30 @@ import tempfile
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..unmixing._base import UnmixingEstimator
 from .._optional import import_keras
+from .._parameters import MAX_PARTIAL_FIT_SAMPLES
 from .._progress import progress_bar
 from .._validation import check_int
+from ..unmixing._base import UnmixingEstimator
 
 #: Name of the layer whose output are the abundances (or latent codes).
 ABUNDANCE_LAYER = "abundances"
+
+
+def training_parameters(*, early_stopping_patience: int | None = 10) -> dict:
+    """The parameters every Keras estimator ends with, in this order, and their defaults.
+
+    For :class:`~hspy_unmix._parameters.estimator_init`; documented by the
+    ``neural_training`` docstring fragment.
+    """
+    return {
+        "early_stopping_patience": early_stopping_patience,
+        "validation_split": 0.0,
+        "max_partial_fit_samples": MAX_PARTIAL_FIT_SAMPLES,
+        "random_state": None,
+        "show_progressbar": None,
+        "verbose": 0,
+    }
 
 
 def setup_keras(seed: int):

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docstrings import fill_doc
+from .._parameters import estimator_init
 from ._estimator import (
     NeuralUnmixingEstimator,
     compile_model,
     setup_keras,
+    training_parameters,
 )
 
+
+@fill_doc
 class AE(NeuralUnmixingEstimator):
     """Plain autoencoder: the latent codes are the loadings.
 
@@ -36,12 +41,11 @@ class AE(NeuralUnmixingEstimator):
         Latent dimension L.
     hidden_units
         Widths of the hidden encoder layers.
-    epochs, batch_size, learning_rate, early_stopping_patience, validation_split,
-    random_state, show_progressbar, verbose
-        As for :class:`DAEU`.
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    epochs, batch_size
+        Passes over all pixels and pixels per gradient step.
+    learning_rate
+        Adam learning rate.
+    %(neural_training)s
 
     Attributes
     ----------
@@ -68,32 +72,10 @@ class AE(NeuralUnmixingEstimator):
     _negative = "allow"
     _sum_to_one = False
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        hidden_units=(64, 16),
-        epochs: int = 60,
-        batch_size: int = 64,
-        learning_rate: float = 2e-3,
-        early_stopping_patience: int | None = 10,
-        validation_split: float = 0.0,
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        show_progressbar: bool | None = None,
-        verbose: int = 0,
-    ):
-        self.n_components = n_components
-        self.hidden_units = hidden_units
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.early_stopping_patience = early_stopping_patience
-        self.validation_split = validation_split
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.show_progressbar = show_progressbar
-        self.verbose = verbose
+    __init__ = estimator_init(
+        n_components=None, hidden_units=(64, 16), epochs=60, batch_size=64,
+        learning_rate=2e-3, **training_parameters(),
+    )
 
     def _check_params(self):
         super()._check_params()

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docstrings import fill_doc
+from .._parameters import estimator_init
+from ._estimator import training_parameters
 from ._spectral_angle import PatchUnmixing
+
 
 def _image_patches(cube: np.ndarray, size: int, stride: int, max_patches: int, rng):
     """Overlapping ``size`` x ``size`` patches, at most ``max_patches`` (random subset)."""
@@ -18,6 +22,7 @@ def _image_patches(cube: np.ndarray, size: int, stride: int, max_patches: int, r
     return np.stack([cube[r : r + size_r, c : c + size_c] for r, c in corners])
 
 
+@fill_doc
 class CNNAEU(PatchUnmixing):
     """Convolutional autoencoder unmixing (CNNAEU, Palsson et al. 2021).
 
@@ -27,18 +32,13 @@ class CNNAEU(PatchUnmixing):
     convolution with non-negative weights, the endmembers, reconstructs the
     spectra. The loss is the spectral angle per pixel. Training uses
     overlapping square patches of the image; ``transform`` unmixes the whole
-    image at once (zero padding beyond the borders), so ``X`` must hold all
-    the pixels of an image of shape ``image_shape``, in row-major order.
-    Scaling and the restoration of the abundance scale are as for
-    :class:`DAEU`.
+    image at once (zero padding beyond the borders).
+
+    %(patch_network_note)s
 
     Parameters
     ----------
-    n_components
-        Number of endmembers R.
-    image_shape
-        ``(rows, columns)`` of the spectrum image the rows of ``X`` come from
-        (set by ``s.decomposition`` and ``s.apply_unmixing``).
+    %(patch_network_sizes)s
     patch_size
         Side of the training patches (pixels).
     patch_stride
@@ -50,77 +50,25 @@ class CNNAEU(PatchUnmixing):
         Encoder width, spatial kernel and softmax temperature.
     dropout
         Spatial dropout rate while training.
-    epochs, batch_size
-        Passes over the patches and patches per gradient step.
-    learning_rate, init, early_stopping_patience, validation_split,
-    random_state, show_progressbar, verbose
-        As for :class:`DAEU`.
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(patch_training)s
 
-    Attributes
-    ----------
-    components_ : numpy.ndarray, shape (R, n_channels)
-    abundance_weights_ : numpy.ndarray, shape (R,)
-    history_ : dict of list
-    model_ : keras.Model
+    %(spectral_angle_attributes)s
 
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
-    >>> s.decomposition(algorithm="CNNAEU", output_dimension=3, epochs=40,
-    ...                 random_state=0, print_info=False)  # doctest: +SKIP
-    >>> est = hspy_unmix.CNNAEU(3, image_shape=(64, 64), random_state=0)
+    %(examples_chequerboard)s
+    >>> est = hspy_unmix.CNNAEU(3, image_shape=(64, 64), epochs=40, random_state=0)
     >>> abundances = est.fit_transform(s.data.reshape(-1, 200))  # doctest: +SKIP
+    >>> abundances.sum(axis=1)[:3]  # doctest: +SKIP
+    array([1., 1., 1.])
     """
 
     _name = "CNNAEU"
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        image_shape=None,
-        patch_size: int = 16,
-        patch_stride: int | None = None,
-        max_patches: int = 512,
-        filters: int = 48,
-        kernel_size: int = 3,
-        temperature: float = 3.5,
-        dropout: float = 0.2,
-        epochs: int = 60,
-        batch_size: int = 8,
-        learning_rate: float = 3e-3,
-        init: str = "vca",
-        early_stopping_patience: int | None = 15,
-        validation_split: float = 0.0,
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        show_progressbar: bool | None = None,
-        verbose: int = 0,
-    ):
-        self.n_components = n_components
-        self.image_shape = image_shape
-        self.patch_size = patch_size
-        self.patch_stride = patch_stride
-        self.max_patches = max_patches
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.temperature = temperature
-        self.dropout = dropout
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.init = init
-        self.early_stopping_patience = early_stopping_patience
-        self.validation_split = validation_split
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.show_progressbar = show_progressbar
-        self.verbose = verbose
+    __init__ = estimator_init(
+        n_components=None, image_shape=None, patch_size=16, patch_stride=None,
+        max_patches=512, filters=48, kernel_size=3, temperature=3.5, dropout=0.2,
+        epochs=60, batch_size=8, learning_rate=3e-3, init="vca",
+        **training_parameters(early_stopping_patience=15),
+    )
 
     def _check_params(self):
         super()._check_params()

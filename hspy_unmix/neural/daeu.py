@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docstrings import fill_doc
+from .._parameters import estimator_init
+from ._estimator import training_parameters
 from ._spectral_angle import SpectralAngleUnmixing
 
 _DAEU_ABUNDANCES = ("encoder", "fcls")
 
+
+@fill_doc
 class DAEU(SpectralAngleUnmixing):
     """Deep autoencoder unmixing (DAEU, Palsson et al. 2018).
 
@@ -49,11 +54,7 @@ class DAEU(SpectralAngleUnmixing):
         Pixels per gradient step.
     learning_rate
         Adam learning rate.
-    init
-        ``"minvol"``: the decoder starts from the minimum-volume simplex
-        (:class:`~hspy_unmix.unmixing.minvol.MinVolume`); ``"vca"``: from the VCA
-        endmembers, as in Palsson et al.; ``"random"``: from uniform random
-        non-negative spectra.
+    %(neural_init)s
     dropout
         Rate of the Gaussian dropout on the abundances while training.
     warmup_epochs
@@ -66,79 +67,26 @@ class DAEU(SpectralAngleUnmixing):
         no dropout); ``"fcls"``, fully constrained least squares against
         ``components_`` (:func:`~hspy_unmix.unmixing.abundances.fcls_abundances`),
         slower but exact for the learned endmembers.
-    early_stopping_patience
-        Stop when the loss (validation loss if ``validation_split > 0``) has
-        not improved for this many epochs, keeping the best weights;
-        ``None`` trains for all ``epochs``.
-    validation_split
-        Fraction of pixels held out to monitor the loss.
-    random_state
-        Seed (int) or :class:`numpy.random.RandomState`; ``None`` draws one.
-    show_progressbar
-        Progress bar over epochs; ``None`` follows HyperSpy's preference.
-    verbose
-        Keras' own training log (0 silent, 1 progress, 2 one line per epoch).
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(neural_training)s
 
-    Attributes
-    ----------
-    components_ : numpy.ndarray, shape (R, n_channels)
-        Endmembers (non-negative), scaled so that ``transform(X) @
-        components_`` approximates ``X``.
-    abundance_weights_ : numpy.ndarray, shape (R,)
-        Factors turning the encoder output into abundances (see module notes).
-    history_ : dict of list
-        Loss per epoch (``"loss"``, and ``"val_loss"`` with a validation split).
-    model_ : keras.Model
-        The trained network (stored as ``.keras`` by :meth:`save`).
+    %(spectral_angle_attributes)s
 
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
-    >>> s.decomposition(algorithm="DAEU", output_dimension=3, epochs=20,
-    ...                 random_state=0, print_info=False)  # doctest: +SKIP
+    %(examples_chequerboard)s
     >>> est = hspy_unmix.DAEU(3, epochs=20, random_state=0)
     >>> abundances = est.fit_transform(s.data.reshape(-1, 200))  # doctest: +SKIP
+
+    Through the signal:
+
+    >>> s.decomposition(algorithm="DAEU", output_dimension=3, epochs=20,
+    ...                 random_state=0, print_info=False)  # doctest: +SKIP
     """
 
     _name = "DAEU"
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        epochs: int = 40,
-        batch_size: int = 64,
-        learning_rate: float = 3e-3,
-        init: str = "minvol",
-        dropout: float = 0.0045,
-        warmup_epochs: int = 10,
-        abundances: str = "encoder",
-        early_stopping_patience: int | None = 10,
-        validation_split: float = 0.0,
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        show_progressbar: bool | None = None,
-        verbose: int = 0,
-    ):
-        self.n_components = n_components
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.init = init
-        self.dropout = dropout
-        self.warmup_epochs = warmup_epochs
-        self.abundances = abundances
-        self.early_stopping_patience = early_stopping_patience
-        self.validation_split = validation_split
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.show_progressbar = show_progressbar
-        self.verbose = verbose
+    __init__ = estimator_init(
+        n_components=None, epochs=40, batch_size=64, learning_rate=3e-3, init="minvol",
+        dropout=0.0045, warmup_epochs=10, abundances="encoder", **training_parameters(),
+    )
 
     def _check_params(self):
         super()._check_params()

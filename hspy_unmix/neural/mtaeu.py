@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docstrings import fill_doc
+from .._parameters import estimator_init
+from ._estimator import training_parameters
 from ._spectral_angle import PatchUnmixing
+
 
 def _centred_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.ndarray):
     """``size`` x ``size`` patches of an edge-padded cube centred on pixels ``(rows, cols)``."""
@@ -14,6 +18,7 @@ def _centred_patches(padded: np.ndarray, size: int, rows: np.ndarray, cols: np.n
     return padded[r, c]
 
 
+@fill_doc
 class MTAEU(PatchUnmixing):
     """Multitask autoencoder unmixing (MTAEU, Palsson et al. 2019).
 
@@ -30,18 +35,13 @@ class MTAEU(PatchUnmixing):
     Training uses the patch centred on every pixel (edge padding at the
     borders; a random subset of ``max_patches`` patches on large images).
     ``transform`` unmixes the whole image: the abundances of a pixel are
-    those of the centre task of the patch centred on it, so ``X`` must hold
-    all the pixels of an image of shape ``image_shape``, in row-major order.
-    Scaling and the restoration of the abundance scale are as for
-    :class:`DAEU`.
+    those of the centre task of the patch centred on it.
+
+    %(patch_network_note)s
 
     Parameters
     ----------
-    n_components
-        Number of endmembers R.
-    image_shape
-        ``(rows, columns)`` of the spectrum image the rows of ``X`` come from
-        (set by ``s.decomposition`` and ``s.apply_unmixing``).
+    %(patch_network_sizes)s
     patch_size
         Side of the neighbourhood (odd): ``patch_size**2`` tasks.
     shared_units
@@ -54,73 +54,24 @@ class MTAEU(PatchUnmixing):
         spectra.
     dropout
         Dropout rate after each shared layer while training.
-    epochs, batch_size
-        Passes over the patches and patches per gradient step.
-    learning_rate, init, early_stopping_patience, validation_split,
-    random_state, show_progressbar, verbose
-        As for :class:`DAEU`.
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(patch_training)s
 
-    Attributes
-    ----------
-    components_ : numpy.ndarray, shape (R, n_channels)
-    abundance_weights_ : numpy.ndarray, shape (R,)
-    history_ : dict of list
-    model_ : keras.Model
+    %(spectral_angle_attributes)s
 
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    %(examples_chequerboard)s
     >>> s.decomposition(algorithm="MTAEU", output_dimension=3, epochs=20,
     ...                 random_state=0, print_info=False)  # doctest: +SKIP
-    >>> est = hspy_unmix.MTAEU(3, image_shape=(64, 64), random_state=0)
-    >>> abundances = est.fit_transform(s.data.reshape(-1, 200))  # doctest: +SKIP
+    >>> s.learning_results.loadings.shape  # doctest: +SKIP
+    (4096, 3)
     """
 
     _name = "MTAEU"
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        image_shape=None,
-        patch_size: int = 3,
-        shared_units=(64, 32),
-        temperature: float = 1.0,
-        max_patches: int = 16384,
-        dropout: float = 0.1,
-        epochs: int = 40,
-        batch_size: int = 64,
-        learning_rate: float = 3e-3,
-        init: str = "vca",
-        early_stopping_patience: int | None = 10,
-        validation_split: float = 0.0,
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        show_progressbar: bool | None = None,
-        verbose: int = 0,
-    ):
-        self.n_components = n_components
-        self.image_shape = image_shape
-        self.patch_size = patch_size
-        self.shared_units = shared_units
-        self.temperature = temperature
-        self.max_patches = max_patches
-        self.dropout = dropout
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.init = init
-        self.early_stopping_patience = early_stopping_patience
-        self.validation_split = validation_split
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.show_progressbar = show_progressbar
-        self.verbose = verbose
+    __init__ = estimator_init(
+        n_components=None, image_shape=None, patch_size=3, shared_units=(64, 32),
+        temperature=1.0, max_patches=16384, dropout=0.1, epochs=40, batch_size=64,
+        learning_rate=3e-3, init="vca", **training_parameters(),
+    )
 
     def _check_params(self):
         super()._check_params()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docstrings import fill_doc
+from .._parameters import estimator_init
 from ._estimator import (
     NeuralUnmixingEstimator,
     abundance_outputs,
     compile_model,
     setup_keras,
+    training_parameters,
 )
 from ._spectral_angle import normalise_rows, vca_endmembers
+
 
 def _nonnegative_decoder(abundances: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """``argmin_{E >= 0} ||targets - abundances @ E||^2``, channel by channel.
@@ -27,6 +31,7 @@ def _nonnegative_decoder(abundances: np.ndarray, targets: np.ndarray) -> np.ndar
     ).T
 
 
+@fill_doc
 class UDAS(NeuralUnmixingEstimator):
     """Untied denoising autoencoder with sparsity (uDAS, Qu & Qi 2018).
 
@@ -73,12 +78,7 @@ class UDAS(NeuralUnmixingEstimator):
         towards the mean spectrum (contrast lost).
     denoise_layers
         Number of stacked denoising maps (0: no denoising).
-    early_stopping_patience, validation_split, random_state, show_progressbar,
-    verbose
-        As for :class:`DAEU`.
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(neural_training)s
 
     Attributes
     ----------
@@ -91,11 +91,7 @@ class UDAS(NeuralUnmixingEstimator):
     history_ : dict of list
     model_ : keras.Model
 
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    %(examples_chequerboard)s
     >>> s.decomposition(algorithm="UDAS", output_dimension=3, epochs=20,
     ...                 random_state=0, print_info=False)  # doctest: +SKIP
     >>> s.learning_results.loadings.sum(axis=1)[:3]  # doctest: +SKIP
@@ -104,36 +100,10 @@ class UDAS(NeuralUnmixingEstimator):
 
     _name = "UDAS"
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        epochs: int = 30,
-        batch_size: int = 64,
-        learning_rate: float = 1e-3,
-        sparsity: float = 1e-8,
-        denoise_corruption: float = 0.01,
-        denoise_layers: int = 1,
-        early_stopping_patience: int | None = 10,
-        validation_split: float = 0.0,
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        show_progressbar: bool | None = None,
-        verbose: int = 0,
-    ):
-        self.n_components = n_components
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.sparsity = sparsity
-        self.denoise_corruption = denoise_corruption
-        self.denoise_layers = denoise_layers
-        self.early_stopping_patience = early_stopping_patience
-        self.validation_split = validation_split
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.show_progressbar = show_progressbar
-        self.verbose = verbose
+    __init__ = estimator_init(
+        n_components=None, epochs=30, batch_size=64, learning_rate=1e-3, sparsity=1e-8,
+        denoise_corruption=0.01, denoise_layers=1, **training_parameters(),
+    )
 
     def _check_params(self):
         super()._check_params()

@@ -32,6 +32,7 @@ import warnings
 
 import numpy as np
 
+from .._docstrings import fill_doc
 from .._validation import check_spectra
 
 __all__ = ["fcls_abundances", "nnls_abundances", "sum_to_one_scales"]
@@ -40,6 +41,7 @@ __all__ = ["fcls_abundances", "nnls_abundances", "sum_to_one_scales"]
 _GRAM_RCOND = 1e-12
 
 
+@fill_doc
 def fcls_abundances(
     X, endmembers, *, max_iter: int = 200, tol: float = 1e-12
 ) -> np.ndarray:
@@ -49,20 +51,7 @@ def fcls_abundances(
     ``min_a ||x - endmembers.T @ a||^2`` subject to ``a >= 0`` and
     ``sum(a) = 1``, exactly (active-set method on the KKT system).
 
-    Parameters
-    ----------
-    X
-        Spectra, shape (n_pixels, n_channels). Integer dtypes are accepted.
-        Not modified.
-    endmembers
-        Endmember spectra, shape (K, n_channels), with ``K <= n_channels``.
-    max_iter
-        Maximum number of active-set changes per pixel. A warning says how
-        many pixels reached it (their abundances are feasible but may not be
-        optimal).
-    tol
-        Tolerance on the Lagrange multipliers, relative to the largest
-        correlation between the pixel and the endmembers.
+    %(abundance_solver_parameters)s
 
     Returns
     -------
@@ -74,11 +63,7 @@ def fcls_abundances(
     --------
     nnls_abundances : without the sum-to-one constraint.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from hspy_unmix.unmixing.abundances import fcls_abundances
-    >>> E = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    %(examples_two_endmembers)s
     >>> X = np.array([[0.25, 0.75, 1.0], [2.0, 0.0, 2.0]])
     >>> fcls_abundances(X, E).round(6)
     array([[0.25, 0.75],
@@ -87,6 +72,7 @@ def fcls_abundances(
     return _solve_abundances(X, endmembers, True, max_iter, tol)
 
 
+@fill_doc
 def nnls_abundances(
     X, endmembers, *, max_iter: int = 200, tol: float = 1e-12
 ) -> np.ndarray:
@@ -95,19 +81,7 @@ def nnls_abundances(
     Solves, for every pixel ``x``, ``min_a ||x - endmembers.T @ a||^2``
     subject to ``a >= 0`` (Lawson-Hanson active set in K-space).
 
-    Parameters
-    ----------
-    X
-        Spectra, shape (n_pixels, n_channels). Integer dtypes are accepted.
-        Not modified.
-    endmembers
-        Endmember spectra, shape (K, n_channels), with ``K <= n_channels``.
-    max_iter
-        Maximum number of active-set changes per pixel (a warning says how
-        many pixels reached it).
-    tol
-        Tolerance on the Lagrange multipliers, relative to the largest
-        correlation between the pixel and the endmembers.
+    %(abundance_solver_parameters)s
 
     Returns
     -------
@@ -118,11 +92,7 @@ def nnls_abundances(
     --------
     fcls_abundances : with the sum-to-one constraint.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from hspy_unmix.unmixing.abundances import nnls_abundances
-    >>> E = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    %(examples_two_endmembers)s
     >>> nnls_abundances(np.array([[2.0, -1.0, 1.0]]), E).round(6)
     array([[1.5, 0. ]])
     """

@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._base import UnmixingEstimator
+from .._docstrings import fill_doc
+from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
 from .._progress import progress_bar
 from .._validation import check_int
+from ._base import UnmixingEstimator
 from .abundances import solve_validated
 
 __all__ = ["BLU"]
@@ -22,6 +24,7 @@ __all__ = ["BLU"]
 _SWEEPS_PER_CHUNK = 10
 
 
+@fill_doc
 class BLU(UnmixingEstimator):
     r"""Bayesian linear unmixing: joint endmember and abundance sampling.
 
@@ -94,9 +97,7 @@ class BLU(UnmixingEstimator):
         Seed of the VCA initialisation and of the sampler.
     show_progressbar
         Show a progress bar over the sweeps (``None``: HyperSpy's preference).
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(max_partial_fit_samples)s
 
     Attributes
     ----------
@@ -157,28 +158,12 @@ class BLU(UnmixingEstimator):
     _negative = "clip"
     _sum_to_one = True
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        n_burn_in: int = 100,
-        n_samples: int = 200,
-        abundance_concentration: float = 0.1,
-        endmember_prior_variance: float | None = None,
-        abundance_passes: int = 5,
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        show_progressbar: bool | None = None,
-    ):
-        self.n_components = n_components
-        self.n_burn_in = n_burn_in
-        self.n_samples = n_samples
-        self.abundance_concentration = abundance_concentration
-        self.endmember_prior_variance = endmember_prior_variance
-        self.abundance_passes = abundance_passes
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.show_progressbar = show_progressbar
+    __init__ = estimator_init(
+        n_components=None, n_burn_in=100, n_samples=200, abundance_concentration=0.1,
+        endmember_prior_variance=None, abundance_passes=5,
+        max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES, random_state=None,
+        show_progressbar=None,
+    )
 
     # ------------------------------------------------------------------ fit
     def _check_params(self):

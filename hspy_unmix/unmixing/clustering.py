@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 
+from .._parameters import estimator_init
 from .._validation import check_finite, check_int
 
 __all__ = ["KMeansClustering", "GaussianMixtureClustering"]
@@ -50,7 +51,7 @@ class KMeansClustering(ClusterMixin, BaseEstimator):
     n_init
         Number of k-means restarts (the best inertia is kept).
     random_state
-        Seed of the initialisation.
+        Seed of the k-means initialisation.
 
     Attributes
     ----------
@@ -67,10 +68,7 @@ class KMeansClustering(ClusterMixin, BaseEstimator):
     (1, 2)
     """
 
-    def __init__(self, n_clusters: int = 8, *, n_init: int = 10, random_state=None):
-        self.n_clusters = n_clusters
-        self.n_init = n_init
-        self.random_state = random_state
+    __init__ = estimator_init(n_clusters=8, n_init=10, random_state=None)
 
     def fit(self, X, y=None):
         """Cluster the rows of ``X``; returns self."""
@@ -127,7 +125,7 @@ class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
     max_iter
         Maximum number of EM iterations per restart.
     random_state
-        Seed of the initialisation.
+        Seed of the initialisation of the means.
 
     Attributes
     ----------
@@ -148,24 +146,10 @@ class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
     (1, 2)
     """
 
-    def __init__(
-        self,
-        n_clusters: int = 8,
-        *,
-        covariance_type: str = "tied",
-        n_init: int = 3,
-        init_params: str = "kmeans",
-        reg_covar: float = 1e-6,
-        max_iter: int = 200,
-        random_state=None,
-    ):
-        self.n_clusters = n_clusters
-        self.covariance_type = covariance_type
-        self.n_init = n_init
-        self.init_params = init_params
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.random_state = random_state
+    __init__ = estimator_init(
+        n_clusters=8, covariance_type="tied", n_init=3, init_params="kmeans",
+        reg_covar=1e-6, max_iter=200, random_state=None,
+    )
 
     def fit(self, X, y=None):
         """Fit the mixture to the rows of ``X``; returns self."""

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._nmf_base import _check_float, _half_squared_error, _MultiStartNMF, _normalise_spectra, _relative_change
+from .._docstrings import fill_doc
+from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
+from ._nmf_base import (
+    _check_float,
+    _half_squared_error,
+    _MultiStartNMF,
+    _normalise_spectra,
+    _relative_change,
+)
 from ._nmf_kernels import hals_rows_sweep, soft_orthogonal_hals_step
 
 
+@fill_doc
 class HALS(_MultiStartNMF):
     """Hierarchical alternating least squares NMF (Muto & Shiga eqs. 11-12).
 
@@ -23,71 +32,24 @@ class HALS(_MultiStartNMF):
     ----------
     n_components
         Number of components K (``output_dimension`` in ``decomposition``).
-    n_starts
-        Number of random initialisations (multi-start).
-    max_iter
-        Maximum number of iterations per start.
-    tol
-        Convergence threshold on the relative change of the cost between
-        two iterations.
-    abundance_scaling
-        ``"sum_to_one"`` or ``"unit_spectra"`` (see the module documentation).
-    random_state
-        Seed or ``numpy.random.RandomState`` for the random starts.
-    show_progressbar
-        Progress bar over the starts; ``None`` follows HyperSpy's preference.
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(nmf_starts)s
+    %(nmf_common)s
 
-    Attributes
-    ----------
-    components_ : ndarray (K, n_channels)
-        Non-negative endmember spectra.
-    cost_history_ : ndarray
-        ``0.5 ||X - C S^T||_F^2`` after each iteration of the best start.
-    n_iter_ : int
-        Iterations of the best start.
-    converged_ : bool
-        Whether the best start met ``tol`` before ``max_iter``.
-    start_costs_ : ndarray (n_starts,)
-        Final cost of every start; the kept start has the smallest.
-    reconstruction_err_ : float
-        Frobenius norm ``||X - C S^T||_F`` of the kept start.
+    %(nmf_attributes)s
 
-    Examples
-    --------
-    >>> from hspy_unmix import HALS
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
-    >>> X = s.data.reshape(-1, s.data.shape[-1])
-    >>> model = HALS(n_components=3, n_starts=2, random_state=0).fit(X)
+    %(examples_chequerboard_X)s
+    >>> model = hspy_unmix.HALS(n_components=3, n_starts=2, random_state=0).fit(X)
     >>> model.components_.shape
     (3, 200)
     """
 
     _progress_label = "HALS"
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        n_starts: int = 5,
-        max_iter: int = 500,
-        tol: float = 1e-6,
-        abundance_scaling: str = "sum_to_one",
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        show_progressbar: bool | None = None,
-    ):
-        self.n_components = n_components
-        self.n_starts = n_starts
-        self.max_iter = max_iter
-        self.tol = tol
-        self.abundance_scaling = abundance_scaling
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.show_progressbar = show_progressbar
+    __init__ = estimator_init(
+        n_components=None, n_starts=5, max_iter=500, tol=1e-6,
+        abundance_scaling="sum_to_one", max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES,
+        random_state=None, show_progressbar=None,
+    )
 
     def _update_maps(self, maps, cross, gram):
         hals_rows_sweep(maps, cross, gram)
@@ -108,6 +70,7 @@ class HALS(_MultiStartNMF):
         return maps, spectra, history, converged, {}
 
 
+@fill_doc
 class NMF_SO(HALS):
     """NMF with a soft-orthogonal penalty on the maps (Muto & Shiga eq. 13).
 
@@ -125,11 +88,8 @@ class NMF_SO(HALS):
         Number of components K.
     w
         Soft-orthogonality weight in [0, 1].
-    n_starts, max_iter, tol, abundance_scaling, random_state, show_progressbar
-        As in :class:`HALS`.
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(nmf_starts)s
+    %(nmf_common)s
 
     Attributes
     ----------
@@ -137,43 +97,19 @@ class NMF_SO(HALS):
         As in :class:`HALS` (the cost is the reconstruction term; the
         penalty makes it non-monotonic when ``w > 0``).
 
-    Examples
-    --------
-    >>> from hspy_unmix import NMF_SO
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
-    >>> X = s.data.reshape(-1, s.data.shape[-1])
-    >>> model = NMF_SO(n_components=3, w=0.1, n_starts=2, random_state=0).fit(X)
+    %(examples_chequerboard_X)s
+    >>> model = hspy_unmix.NMF_SO(n_components=3, w=0.1, n_starts=2, random_state=0).fit(X)
     >>> bool((model.components_ >= 0).all())
     True
     """
 
     _progress_label = "NMF-SO"
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        w: float = 0.1,
-        n_starts: int = 5,
-        max_iter: int = 500,
-        tol: float = 1e-6,
-        abundance_scaling: str = "sum_to_one",
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        show_progressbar: bool | None = None,
-    ):
-        super().__init__(
-            n_components,
-            n_starts=n_starts,
-            max_iter=max_iter,
-            tol=tol,
-            abundance_scaling=abundance_scaling,
-            max_partial_fit_samples=max_partial_fit_samples,
-            random_state=random_state,
-            show_progressbar=show_progressbar,
-        )
-        self.w = w
+    __init__ = estimator_init(
+        n_components=None, w=0.1, n_starts=5, max_iter=500, tol=1e-6,
+        abundance_scaling="sum_to_one", max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES,
+        random_state=None, show_progressbar=None,
+    )
 
     def _check_params(self):
         self._check_common()

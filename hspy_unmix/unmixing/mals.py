@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from ._nmf_base import _RIDGE_SETTLED, _TINY, _MultiStartNMF, _normalise_spectra, _relative_change
+from .._docstrings import fill_doc
+from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
+from ._nmf_base import (
+    _RIDGE_SETTLED,
+    _TINY,
+    _MultiStartNMF,
+    _normalise_spectra,
+    _relative_change,
+)
 from ._nmf_kernels import negative_mass
 
 
+@fill_doc
 class MALS(_MultiStartNMF):
     """Modified (ridge-weighted) alternating least squares NMF.
 
@@ -37,12 +44,7 @@ class MALS(_MultiStartNMF):
     ----------
     n_components
         Number of components K.
-    n_starts
-        Number of random initialisations; the lowest final cost is kept.
-    max_iter
-        Maximum number of iterations per start.
-    tol
-        Convergence threshold on the relative change of the cost.
+    %(nmf_starts)s
     ridge_schedule
         ``"adaptive"`` (see above), ``"none"`` (plain projected ALS, eqs.
         5-6) or a sequence of relative weights ``rho`` for the successive
@@ -51,60 +53,26 @@ class MALS(_MultiStartNMF):
         ``"previous"`` (the ridge of the map update pulls the maps towards
         their previous value) or ``"zero"`` (eq. 8 as printed: it shrinks
         them towards zero).
-    abundance_scaling
-        ``"sum_to_one"`` or ``"unit_spectra"`` (see the module documentation).
-    random_state
-        Seed or ``numpy.random.RandomState`` for the random starts.
-    show_progressbar
-        Progress bar over the starts; ``None`` follows HyperSpy's preference.
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(nmf_common)s
 
-    Attributes
-    ----------
-    components_, cost_history_, n_iter_, converged_, start_costs_, reconstruction_err_
-        As in :class:`HALS`.
+    %(nmf_attributes)s
     ridge_history_ : ndarray
         Relative ridge weight ``rho`` used at each iteration of the kept start.
 
-    Examples
-    --------
-    >>> from hspy_unmix import MALS
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
-    >>> X = s.data.reshape(-1, s.data.shape[-1])
-    >>> model = MALS(n_components=3, n_starts=2, random_state=0).fit(X)
-    >>> model.components_.shape
-    (3, 200)
+    %(examples_chequerboard_X)s
+    >>> model = hspy_unmix.MALS(n_components=3, n_starts=2, random_state=0).fit(X)
+    >>> model.components_.shape, model.ridge_history_[0], model.converged_
+    ((3, 200), 1.0, True)
     """
 
     _progress_label = "MALS"
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        n_starts: int = 5,
-        max_iter: int = 500,
-        tol: float = 1e-6,
-        ridge_schedule: str | Sequence[float] = "adaptive",
-        map_ridge: str = "previous",
-        abundance_scaling: str = "sum_to_one",
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        show_progressbar: bool | None = None,
-    ):
-        self.n_components = n_components
-        self.n_starts = n_starts
-        self.max_iter = max_iter
-        self.tol = tol
-        self.ridge_schedule = ridge_schedule
-        self.map_ridge = map_ridge
-        self.abundance_scaling = abundance_scaling
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.show_progressbar = show_progressbar
+    __init__ = estimator_init(
+        n_components=None, n_starts=5, max_iter=500, tol=1e-6, ridge_schedule="adaptive",
+        map_ridge="previous", abundance_scaling="sum_to_one",
+        max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES, random_state=None,
+        show_progressbar=None,
+    )
 
     def _check_params(self):
         self._check_common()

@@ -32,14 +32,17 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._docstrings import fill_doc
+from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
 from ._base import UnmixingEstimator
-from .abundances import solve_validated
 from ._scale import data_scale
+from .abundances import solve_validated
 from .vca import VCA, _pixel_sample, check_abundance_solver, top_right_singular_vectors
 
 __all__ = ["MinVolume"]
 
 
+@fill_doc
 class MinVolume(UnmixingEstimator):
     """Minimum-volume enclosing simplex (SISAL objective) with FCLS abundances.
 
@@ -65,22 +68,13 @@ class MinVolume(UnmixingEstimator):
     random_state
         Seed of the VCA start and of the pixel sample of the subspace
         estimate.
-    abundance_solver
-        ``"fcls"`` (non-negative, sum to one) or ``"nnls"`` (non-negative).
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
-    outlier_screen
-        ``"auto"`` (the default) or True: spectra with a cosmic-ray spike,
-        hot and dead pixels are left out of the endmember search but still
-        unmixed (see :mod:`hspy_unmix.unmixing._outliers`); False keeps
-        every spectrum.
+    %(abundance_solver)s
+    %(max_partial_fit_samples)s
+    %(outlier_screen)s
 
     Attributes
     ----------
-    outlier_mask_ : numpy.ndarray of bool, shape (n_pixels,)
-        Training spectra left out of the endmember search (spikes, hot and
-        dead pixels); ``n_outliers_`` counts them.
+    %(outlier_mask_)s
     components_ : numpy.ndarray, shape (K, n_channels)
         Vertices of the simplex, clipped at zero.
     vca_components_ : numpy.ndarray, shape (K, n_channels)
@@ -141,24 +135,11 @@ class MinVolume(UnmixingEstimator):
     #: Upper bound on the pixels used to estimate the subspace and the noise.
     max_subspace_samples = 8192
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        penalty: float = 100.0,
-        max_iter: int = 1000,
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        abundance_solver: str = "fcls",
-        outlier_screen: bool | str = "auto",
-    ):
-        self.n_components = n_components
-        self.penalty = penalty
-        self.max_iter = max_iter
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.abundance_solver = abundance_solver
-        self.outlier_screen = outlier_screen
+    __init__ = estimator_init(
+        n_components=None, penalty=100.0, max_iter=1000,
+        max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES, random_state=None,
+        abundance_solver="fcls", outlier_screen="auto",
+    )
 
     @property
     def _sum_to_one(self) -> bool:

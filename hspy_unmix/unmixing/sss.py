@@ -42,6 +42,8 @@ import numpy as np
 from scipy.optimize import linprog
 from sklearn.utils import check_random_state
 
+from .._docstrings import fill_doc
+from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
 from ._base import UnmixingEstimator
 from .abundances import solve_validated, sum_to_one_scales
 from .vca import search_pure_pixels, top_right_singular_vectors
@@ -55,6 +57,7 @@ _WORK_ENTRIES = 2_000_000
 _MAX_DRAWS_PER_SAMPLE = 100
 
 
+@fill_doc
 class SSS_VCA(UnmixingEstimator):
     """Signal subspace sampling followed by vertex component analysis.
 
@@ -77,9 +80,7 @@ class SSS_VCA(UnmixingEstimator):
         ``0`` tests strict non-negativity.
     random_state
         Seed of the subspace estimate, the samples and the VCA directions.
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(max_partial_fit_samples)s
 
     Attributes
     ----------
@@ -109,12 +110,7 @@ class SSS_VCA(UnmixingEstimator):
     hyperspectral data by using signal subspace sampling", Ultramicroscopy
     182, 205-211 (2017). doi:10.1016/j.ultramic.2017.07.004
 
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
-    >>> X = s.data.reshape(-1, s.data.shape[-1])
+    %(examples_chequerboard_X)s
     >>> sss = hspy_unmix.SSS_VCA(n_components=3, random_state=0)
     >>> abundances = sss.fit_transform(X)
     >>> sss.components_.shape, abundances.shape
@@ -126,22 +122,10 @@ class SSS_VCA(UnmixingEstimator):
     #: Pixels used to estimate the signal subspace (uniform random sample).
     max_subspace_samples = 8192
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        n_samples: int = 5000,
-        sample_side: str = "abundance",
-        noise_tolerance: float | None = None,
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-    ):
-        self.n_components = n_components
-        self.n_samples = n_samples
-        self.sample_side = sample_side
-        self.noise_tolerance = noise_tolerance
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
+    __init__ = estimator_init(
+        n_components=None, n_samples=5000, sample_side="abundance", noise_tolerance=None,
+        max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES, random_state=None,
+    )
 
     # ------------------------------------------------------------------ fit
     def _check_params(self):

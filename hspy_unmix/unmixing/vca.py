@@ -14,10 +14,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._base import UnmixingEstimator
+from .._docstrings import fill_doc
+from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
 from .._validation import check_int
-from ._scale import data_scale
+from ._base import UnmixingEstimator
 from ._multistart import best_of_starts, endmember_spread, near_optimal
+from ._scale import data_scale
 from .abundances import solve_validated
 
 __all__ = ["VCA"]
@@ -25,6 +27,7 @@ __all__ = ["VCA"]
 _SOLVERS = ("fcls", "nnls")
 
 
+@fill_doc
 class VCA(UnmixingEstimator):
     """Vertex component analysis followed by an abundance solver.
 
@@ -42,11 +45,8 @@ class VCA(UnmixingEstimator):
     random_state
         Seed of the random directions of the pure-pixel search and of the
         pixel sample used to estimate the signal subspace.
-    abundance_solver
-        ``"fcls"`` (non-negative, sum to one) or ``"nnls"`` (non-negative).
-    max_partial_fit_samples
-        Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-        signal's stream to fit on (a uniform random sample).
+    %(abundance_solver)s
+    %(max_partial_fit_samples)s
     n_starts
         Number of pure-pixel searches (random directions) on the same
         projection; the one whose pure pixels span the largest simplex is
@@ -56,11 +56,7 @@ class VCA(UnmixingEstimator):
         (Samson, 9025 x 156: median fit 0.26 s with 10 starts, 0.30 s with
         one, on a busy 2-core machine; the outlier screen adds 0.2 s). On Samson stored row by row, one start gives
         SAD 0.068-0.266 rad over seeds 0-4, ten starts 0.0677-0.0682.
-    outlier_screen
-        ``"auto"`` (the default) or True: spectra with a cosmic-ray spike,
-        hot and dead pixels are left out of the endmember search but still
-        unmixed (see :mod:`hspy_unmix.unmixing._outliers`); False keeps
-        every spectrum.
+    %(outlier_screen)s
 
     Attributes
     ----------
@@ -71,9 +67,7 @@ class VCA(UnmixingEstimator):
         its match in the starts within 90 % of the largest volume
         (``n_near_optimal_starts_`` of them, the kept one included); 0 when
         they all agree.
-    outlier_mask_ : numpy.ndarray of bool, shape (n_pixels,)
-        Training spectra left out of the endmember search (spikes, hot and
-        dead pixels); ``n_outliers_`` counts them.
+    %(outlier_mask_)s
     components_ : numpy.ndarray, shape (K, n_channels)
         Endmember spectra: the data of the selected pure pixels (non-negative
         for non-negative data).
@@ -101,11 +95,7 @@ class VCA(UnmixingEstimator):
     Geoscience and Remote Sensing 43(4), 898-910 (2005).
     doi:10.1109/TGRS.2005.844293
 
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, truth = chequerboard_si(n_components=3, random_state=0)
+    %(examples_chequerboard)s
     >>> vca = hspy_unmix.VCA(n_components=3, random_state=0)
     >>> abundances = vca.fit_transform(s.data.reshape(-1, s.data.shape[-1]))
     >>> abundances.shape, vca.components_.shape
@@ -124,24 +114,10 @@ class VCA(UnmixingEstimator):
     #: Extra random directions of the randomized SVD.
     _oversampling = 10
 
-    def __init__(
-        self,
-        n_components: int | None = None,
-        *,
-        snr_input: float | None = None,
-        max_partial_fit_samples: int = 20_000,
-        random_state=None,
-        abundance_solver: str = "fcls",
-        outlier_screen: bool | str = "auto",
-        n_starts: int = 10,
-    ):
-        self.n_components = n_components
-        self.snr_input = snr_input
-        self.n_starts = n_starts
-        self.max_partial_fit_samples = max_partial_fit_samples
-        self.random_state = random_state
-        self.abundance_solver = abundance_solver
-        self.outlier_screen = outlier_screen
+    __init__ = estimator_init(
+        n_components=None, snr_input=None, max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES,
+        random_state=None, abundance_solver="fcls", outlier_screen="auto", n_starts=10,
+    )
 
     @property
     def _sum_to_one(self) -> bool:

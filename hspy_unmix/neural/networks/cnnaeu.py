@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import keras
 
+from ..._docstrings import fill_doc
 from ..layers.nonneg_linear_decoder import NonNegativeLinearDecoder
 from ..layers.softmax_temperature import SoftmaxTemperature
 
 
+@fill_doc
 def build_cnnaeu(
-    n_channels: int,
-    n_components: int,
-    *,
-    filters: int = 48,
-    kernel_size: int = 3,
-    dropout: float = 0.2,
-    temperature: float = 3.5,
-    negative_slope: float = 0.02,
+    n_channels: int, n_components: int, *, filters: int = 48, kernel_size: int = 3,
+    dropout: float = 0.2, temperature: float = 3.5, negative_slope: float = 0.02,
     seed: int | None = None,
 ) -> keras.Model:
     """Build the fully convolutional unmixing autoencoder.
@@ -30,12 +26,7 @@ def build_cnnaeu(
     padding: zeros beyond the borders), so the model trained on patches
     unmixes the whole image in one pass.
 
-    Parameters
-    ----------
-    n_channels
-        Spectrum length B.
-    n_components
-        Number of endmembers R.
+    %(network_parameters)s
     filters
         Feature maps of the first convolution.
     kernel_size
@@ -44,10 +35,7 @@ def build_cnnaeu(
         Spatial dropout rate (whole feature maps) while training.
     temperature
         Softmax temperature of the abundance layer.
-    negative_slope
-        Slope of the LeakyReLU activations for negative inputs.
-    seed
-        Seed of the dropout masks.
+    %(network_leaky_seed)s
 
     Returns
     -------
@@ -56,8 +44,13 @@ def build_cnnaeu(
 
     Examples
     --------
+    Any image size, the kernel of the endmembers being (R, B):
+
+    >>> import numpy as np
     >>> from hspy_unmix.neural.networks.cnnaeu import build_cnnaeu
     >>> model = build_cnnaeu(200, 3, seed=0)
+    >>> tuple(model(np.zeros((1, 5, 7, 200), "float32")).shape)
+    (1, 5, 7, 200)
     >>> tuple(model.get_layer("endmembers").kernel.shape)
     (3, 200)
     """

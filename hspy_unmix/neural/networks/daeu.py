@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from ..._docstrings import fill_doc
 from ..layers.dynamical_soft_threshold import DynamicalSoftThreshold
 from ..layers.nonneg_linear_decoder import NonNegativeLinearDecoder
 from ..layers.sum_to_one import AbundanceSumToOne
@@ -12,13 +13,10 @@ from ..layers.sum_to_one import AbundanceSumToOne
 DAEU_WIDTHS = (9, 6, 3, 1)
 
 
+@fill_doc
 def build_daeu(
-    n_channels: int,
-    n_components: int,
-    *,
-    dropout: float = 0.0045,
-    negative_slope: float = 0.1,
-    seed: int | None = None,
+    n_channels: int, n_components: int, *, dropout: float = 0.0045,
+    negative_slope: float = 0.1, seed: int | None = None,
 ) -> keras.Model:
     """Build the DAEU network of Brun et al., Table 2.
 
@@ -28,12 +26,7 @@ def build_daeu(
     ``(R, B)`` kernel holds the endmembers (layer ``"endmembers"``), each
     row used with unit mean (the spectral-angle loss leaves the scale free).
 
-    Parameters
-    ----------
-    n_channels
-        Spectrum length B.
-    n_components
-        Number of endmembers R.
+    %(network_parameters)s
     dropout
         Rate of the Gaussian dropout applied to the abundances while training
         (multiplicative noise of standard deviation ``sqrt(rate / (1 - rate))``).
@@ -42,17 +35,14 @@ def build_daeu(
     seed
         Seed of the dropout noise.
 
-    Returns
-    -------
-    keras.Model
-        Maps spectra (batch, B) to reconstructed spectra (batch, B).
+    %(network_spectra_returns)s
 
     Examples
     --------
     >>> from hspy_unmix.neural.networks.daeu import build_daeu
     >>> model = build_daeu(200, 3, seed=0)
-    >>> model.get_layer("endmembers").kernel.shape
-    (3, 200)
+    >>> list(model.get_layer("endmembers").kernel.shape)
+    [3, 200]
     """
     inputs = keras.Input(shape=(n_channels,), name="spectra")
     hidden = inputs

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import keras
 
+from ..._docstrings import fill_doc
 from ..layers.nonneg_linear_decoder import NonNegativeLinearDecoder
 from ..layers.softmax_temperature import SoftmaxTemperature
 
 
+@fill_doc
 def build_mtaeu(
-    n_channels: int,
-    n_components: int,
-    *,
-    patch_size: int = 3,
-    shared_units: tuple[int, ...] = (64, 32),
-    task_units: int | None = None,
-    dropout: float = 0.1,
-    temperature: float = 1.0,
-    negative_slope: float = 0.1,
+    n_channels: int, n_components: int, *, patch_size: int = 3,
+    shared_units: tuple[int, ...] = (64, 32), task_units: int | None = None,
+    dropout: float = 0.1, temperature: float = 1.0, negative_slope: float = 0.1,
     seed: int | None = None,
 ) -> keras.Model:
     """Build the multitask unmixing autoencoder.
@@ -39,12 +35,7 @@ def build_mtaeu(
       ``(R, B)`` kernel holds the endmembers (layer ``"endmembers"``, rows
       used with unit mean), applied to every task.
 
-    Parameters
-    ----------
-    n_channels
-        Spectrum length B.
-    n_components
-        Number of endmembers R.
+    %(network_parameters)s
     patch_size
         Side of the square neighbourhood (odd; the centre task is the pixel
         the patch is centred on).
@@ -56,10 +47,7 @@ def build_mtaeu(
         Dropout rate after each shared layer while training.
     temperature
         Softmax temperature of the abundances.
-    negative_slope
-        Slope of the LeakyReLU activations for negative inputs.
-    seed
-        Seed of the dropout masks.
+    %(network_leaky_seed)s
 
     Returns
     -------

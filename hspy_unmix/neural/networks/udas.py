@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import keras
 
+from ..._docstrings import fill_doc
 from ..layers.nonneg_linear_decoder import NonNegativeLinearDecoder
 from ..layers.sum_to_one import AbundanceSumToOne
 from ..regularizers import GroupSparsity
 
 
+@fill_doc
 def build_udas(n_channels: int, n_components: int, *, sparsity: float = 1e-8) -> keras.Model:
     """Build the shallow untied autoencoder of uDAS.
 
@@ -20,25 +22,17 @@ def build_udas(n_channels: int, n_components: int, *, sparsity: float = 1e-8) ->
     for gradient training: the estimator updates it by non-negative least
     squares between the encoder epochs (alternating optimisation).
 
-    Parameters
-    ----------
-    n_channels
-        Spectrum length B.
-    n_components
-        Number of endmembers R.
+    %(network_parameters)s
     sparsity
         Strength of the l2,1 penalty on the encoder kernel.
 
-    Returns
-    -------
-    keras.Model
-        Maps spectra (batch, B) to reconstructed spectra (batch, B).
+    %(network_spectra_returns)s
 
     Examples
     --------
     >>> from hspy_unmix.neural.networks.udas import build_udas
     >>> model = build_udas(200, 3)
-    >>> model.get_layer("encoder").kernel.shape, model.get_layer("endmembers").trainable
+    >>> tuple(model.get_layer("encoder").kernel.shape), model.get_layer("endmembers").trainable
     ((200, 3), False)
     """
     inputs = keras.Input(shape=(n_channels,), name="spectra")

@@ -1,0 +1,201 @@
+"""Docstring text shared by several estimators and functions, written once.
+
+A docstring line holding only ``%(name)s`` is replaced by the fragment
+``name`` of :data:`DOCS`, indented like the placeholder, when the decorator
+:func:`fill_doc` runs at import. The rendered docstring (``help()``, Sphinx
+with numpydoc, the GUI's parameter help) is therefore complete; only the
+source holds the placeholder. An unknown name fails at import.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
+
+#: Fragments by name: numpydoc entries (``name`` then its indented
+#: description) or doctest lines, without their indentation.
+DOCS: dict[str, str] = {}
+
+DOCS["max_partial_fit_samples"] = """\
+max_partial_fit_samples
+    Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
+    signal's stream to fit on (a uniform random sample)."""
+
+DOCS["abundance_solver"] = """\
+abundance_solver
+    ``"fcls"`` (non-negative, sum to one) or ``"nnls"`` (non-negative)."""
+
+DOCS["outlier_screen"] = """\
+outlier_screen
+    ``"auto"`` (the default) or True: spectra with a cosmic-ray spike,
+    hot and dead pixels are left out of the endmember search but still
+    unmixed (see :mod:`hspy_unmix.unmixing._outliers`); False keeps
+    every spectrum."""
+
+DOCS["outlier_mask_"] = """\
+outlier_mask_ : numpy.ndarray of bool, shape (n_pixels,)
+    Training spectra left out of the endmember search (spikes, hot and
+    dead pixels); ``n_outliers_`` counts them."""
+
+# ------------------------------------------------------------ NNLS and FCLS
+DOCS["abundance_solver_parameters"] = """\
+Parameters
+----------
+X
+    Spectra, shape (n_pixels, n_channels). Integer dtypes are accepted.
+    Not modified.
+endmembers
+    Endmember spectra, shape (K, n_channels), with ``K <= n_channels``.
+max_iter
+    Maximum number of active-set changes per pixel. A warning says how
+    many pixels reached it (their abundances are feasible but may not be
+    optimal).
+tol
+    Tolerance on the Lagrange multipliers, relative to the largest
+    correlation between the pixel and the endmembers."""
+
+DOCS["examples_two_endmembers"] = """\
+Examples
+--------
+>>> import numpy as np
+>>> from hspy_unmix.unmixing.abundances import fcls_abundances, nnls_abundances
+>>> E = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])  # two endmembers, three channels"""
+
+# ----------------------------------------------------------------- NMF family
+DOCS["nmf_starts"] = """\
+n_starts
+    Number of random initialisations (multi-start); the start with the
+    lowest final cost is kept.
+max_iter
+    Maximum number of iterations per start.
+tol
+    Convergence threshold on the relative change of the cost between
+    two iterations."""
+
+DOCS["nmf_common"] = """\
+abundance_scaling
+    ``"sum_to_one"`` or ``"unit_spectra"`` (see
+    :mod:`hspy_unmix.unmixing._nmf_base`).
+random_state
+    Seed or ``numpy.random.RandomState`` for the random starts.
+show_progressbar
+    Progress bar over the starts; ``None`` follows HyperSpy's preference.
+""" + DOCS["max_partial_fit_samples"]
+
+DOCS["nmf_attributes"] = """\
+Attributes
+----------
+components_ : ndarray (K, n_channels)
+    Non-negative endmember spectra.
+cost_history_ : ndarray
+    ``0.5 ||X - C S^T||_F^2`` after each iteration of the best start.
+n_iter_ : int
+    Iterations of the best start.
+converged_ : bool
+    Whether the best start met ``tol`` before ``max_iter``.
+start_costs_ : ndarray (n_starts,)
+    Final cost of every start; the kept start has the smallest.
+reconstruction_err_ : float
+    Frobenius norm ``||X - C S^T||_F`` of the kept start."""
+
+# --------------------------------------------------------------------- neural
+DOCS["neural_init"] = """\
+init
+    ``"minvol"``: the decoder starts from the minimum-volume simplex
+    (:class:`~hspy_unmix.unmixing.minvol.MinVolume`); ``"vca"``: from the VCA
+    endmembers, as in Palsson et al.; ``"random"``: from uniform random
+    non-negative spectra."""
+
+DOCS["neural_training"] = """\
+early_stopping_patience
+    Stop when the loss (validation loss if ``validation_split > 0``) has
+    not improved for this many epochs, keeping the best weights;
+    ``None`` trains for all ``epochs``.
+validation_split
+    Fraction of pixels held out to monitor the loss.
+random_state
+    Seed (int) or :class:`numpy.random.RandomState`; ``None`` draws one.
+show_progressbar
+    Progress bar over epochs; ``None`` follows HyperSpy's preference.
+verbose
+    Keras' own training log (0 silent, 1 progress, 2 one line per epoch).
+""" + DOCS["max_partial_fit_samples"]
+
+DOCS["patch_training"] = """\
+epochs, batch_size
+    Passes over the patches and patches per gradient step.
+learning_rate
+    Adam learning rate.
+""" + DOCS["neural_init"] + "\n" + DOCS["neural_training"]
+
+DOCS["patch_network_note"] = """\
+``X`` must hold all the pixels of an image of shape ``image_shape``, in
+row-major order. Scaling and the restoration of the abundance scale are as
+for :class:`DAEU`."""
+
+DOCS["patch_network_sizes"] = """\
+n_components
+    Number of endmembers R.
+image_shape
+    ``(rows, columns)`` of the spectrum image the rows of ``X`` come from
+    (set by ``s.decomposition`` and ``s.apply_unmixing``)."""
+
+DOCS["spectral_angle_attributes"] = """\
+Attributes
+----------
+components_ : numpy.ndarray, shape (R, n_channels)
+    Endmembers (non-negative), scaled so that ``transform(X) @
+    components_`` approximates ``X``.
+abundance_weights_ : numpy.ndarray, shape (R,)
+    Factors turning the encoder output into abundances (see
+    :mod:`hspy_unmix.neural._spectral_angle`).
+history_ : dict of list
+    Loss per epoch (``"loss"``, and ``"val_loss"`` with a validation split).
+model_ : keras.Model
+    The trained network (stored as ``.keras`` by :meth:`save`)."""
+
+DOCS["network_parameters"] = """\
+Parameters
+----------
+n_channels
+    Spectrum length B.
+n_components
+    Number of endmembers R."""
+
+DOCS["network_leaky_seed"] = """\
+negative_slope
+    Slope of the LeakyReLU activations for negative inputs.
+seed
+    Seed of the dropout masks."""
+
+DOCS["network_spectra_returns"] = """\
+Returns
+-------
+keras.Model
+    Maps spectra (batch, B) to reconstructed spectra (batch, B)."""
+
+# ------------------------------------------------------------------- examples
+DOCS["examples_chequerboard"] = """\
+Examples
+--------
+>>> import hspy_unmix
+>>> from hspy_unmix.synthetic import chequerboard_si
+>>> s, truth = chequerboard_si(n_components=3, random_state=0)"""
+
+DOCS["examples_chequerboard_X"] = DOCS["examples_chequerboard"] + """
+>>> X = s.data.reshape(-1, s.data.shape[-1])"""
+
+
+def fill_doc(obj):
+    """Replace the ``%(name)s`` lines of ``obj.__doc__`` by their fragments; return ``obj``."""
+    doc = obj.__doc__
+    if doc:  # None under python -OO
+
+        def fragment(match) -> str:
+            indent = match["indent"]
+            lines = DOCS[match["name"]].splitlines()
+            return "\n".join(indent + line if line else line for line in lines)
+
+        obj.__doc__ = _PLACEHOLDER.sub(fragment, doc)
+    return obj
