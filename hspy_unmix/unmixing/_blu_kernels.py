@@ -107,6 +107,17 @@ def _column_gram(M):
     return G
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _column_dots(M, v, out):
+    """``out[i] = M[:, i] @ v`` for every column ``i`` of ``M`` (in place)."""
+    d, m = M.shape
+    for i in range(m):
+        acc = 0.0
+        for r in range(d):
+            acc += M[r, i] * v[r]
+        out[i] = acc
+
+
 @njit(cache=True, nogil=True)
 def sample_abundances(Z, T, A, sigma2, dependent, n_passes):
     """One Gibbs update of every pixel's abundances on the simplex (in place).
@@ -142,12 +153,13 @@ def sample_abundances(Z, T, A, sigma2, dependent, n_passes):
     Q /= sigma2
     b = np.empty(m)
     c = np.empty(m)
+    centred = np.empty(d)
     for p in range(n_pixels):
+        for r in range(d):
+            centred[r] = Z[p, r] - T[r, dependent]
+        _column_dots(D, centred, b)
         for i in range(m):
-            acc = 0.0
-            for r in range(d):
-                acc += D[r, i] * (Z[p, r] - T[r, dependent])
-            b[i] = acc / sigma2
+            b[i] /= sigma2
             c[i] = A[p, free[i]]
         total = 0.0
         for i in range(m):
@@ -233,11 +245,8 @@ def sample_abundances_dirichlet(Z, T, A, L, sigma2, concentration, n_passes):
     rest = np.empty(k)
     x = np.empty(k)
     for p in range(n_pixels):
+        _column_dots(T, Z[p], b)
         for i in range(k):
-            acc = 0.0
-            for r in range(d):
-                acc += T[r, i] * Z[p, r]
-            b[i] = acc
             x[i] = L[p, i]
         for _ in range(n_passes):
             for i in range(k):

@@ -18,6 +18,20 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _hals_target(factor, cross, gram, i, j):
+    """Unconstrained HALS value of entry ``(i, j)``, ``gram[j, j] > 0``.
+
+    ``factor[i, j] + (cross[i, j] - factor[i] @ gram[:, j]) / gram[j, j]``: the
+    least-squares optimum of that entry with all the others fixed, before
+    any projection.
+    """
+    dot = 0.0
+    for m in range(factor.shape[1]):
+        dot += factor[i, m] * gram[m, j]
+    return factor[i, j] + (cross[i, j] - dot) / gram[j, j]
+
+
 @njit(cache=True, nogil=True)
 def hals_rows_sweep(factor, cross, gram):
     """One HALS sweep over the columns of ``factor``, in place.
@@ -48,15 +62,11 @@ def hals_rows_sweep(factor, cross, gram):
     for i in range(n):
         row_change = 0.0
         for j in range(k):
-            g_jj = gram[j, j]
-            if g_jj <= 0.0:
+            if gram[j, j] <= 0.0:
                 # A zero column of B carries no information on column j.
                 new = 0.0
             else:
-                dot = 0.0
-                for l in range(k):
-                    dot += factor[i, l] * gram[l, j]
-                new = factor[i, j] + (cross[i, j] - dot) / g_jj
+                new = _hals_target(factor, cross, gram, i, j)
                 if new < 0.0:
                     new = 0.0
             delta = new - factor[i, j]
@@ -113,10 +123,7 @@ def soft_orthogonal_hals_step(maps, cross, gram, weight, shrinkage):
             if g_jj <= 0.0:
                 y = 0.0
             else:
-                dot = 0.0
-                for l in range(k):
-                    dot += maps[i, l] * gram[l, j]
-                y = maps[i, j] + (cross[i, j] - dot) / g_jj - shrinkage[j]
+                y = _hals_target(maps, cross, gram, i, j) - shrinkage[j]
             target[i] = y
             others_sq += others * others
             others_dot += others * y
