@@ -5,9 +5,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from ._shape_preserving import ShapePreservingLayer
+
 
 @keras.saving.register_keras_serializable(package="hspy_unmix")
-class DynamicalSoftThreshold(keras.layers.Layer):
+class DynamicalSoftThreshold(ShapePreservingLayer):
     """Soft thresholding with one learned threshold per unit.
 
     ``y = relu(x - alpha)`` where ``alpha`` (one value per unit, trained with
@@ -16,17 +18,20 @@ class DynamicalSoftThreshold(keras.layers.Layer):
     Parameters
     ----------
     initial_threshold
-        Starting value of every threshold.
+        Starting value of every threshold; 0 lets every positive activation
+        through at the start of training.
 
     Examples
     --------
     >>> import numpy as np
     >>> from hspy_unmix.neural.layers.dynamical_soft_threshold import (
     ...     DynamicalSoftThreshold)
-    >>> layer = DynamicalSoftThreshold(initial_threshold=0.5)
-    >>> np.asarray(layer(np.array([[1.0, 0.2]], dtype="float32"))).tolist()
+    >>> x = np.array([[1.0, 0.2]], dtype="float32")
+    >>> np.asarray(DynamicalSoftThreshold(initial_threshold=0.5)(x)).tolist()
     [[0.5, 0.0]]
     """
+
+    _config_keys = ("initial_threshold",)
 
     def __init__(self, initial_threshold: float = 0.0, **kwargs):
         super().__init__(**kwargs)
@@ -42,11 +47,3 @@ class DynamicalSoftThreshold(keras.layers.Layer):
 
     def call(self, inputs):
         return ops.relu(inputs - self.threshold)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"initial_threshold": self.initial_threshold})
-        return config

@@ -5,9 +5,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from ._shape_preserving import ShapePreservingLayer
+
 
 @keras.saving.register_keras_serializable(package="hspy_unmix")
-class SoftmaxTemperature(keras.layers.Layer):
+class SoftmaxTemperature(ShapePreservingLayer):
     """``y = softmax(x / temperature)`` along the last axis.
 
     Outputs are positive and sum to one. A temperature above one softens the
@@ -28,6 +30,8 @@ class SoftmaxTemperature(keras.layers.Layer):
     [[0.25, 0.75]]
     """
 
+    _config_keys = ("temperature",)
+
     def __init__(self, temperature: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         if not temperature > 0:
@@ -36,11 +40,3 @@ class SoftmaxTemperature(keras.layers.Layer):
 
     def call(self, inputs):
         return ops.softmax(inputs / self.temperature, axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"temperature": self.temperature})
-        return config

@@ -5,9 +5,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from ._shape_preserving import ShapePreservingLayer
+
 
 @keras.saving.register_keras_serializable(package="hspy_unmix")
-class AbundanceSumToOne(keras.layers.Layer):
+class AbundanceSumToOne(ShapePreservingLayer):
     """Map non-negative activations to abundances that sum to one.
 
     ``y = (relu(x) + epsilon / K) / (sum(relu(x)) + epsilon)`` along the last
@@ -28,6 +30,8 @@ class AbundanceSumToOne(keras.layers.Layer):
     [[0.25, 0.75, 0.0]]
     """
 
+    _config_keys = ("epsilon",)
+
     def __init__(self, epsilon: float = 1e-6, **kwargs):
         super().__init__(**kwargs)
         if epsilon <= 0:
@@ -39,11 +43,3 @@ class AbundanceSumToOne(keras.layers.Layer):
         n_components = ops.cast(ops.shape(inputs)[-1], positive.dtype)
         total = ops.sum(positive, axis=-1, keepdims=True)
         return (positive + self.epsilon / n_components) / (total + self.epsilon)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"epsilon": self.epsilon})
-        return config
