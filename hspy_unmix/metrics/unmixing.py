@@ -100,6 +100,7 @@ def sad(true_spectra, est_spectra, match=True):
     Returns
     -------
     numpy.ndarray, shape (K,)
+        Angles in radians, in the order of ``true_spectra``.
 
     Examples
     --------
@@ -128,6 +129,7 @@ def nmse(true_abundances, est_abundances):
     Returns
     -------
     numpy.ndarray, shape (K,)
+        0 for a perfect map; 1 for a map that is zero everywhere.
 
     Examples
     --------

@@ -106,14 +106,19 @@ def zlp_fwhm(spectra, dispersion: float = 1.0) -> np.ndarray:
 def zlp_fwtm(spectra, dispersion: float = 1.0) -> np.ndarray:
     """Full width at tenth maximum of the ZLP (highest peak).
 
+    For a Gaussian peak it is ``sqrt(log2(10))``, about 1.8 times the FWHM
+    (:func:`zlp_fwhm`); a larger ratio shows heavier tails.
+
     Examples
     --------
     >>> import numpy as np
-    >>> from hspy_unmix.metrics import zlp_fwtm
+    >>> from hspy_unmix.metrics import zlp_fwhm, zlp_fwtm
     >>> e = np.arange(-1, 1, 0.005)
-    >>> zlp = np.exp(-4 * np.log(2) * (e / 0.05) ** 2)
-    >>> round(float(zlp_fwtm(zlp, 0.005)), 3)  # sqrt(log2(10)) 0.05 = 0.091
+    >>> gaussian = np.exp(-4 * np.log(2) * (e / 0.05) ** 2)
+    >>> round(float(zlp_fwtm(gaussian, 0.005)), 3)  # sqrt(log2(10)) 0.05 = 0.091
     0.091
+    >>> round(float(zlp_fwtm(gaussian, 0.005) / zlp_fwhm(gaussian, 0.005)), 1)
+    1.8
     """
     return peak_width(spectra, 0.1, dispersion)
 
@@ -180,7 +185,7 @@ def offpeak_noise_variance(
     Returns
     -------
     numpy.ndarray
-        One variance per spectrum.
+        One variance per spectrum, of the detrended residual in the window.
 
     Examples
     --------
@@ -232,7 +237,7 @@ def highfreq_noise_variance(spectra, reference, energy, window, smooth_channels:
     Returns
     -------
     numpy.ndarray
-        One variance per spectrum.
+        One variance per spectrum (its smooth part removed).
 
     Examples
     --------

@@ -206,13 +206,8 @@ def eels_endmembers(n_components: int = 3, *, counts: float = 2000.0):
 
 
 def chequerboard_abundances(
-    n_components: int = 3,
-    shape: tuple = (64, 64),
-    block: int = 8,
-    averaging: int = 9,
-    max_abundance: float = 1.0,
-    random_state=None,
-    impure_components: dict | None = None,
+    n_components: int = 3, shape: tuple = (64, 64), block: int = 8, averaging: int = 9,
+    max_abundance: float = 1.0, random_state=None, impure_components: dict | None = None,
 ) -> np.ndarray:
     """Chequerboard abundance maps of Brun et al., shape ``shape + (K,)``.
 
@@ -365,16 +360,9 @@ def mix(abundances: np.ndarray, endmembers: np.ndarray) -> np.ndarray:
 
 
 def chequerboard_si(
-    n_components: int = 3,
-    *,
-    shape: tuple = (64, 64),
-    block: int = 8,
-    averaging: int = 9,
-    counts: float = 2000.0,
-    noise: bool = True,
-    max_abundance: float = 1.0,
-    impure_components: dict | None = None,
-    random_state=None,
+    n_components: int = 3, *, shape: tuple = (64, 64), block: int = 8, averaging: int = 9,
+    counts: float = 2000.0, noise: bool = True, max_abundance: float = 1.0,
+    impure_components: dict | None = None, random_state=None,
 ):
     """Brun et al. chequerboard EELS spectrum image and its ground truth.
 

@@ -64,7 +64,7 @@ def _eels_signal(data, energy, nav_scale, title):
     s.set_signal_type("EELS")
     ax = s.axes_manager.signal_axes[0]
     ax.name, ax.units, ax.offset, ax.scale = "Energy loss", "eV", energy[0], energy[1] - energy[0]
-    for nav, name in zip(s.axes_manager.navigation_axes, ("x", "y")):
+    for nav, name in zip(s.axes_manager.navigation_axes, ("x", "y"), strict=False):
         nav.name, nav.units, nav.scale = name, "nm", nav_scale
     s.metadata.General.title = title
     s.metadata.set_item("Acquisition_instrument.TEM.beam_energy", 200.0)
@@ -72,15 +72,9 @@ def _eels_signal(data, energy, nav_scale, title):
 
 
 def pan_sharpening_pair(
-    n_components: int = 3,
-    shape: tuple = (64, 64),
-    bin_factor: int = 4,
-    low_dose: float = 2.0,
-    high_dose: float = 500.0,
-    random_state=None,
-    *,
-    block: int = 8,
-    averaging: int = 3,
+    n_components: int = 3, shape: tuple = (64, 64), bin_factor: int = 4,
+    low_dose: float = 2.0, high_dose: float = 500.0, random_state=None, *,
+    block: int = 8, averaging: int = 3,
 ):
     """A fine-grid low-dose SI and a binned high-dose SI of the same region.
 

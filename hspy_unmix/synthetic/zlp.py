@@ -95,26 +95,14 @@ def zlp_blur_kernel(
 
 
 def zlp_training_spectra(
-    n: int,
-    *,
-    channels: int = 2048,
-    offset: float = -2.0,
-    dispersion: float = 0.005,
-    zlp_fwhm: float = 0.015,
-    zlp_shift=0.0,
-    n_peaks=(0, 15),
-    peak_fwhm=(0.05, 1.5),
-    peak_height=(1 / 4000, 1 / 300),
+    n: int, *,
+    channels: int = 2048, offset: float = -2.0, dispersion: float = 0.005,
+    zlp_fwhm: float = 0.015, zlp_shift=0.0,
+    n_peaks=(0, 15), peak_fwhm=(0.05, 1.5), peak_height=(1 / 4000, 1 / 300),
     peak_energy=(0.0, 8.2),
-    n_jitter: int = 25,
-    jitter: float = 0.05,
-    psf_fwhm=(0.035, 0.2),
-    noise=(1e-8, 1e-3),
-    noise_amplitude: float | None = None,
-    dark_offset=(0.0, 1e-4),
-    dtype=np.float64,
-    random_state=None,
-    return_params: bool = False,
+    n_jitter: int = 25, jitter: float = 0.05, psf_fwhm=(0.035, 0.2),
+    noise=(1e-8, 1e-3), noise_amplitude: float | None = None, dark_offset=(0.0, 1e-4),
+    dtype=np.float64, random_state=None, return_params: bool = False,
 ):
     """Generate distorted near-zero-loss spectra and their ground truth.
 

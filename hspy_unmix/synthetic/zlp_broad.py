@@ -93,16 +93,9 @@ def _peaks(x, centre, fwhm, height, lorentzian):
 
 
 def zlp_broad_spectra(
-    n: int,
-    *,
-    channels: int = 512,
-    margin: int = 256,
-    zlp_position=None,
-    noise_scale: float | None = None,
-    ranges: dict | None = None,
-    dtype=np.float32,
-    random_state=None,
-    return_params: bool = False,
+    n: int, *, channels: int = 512, margin: int = 256, zlp_position=None,
+    noise_scale: float | None = None, ranges: dict | None = None,
+    dtype=np.float32, random_state=None, return_params: bool = False,
 ):
     """Generate distorted near-zero-loss spectra and their restored truth, in channels.
 
