@@ -162,10 +162,19 @@ def _dask_progress(show: bool):
         yield
 
 
+#: Batch size (MiB of input) inside one chunk task: bounds the float64
+#: temporaries of ``func`` per worker thread, whatever the chunk size.
+TASK_BATCH_MB = 8.0
+
+
 def _spectra_block(block, func, n_channels):
-    """``func`` on the spectra of one block, reshaped back to the block's navigation."""
+    """``func`` on the spectra of one block (in batches of :data:`TASK_BATCH_MB`),
+    reshaped back to the block's navigation."""
     flat = np.asarray(block).reshape((-1, n_channels))
-    out = np.asarray(func(flat), dtype=np.float64)
+    rows = batch_rows(flat[:1].nbytes, TASK_BATCH_MB)
+    parts = [np.asarray(func(flat[i:i + rows]), dtype=np.float64)
+             for i in range(0, flat.shape[0], rows)]
+    out = np.concatenate(parts) if parts else np.asarray(func(flat), dtype=np.float64)
     return out.reshape(block.shape[:-1] + (out.shape[1],))
 
 

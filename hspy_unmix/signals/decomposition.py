@@ -150,6 +150,7 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
     with dask.config.set(scheduler=get) if get is not None else contextlib.nullcontext():
         sample, _ = sample_spectra(signal.data, cap, getattr(estimator, "random_state", None),
                                    show_progressbar=show)
+        sample = sample.astype(np.float64)  # the fit's copy; the read one is freed
         estimator.fit(sample)
         del sample
         estimator.__dict__.pop("_fit_abundances", None)
