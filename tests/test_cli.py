@@ -281,3 +281,45 @@ def test_cli_zspy_keeps_numpy_scalar_metadata(tmp_path, verb):
     saved = _numeric_metadata(hs.load(out))
     for key, value in expected.items():
         assert key in saved and saved[key] == value, key
+
+
+def test_pan_sharpen_verb_with_a_haadf_image(tmp_path, capsys):
+    """The second file may be the ADF/HAADF image: fused SI on the image's grid."""
+    import hyperspy.api as hs
+
+    from hspy_unmix._lazy import save_atomic
+
+    rng = np.random.default_rng(0)
+    n, factor = 16, 2
+    yy, xx = np.mgrid[:n, :n]
+    frac = np.zeros((n, n, 2))
+    frac[..., 0] = 1
+    frac[(yy - 8) ** 2 + (xx - 6) ** 2 < 9] = [0, 1]
+    e = np.arange(60.0)
+    E = np.stack([np.exp(-e / 30) + 0.6 * (e > 20), np.exp(-e / 30) + 0.8 * (e > 40)])
+    coarse = (frac @ E * 20).reshape(n // factor, factor, n // factor, factor, 60).mean((1, 3))
+    s = hs.signals.Signal1D(rng.poisson(coarse).astype(float))
+    s.set_signal_type("EELS")
+    image = hs.signals.Signal2D(rng.poisson(2000 * frac @ np.array([0.2, 1.0]) + 100)
+                                .astype(float))
+    for ax in s.axes_manager.navigation_axes:
+        ax.scale, ax.units = 1.0, "nm"
+    for ax in image.axes_manager.signal_axes:
+        ax.scale, ax.units = 1.0 / factor, "nm"
+    save_atomic(s, tmp_path / "si.hspy")
+    save_atomic(image, tmp_path / "haadf.hspy")
+    out = tmp_path / "fused.zspy"
+    rc = main(["pan-sharpen", str(tmp_path / "si.hspy"), str(tmp_path / "haadf.hspy"),
+               "--out", str(out), "-k", "2", "--random-state", "0", "--no-progress"])
+    assert rc == 0, capsys.readouterr().err
+    assert "with the image" in capsys.readouterr().out
+    fused = hs.load(out)
+    assert fused.data.shape == (n, n, 60)  # the image's grid
+    eager = s.pan_sharpen(image, n_components=2, random_state=0, show_progressbar=False)
+    np.testing.assert_allclose(fused.data, eager.data, rtol=1e-6, atol=1e-9)
+    # neither an SI nor one image: a clear error before any fit
+    save_atomic(hs.signals.Signal2D(np.zeros((3, 4, 5))), tmp_path / "stack.hspy")
+    rc = main(["pan-sharpen", str(tmp_path / "si.hspy"), str(tmp_path / "stack.hspy"),
+               "--out", str(tmp_path / "x.zspy"), "--no-progress"])
+    assert rc == 2
+    assert "neither a spectrum image nor a single 2-D image" in capsys.readouterr().err

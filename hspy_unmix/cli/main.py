@@ -23,6 +23,7 @@ examples:
   hspy-unmix unmix si.dm4 --algorithm VCA -k 4 --out si_vca.hspy --lazy
   hspy-unmix restore-zlp lowloss.dm4 --out restored.zspy
   hspy-unmix pan-sharpen fine.dm4 clean.dm4 --out fused.zspy -k 4
+  hspy-unmix pan-sharpen si.dm4 haadf.dm4 --out fused.zspy -k 3
 
 Every file command takes --scheduler (threads, processes, synchronous or the
 address of a dask.distributed scheduler), --chunk-mb, --overwrite and
@@ -66,9 +67,12 @@ def main(argv=None) -> int:
                      help="resampling factor of the energy axis for the U-net (model "
                           "channels per data channel; default: chosen from the measured "
                           "ZLP width)")
-    pan = sub.add_parser("pan-sharpen", help="fuse a fine noisy SI with a clean coarse one")
+    pan = sub.add_parser("pan-sharpen", help="fuse a noisy SI with a clean coarse SI or with "
+                                             "the ADF/HAADF image recorded alongside")
     pan.add_argument("fine", help="finely sampled, noisy SI (streamed)")
-    pan.add_argument("clean", help="high-fidelity SI (coarser grid; loaded in memory)")
+    pan.add_argument("clean", help="high-fidelity SI (coarser grid; loaded in memory), or an "
+                                   "ADF/HAADF image on the SI's scan grid or an integer "
+                                   "factor finer (the fused SI is on the image's grid)")
     pan.add_argument("--out", required=True, help="output .zspy (or .hspy) file")
     pan.add_argument("-k", "--n-components", type=int, default=None,
                      help="number of endmembers (default: estimated)")
