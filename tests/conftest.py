@@ -5,11 +5,20 @@ from __future__ import annotations
 import os
 import pathlib
 import re
+import sys
 
 import numpy as np
 import pytest
 
 import hspy_unmix  # noqa: F401  (activates the EELS methods)
+
+# The tests mirror the package in sub-folders (tests/unmixing, tests/io, ...),
+# without __init__.py, so test file names are unique across them. The helpers
+# beside this file (``from conftest import shared_file``, ``random_guess``)
+# are imported by name from every sub-folder: keep this folder on sys.path.
+_TESTS = str(pathlib.Path(__file__).resolve().parent)
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -90,6 +99,16 @@ def eels3(chequerboard3):
     """A fresh copy of the 3-component SI (tests may modify it)."""
     s, truth = chequerboard3
     return s.deepcopy(), truth
+
+
+@pytest.fixture(scope="module")
+def small3():
+    """3-component chequerboard, 32x32 pixels, every second channel (100): the NMF set."""
+    from hspy_unmix.synthetic import chequerboard_si
+
+    s, truth = chequerboard_si(n_components=3, shape=(32, 32), random_state=0)
+    X = s.data.reshape(-1, s.data.shape[-1])[:, ::2].astype(np.float64)
+    return X, truth.endmembers[:, ::2], truth.flat_abundances
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from hspy_unmix.unmixing.abundances import nnls_abundances, sum_to_one_scales
 
 #: (mean SAD in rad, mean NMSE) asserted by the accuracy tests.
 THRESHOLDS = {
-    # tests/test_nmf.py, 32x32 set, every second channel; MALS measured 0.088 / 0.069
+    # tests/unmixing/test_nmf_base.py, 32x32 set, every second channel; MALS measured 0.088 / 0.069
     "MALS": (0.12, 0.10),
     # tests/neural/test_udas_cnnaeu.py, 64x64x200 set; CNNAEU measured 0.087 / 0.126
     "CNNAEU": (0.11, 0.145),

@@ -16,7 +16,7 @@ from random_guess import N_DRAWS, THRESHOLDS, guess_draws, n_passing
 
 @pytest.fixture(scope="module")
 def small3_draws():
-    """The 32x32 set of tests/test_nmf.py (every second channel)."""
+    """The 32x32 set of tests/unmixing/test_nmf_base.py (every second channel)."""
     s, truth = chequerboard_si(n_components=3, shape=(32, 32), random_state=0)
     X = s.data.reshape(-1, s.data.shape[-1])[:, ::2]
     return guess_draws(X, truth.endmembers[:, ::2], truth.flat_abundances)

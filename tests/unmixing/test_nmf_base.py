@@ -1,4 +1,6 @@
-"""Tests of the NMF family (MALS, HALS, NMF-SO, ARD-SO-NMF) on known truth."""
+"""What the NMF family shares (hspy_unmix.unmixing._nmf_base): accuracy against
+scikit-learn, the multi-start seeding, the scaling of the result, ``transform``,
+input and parameter checks, persistence and scikit-learn's common checks."""
 
 from __future__ import annotations
 
@@ -9,19 +11,10 @@ import pytest
 from sklearn.decomposition import NMF
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from hspy_unmix.metrics.unmixing import sad_matrix, unmixing_scores
+from hspy_unmix.metrics.unmixing import unmixing_scores
 from hspy_unmix.nmf import ARD_SO_NMF, HALS, MALS, NMF_SO
-from hspy_unmix.synthetic import chequerboard_si
 
 from random_guess import THRESHOLDS, guess_draws
-
-
-@pytest.fixture(scope="module")
-def small3():
-    """3-component chequerboard, 32x32 pixels, every second channel (100)."""
-    s, truth = chequerboard_si(n_components=3, shape=(32, 32), random_state=0)
-    X = s.data.reshape(-1, s.data.shape[-1])[:, ::2].astype(np.float64)
-    return X, truth.endmembers[:, ::2], truth.flat_abundances
 
 
 def _sklearn_scores(X, k, endmembers, abundances, max_iter):
@@ -69,53 +62,6 @@ def test_accuracy_on_chequerboard_at_least_sklearn(small3, cls):
     assert model.components_.min() >= 0 and A.min() >= 0
 
 
-def test_hals_multistart_keeps_lowest_cost_and_cost_never_increases(small3):
-    X = small3[0]
-    model = HALS(3, n_starts=3, max_iter=40, tol=0, random_state=1).fit(X)
-    assert model.start_costs_.shape == (3,)
-    assert model.cost_history_[-1] == model.start_costs_.min()
-    assert model.n_iter_ == 40 and not model.converged_
-    steps = np.diff(model.cost_history_)
-    assert np.all(steps <= 1e-10 * model.cost_history_[0])
-    # The reported error is the true residual of the fitted factors.
-    A = model._fit_abundances if hasattr(model, "_fit_abundances") else None
-    assert A is not None
-    resid = np.linalg.norm(X - A @ model.components_)
-    # Abundances are re-solved by NNLS with the final spectra: never worse.
-    assert model.reconstruction_err_ * 0.95 <= resid <= model.reconstruction_err_
-
-
-@pytest.mark.slow
-def test_mals_map_ridge_towards_previous_maps_is_more_accurate(small3):
-    # The ridge of eq. 8 as printed shrinks the maps towards zero, which
-    # spreads them and keeps the spectra mixed; pulling them towards their
-    # previous value (the default) separates the phases. Measured on this
-    # set: about 0.18 vs 0.36 rad mean over three seeds.
-    X, endmembers, abundances = small3
-
-    def mean_sad(map_ridge):
-        sads = []
-        for seed in range(3):
-            model = MALS(3, n_starts=2, max_iter=150, map_ridge=map_ridge,
-                         random_state=seed)
-            A = model.fit_transform(X)
-            sads.append(unmixing_scores(endmembers, abundances,
-                                        model.components_, A)["sad_mean"])
-        return np.mean(sads)
-
-    previous, zero = mean_sad("previous"), mean_sad("zero")
-    assert previous < 0.25
-    assert previous < 0.7 * zero
-
-
-def test_mals_multistart_keeps_lowest_cost(small3):
-    X = small3[0]
-    model = MALS(3, n_starts=3, max_iter=30, random_state=2).fit(X)
-    assert model.cost_history_[-1] == model.start_costs_.min()
-    assert model.ridge_history_[0] == 1.0
-    assert np.all(np.diff(model.ridge_history_) < 0)  # the schedule decays
-
-
 def test_deterministic_with_random_state(small3):
     X = small3[0]
     a = HALS(3, n_starts=2, max_iter=20, random_state=5).fit(X)
@@ -123,13 +69,6 @@ def test_deterministic_with_random_state(small3):
     c = HALS(3, n_starts=2, max_iter=20, random_state=6).fit(X)
     np.testing.assert_array_equal(a.components_, b.components_)
     assert not np.allclose(a.start_costs_, c.start_costs_)
-
-
-def test_nmf_so_with_zero_weight_is_hals(small3):
-    X = small3[0]
-    plain = HALS(3, n_starts=2, max_iter=25, tol=0, random_state=3).fit(X)
-    so = NMF_SO(3, w=0.0, n_starts=2, max_iter=25, tol=0, random_state=3).fit(X)
-    np.testing.assert_allclose(so.components_, plain.components_, rtol=1e-7)
 
 
 def test_abundance_scaling_options(small3):
@@ -156,76 +95,6 @@ def test_transform_solves_nnls_with_fitted_spectra(small3):
     np.testing.assert_allclose(again, expected, rtol=1e-5, atol=1e-7)
     # fit_transform re-solves the abundances the same way as transform.
     np.testing.assert_allclose(again, fitted[:50], rtol=1e-5, atol=1e-7)
-
-
-def _disjoint_overlapping_problem(seed=0):
-    """Muto and Shiga, Fig. 3 situation: disjoint regions, strongly overlapping spectra."""
-    rng = np.random.default_rng(seed)
-    energy = np.linspace(0, 1, 120)
-    background = 3.0 * np.exp(-3.0 * energy)
-    peaks = [0.45, 0.5, 0.55]
-    spectra = np.array(
-        [background + np.exp(-0.5 * ((energy - p) / 0.06) ** 2) for p in peaks]
-    )
-    labels = np.repeat(np.arange(3), 20)[None, :].repeat(24, axis=0).ravel()
-    maps = np.eye(3)[labels]  # 24x60 pixels in three vertical stripes
-    clean = maps @ spectra * 200.0
-    X = rng.poisson(clean).astype(np.float64)
-    return X, spectra, maps
-
-
-def test_nmf_so_separates_disjoint_components_better_than_hals():
-    X, spectra, maps = _disjoint_overlapping_problem()
-    hals = HALS(3, n_starts=2, max_iter=200, random_state=0)
-    so = NMF_SO(3, w=0.5, n_starts=2, max_iter=200, random_state=0)
-    score_hals = unmixing_scores(spectra, maps, hals.components_ if False else
-                                 hals.fit(X).components_, hals.transform(X))
-    score_so = unmixing_scores(spectra, maps, so.fit(X).components_, so.transform(X))
-    assert score_so["sad_mean"] < 0.05
-    assert score_so["sad_mean"] < 0.5 * score_hals["sad_mean"]
-    assert score_so["nmse_mean"] < 0.5 * score_hals["nmse_mean"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("counts", [200.0, 2000.0])
-def test_ard_recovers_number_of_components(counts):
-    s, truth = chequerboard_si(n_components=3, shape=(32, 32), averaging=1,
-                               counts=counts, random_state=0)
-    X = s.data.reshape(-1, s.data.shape[-1])[:, ::4]
-    model = ARD_SO_NMF(8, w=0.1, max_iter=2000, random_state=0).fit(X)
-    assert model.converged_
-    assert model.n_components_kept_ == 3
-    assert model.components_.shape == (3, X.shape[1])
-    assert model.relevances_.shape == (8,)
-    assert model.relevance_history_.shape == (model.n_iter_, 8)
-    angles = sad_matrix(truth.endmembers[:, ::4], model.components_)
-    assert np.all(angles.min(axis=1) < 0.03)
-
-
-@pytest.mark.slow
-def test_signal_decomposition_hals_non_negative():
-    s, truth = chequerboard_si(n_components=3, shape=(32, 32), random_state=0)
-    s.decomposition(algorithm="HALS", output_dimension=3, n_starts=2, max_iter=60,
-                    random_state=0)
-    factors = s.learning_results.factors
-    loadings = s.learning_results.loadings
-    assert factors.shape == (200, 3) and loadings.shape == (1024, 3)
-    assert factors.min() >= 0 and loadings.min() >= 0
-    assert isinstance(s.unmixing_estimator, HALS)
-
-
-@pytest.mark.slow
-def test_lazy_mals_close_to_eager():
-    s, _ = chequerboard_si(n_components=3, shape=(32, 32), random_state=0)
-    params = dict(output_dimension=3, n_starts=1, max_iter=60, random_state=0)
-    eager = s.deepcopy()
-    eager.decomposition(algorithm="MALS", **params)
-    lazy = s.as_lazy()
-    lazy.decomposition(algorithm="MALS", **params)
-    e = eager.learning_results.factors.T
-    z = np.asarray(lazy.learning_results.factors).T
-    angles = sad_matrix(e, z)
-    assert np.all(angles.min(axis=1) < 0.02)
 
 
 def test_input_not_modified_and_negative_clipped(small3):
@@ -278,7 +147,11 @@ def test_save_load_round_trip(small3, tmp_path):
 # scikit-learn's common checks. Expected failures, with the reason:
 # the input validation is the package's own (hspy_unmix._validation), whose
 # messages and rules differ from scikit-learn's check_array.
+
+
 _VALIDATION = "package input validation: own error messages and rules"
+
+
 _EXPECTED_FAILURES = {
     "check_n_features_in_after_fitting": _VALIDATION,
     "check_complex_data": _VALIDATION,
