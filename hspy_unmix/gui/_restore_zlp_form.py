@@ -24,13 +24,23 @@ class RestoreZLPForm(Form):
     def _describe(self):
         return f"restore_zlp ({self.method})"
 
-    def _make_work(self):
+    def restore_kwargs(self, signal=None, show_progressbar=True) -> dict:
+        """Keywords of ``restore_zlp`` for the current choices.
+
+        ``signal`` (default: the form's) is the one they are meant for; the
+        live preview passes the spectrum at the current pixel.
+        """
         if self.iterations < 1:
             raise ValueError("iterations must be at least 1.")
-        signal, method = self.signal, self.method
-        kwargs = {"method": method}
+        signal = self.signal if signal is None else signal
+        kwargs = {"method": self.method}
         function = type(signal).restore_zlp
-        for name, value in (("iterations", int(self.iterations)), ("show_progressbar", True)):
+        for name, value in (("iterations", int(self.iterations)),
+                            ("show_progressbar", show_progressbar)):
             if _accepts(function, name):
                 kwargs[name] = value
+        return kwargs
+
+    def _make_work(self):
+        signal, kwargs = self.signal, self.restore_kwargs()
         return lambda: signal.restore_zlp(**kwargs)

@@ -4,6 +4,11 @@ Every function here has HyperSpy's GUI registry signature
 ``f(obj, display=True, **kwargs)``: ``obj`` is the signal. With
 ``display=False`` it returns ``{"widget": container, "wdict": controls,
 "form": model}`` like ``hyperspy_gui_ipywidgets`` does.
+
+The unmixing and zero-loss restoration forms have a live preview
+(:mod:`hspy_unmix.gui._previews`), drawn when the form is displayed; with
+``display=False`` call ``wdict["preview"].start()`` once the container is
+shown.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the gui extra
     ) from exc
 
 from . import _models
+from ._previews import EnergyRangePreview, RestorationPreview
 
 _WIDE = ipywidgets.Layout(width="auto")
 _STYLE = {"description_width": "initial"}
@@ -157,6 +163,9 @@ class _FormWidgets:
         self.widget.add_class("hspy-unmix-form")
         #: Builds ``(table_html, png_bytes)`` from the finished form.
         self.render = None
+        #: Live previews (see :mod:`hspy_unmix.gui._previews`) of the form,
+        #: drawn once the form is shown and closed with it.
+        self.previews = []
 
     def _click_run(self, _button=None):
         # the buttons change before the job starts: a fast job may end (and
@@ -175,10 +184,18 @@ class _FormWidgets:
             self.run_button.disabled = False
             self.stop_button.disabled = True
             return
+
     def _click_close(self, _button=None):
         self.form.stop()
         self.form.wait(10)
+        for preview in self.previews:
+            preview.close()
         self.widget.close()
+
+    def start_previews(self):
+        """Draw the live previews (done when the form is displayed)."""
+        for preview in self.previews:
+            preview.start()
 
     def _show_progress(self, form):
         self.progress.value = form.progress_fraction
@@ -194,7 +211,7 @@ class _FormWidgets:
                 try:
                     table, png = self.render(form)
                 except Exception as exc:  # results are kept even if a plot fails
-                    form.status = f"{form.status} (no preview: {exc})"
+                    form.status = f"{form.status} (no figure: {exc})"
                     return
                 self.table.value = table
                 if png:
@@ -224,6 +241,7 @@ def _finish(widgets, display):
         from IPython.display import display as show
 
         show(widgets.widget)
+        widgets.start_previews()
         return None
     return widgets.as_dict()
 
@@ -431,6 +449,7 @@ def unmixing_ipy(obj, display=True, **kwargs):
 
     build_parameters()
     form.observe(build_parameters, "parameters")
+    preview = EnergyRangePreview(form)
     controls = {
         "algorithm": algorithm,
         "n_components": n_components,
@@ -440,10 +459,13 @@ def unmixing_ipy(obj, display=True, **kwargs):
         "energy_range": ipywidgets.HBox([energy_start, energy_end]),
         "navigation_mask": navigation_mask,
         "signal_mask": signal_mask,
+        "preview": preview.widget,
         "parameters_box": parameters_box,
         "help": help_box,
     }
     widgets = _FormWidgets(form, controls, "Spectral unmixing")
+    widgets.previews.append(preview)
+    widgets.wdict["preview"] = preview
     widgets.wdict["parameters"] = parameter_widgets
     widgets.wdict.update(energy_start=energy_start, energy_end=energy_end)
     widgets.render = _unmixing_render
@@ -508,11 +530,14 @@ def restore_zlp_ipy(obj, display=True, **kwargs):
 
     iterations_enabled()
     form.observe(iterations_enabled, "method")
+    preview = RestorationPreview(form)
     widgets = _FormWidgets(
         form, {"method": method, "iterations": iterations,
-               "store_as": _store_as_widget(form)},
+               "store_as": _store_as_widget(form), "preview": preview.widget},
         "Zero-loss restoration",
     )
+    widgets.previews.append(preview)
+    widgets.wdict["preview"] = preview
     widgets.render = _restore_zlp_render
     return _finish(widgets, display)
 

@@ -277,6 +277,28 @@ def test_unmixing_form_runs_in_browser(voila_url):
         _assert_progress_consistent(_records(page))
         page.screenshot(path=str(ARTIFACTS / "unmixing_voila.png"), full_page=True)
 
+        # live preview (ipympl): the energy range dragged on the figure
+        caption = form.locator(".hspy-unmix-preview-caption")
+        assert "200 of 200 channels used" in caption.inner_text()
+        canvas = form.locator(".hspy-unmix-preview-figure canvas").last
+        box = canvas.bounding_box()
+        assert box and box["width"] > 300
+        y = box["y"] + box["height"] * 0.45
+        page.mouse.move(box["x"] + box["width"] * 0.35, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=5)
+        page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
+        page.mouse.up()
+        page.wait_for_function(
+            "() => !document.querySelector('.hspy-unmix-preview-caption')"
+            ".innerText.includes('200 of 200')", timeout=20_000)
+        used = int(re.search(r"(\d+) of 200 channels used", caption.inner_text()).group(1))
+        assert 20 < used < 120, caption.inner_text()
+        start = float(_number_input(form, "Energy from (eV)").input_value())
+        end = float(_number_input(form, "to").input_value())
+        assert 250 < start < end < 913, (start, end)
+        assert f"Energy range {start:.4g} to {end:.4g} eV" in caption.inner_text()
+
 
 @pytest.mark.parametrize("voila_url", [PAN_SHARPEN_CELLS], indirect=True)
 def test_pan_sharpen_result_is_stored_for_the_notebook(voila_url):
@@ -337,9 +359,21 @@ def test_restore_zlp_form_runs_and_stores_in_browser(voila_url):
         assert "(5, 4|2048)" in page.locator(".probe-output").inner_text()
         page.screenshot(path=str(ARTIFACTS / "restore_zlp_voila.png"), full_page=True)
 
+        # live preview at the current pixel, drawn on an ipympl canvas
+        caption = form.locator(".hspy-unmix-preview-caption")
+        page.wait_for_function(
+            "() => document.querySelector('.hspy-unmix-preview-caption')"
+            ".innerText.includes('ready')", timeout=120_000)
+        assert "Preview at pixel (0, 0) (unet): ready" in caption.inner_text()
+        assert form.locator(".hspy-unmix-preview-figure canvas").count() >= 1
+
         # Richardson-Lucy: the iterations apply; the previous results leave the
         # page while the new run goes on
         form.get_by_role("button", name="richardson_lucy").click()
+        page.wait_for_function(
+            "() => document.querySelector('.hspy-unmix-preview-caption')"
+            ".innerText.includes('(richardson_lucy, 50 iterations): ready')",
+            timeout=60_000)
         page.wait_for_function(
             "(el) => !el.disabled", arg=iterations.element_handle(), timeout=10_000)
         iterations.fill("400")
@@ -355,6 +389,7 @@ def test_restore_zlp_form_runs_and_stores_in_browser(voila_url):
         assert "richardson_lucy" in form.locator("table.hspy-unmix-results").inner_text()
         assert "400" in form.locator("table.hspy-unmix-results").inner_text()
         _assert_native_size(image)
+        assert "(richardson_lucy, 400 iterations): ready" in caption.inner_text()
 
 
 @pytest.mark.parametrize("voila_url", [N_COMPONENTS_CELLS], indirect=True)

@@ -1,0 +1,148 @@
+"""Live previews of the ipywidgets forms (ipympl canvases, PNG without ipympl)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+ipywidgets = pytest.importorskip("ipywidgets")
+
+from hspy_unmix.gui import _previews  # noqa: E402
+
+
+def _ipy(signal, method, **kwargs):
+    return getattr(signal, method)(display=False, toolkit="ipywidgets", **kwargs)["ipywidgets"]
+
+
+@pytest.fixture
+def zlp_si():
+    from hspy_unmix.synthetic import zlp_test_signal
+
+    s, _ = zlp_test_signal((4, 5), random_state=0)
+    return s
+
+
+@pytest.fixture
+def fake_restore(zlp_si, monkeypatch):
+    """restore_zlp replaced by "twice the counts", recording each call's shape."""
+    calls = []
+
+    def restore(self, model=None, method="unet", *, iterations=50, show_progressbar=None):
+        calls.append((method, iterations, self.data.shape))
+        out = self.deepcopy()
+        out.data = out.data * 2.0
+        return out
+
+    monkeypatch.setattr(type(zlp_si), "restore_zlp", restore)
+    return calls
+
+
+def test_energy_range_preview_follows_the_boxes_and_the_span(eels3):
+    pytest.importorskip("ipympl")
+    s, _ = eels3
+    mask = np.zeros(s.axes_manager.signal_size, dtype=bool)
+    mask[50:60] = True
+    w = _ipy(s, "unmix_gui", masks={"edge": mask})
+    preview = w["wdict"]["preview"]
+    from ipympl.backend_nbagg import Canvas
+
+    assert isinstance(preview.live.widget, Canvas)  # zoom, pan, drag in the page
+    assert preview.selector is not None
+    assert preview.live.draws == 0  # nothing drawn before the form is shown
+    preview.start()
+    energies = s.axes_manager.signal_axes[0].axis
+    assert f"{energies.size} of {energies.size} channels used" in preview.caption.value
+    # typed range: the shading moves
+    w["wdict"]["energy_start"].value = float(energies[40])
+    w["wdict"]["energy_end"].value = float(energies[120])
+    assert "81 of 200 channels used" in preview.caption.value
+    x0, x1 = preview._span.get_x(), preview._span.get_x() + preview._span.get_width()
+    np.testing.assert_allclose([x0, x1], [energies[40], energies[120]])
+    # a span dragged on the figure (SpanSelector callback): snapped to channels
+    preview.select(energies[10] + 0.4, energies[30] - 0.4)
+    assert w["form"].energy_start == pytest.approx(energies[11])
+    assert w["wdict"]["energy_end"].value == pytest.approx(energies[29])
+    assert "19 of 200 channels used" in preview.caption.value
+    # the signal mask: its channels inside the range are greyed and not counted
+    w["wdict"]["energy_start"].value = float(energies[0])
+    w["wdict"]["energy_end"].value = float(energies[-1])
+    w["wdict"]["signal_mask"].value = "edge"
+    assert "190 of 200 channels used" in preview.caption.value
+    assert "signal mask <i>edge</i>" in preview.caption.value
+    assert len(preview._masked) == 1
+    draws = preview.live.draws
+    w["wdict"]["close"].click()
+    w["form"].energy_start = float(energies[5])
+    assert preview.live.draws == draws  # closed: no longer follows the form
+
+
+def test_previews_without_ipympl_are_redrawn_pngs(eels3, monkeypatch):
+    monkeypatch.setattr(_previews, "ipympl_available", lambda: False)
+    s, _ = eels3
+    w = _ipy(s, "unmix_gui")
+    preview = w["wdict"]["preview"]
+    assert isinstance(preview.live.widget, ipywidgets.Image)
+    assert preview.selector is None  # typed range only
+    preview.start()
+    first = preview.live.widget.value
+    assert first[:4] == b"\x89PNG"
+    width = int.from_bytes(first[16:20], "big")
+    assert preview.live.widget.layout.width == f"{round(width / 2)}px"  # its own size
+    w["wdict"]["energy_start"].value = 500.0
+    assert preview.live.widget.value != first
+    assert "Energy range 500 to" in preview.caption.value
+
+
+def test_restoration_preview_follows_method_iterations_and_pixel(zlp_si, fake_restore):
+    s = zlp_si
+    w = _ipy(s, "restore_zlp_gui", namespace={})
+    preview = w["wdict"]["preview"]
+    w["wdict"]["method"].value = "richardson_lucy"
+    assert fake_restore == []  # nothing computed before the form is shown
+    preview.start()
+    preview.wait(30)
+    n = s.axes_manager.signal_size
+    assert fake_restore == [("richardson_lucy", 50, (n,))]  # one spectrum, not the SI
+    assert preview.shown == ("richardson_lucy", 50, (0, 0))
+    np.testing.assert_allclose(preview.restored_line.get_ydata(), 2 * s.inav[0, 0].data)
+    assert "ready" in preview.caption.value and "50 iterations" in preview.caption.value
+    w["wdict"]["iterations"].value = 7
+    preview.wait(30)
+    assert preview.shown == ("richardson_lucy", 7, (0, 0))
+    # the navigator of s.plot() moves the current pixel
+    s.axes_manager.indices = (3, 2)
+    preview.wait(30)
+    assert preview.shown == ("richardson_lucy", 7, (3, 2))
+    np.testing.assert_allclose(preview.raw_line.get_ydata(), s.inav[3, 2].data)
+    np.testing.assert_allclose(preview.restored_line.get_ydata(), 2 * s.inav[3, 2].data)
+    w["wdict"]["method"].value = "unet"
+    preview.wait(30)
+    assert preview.shown == ("unet", None, (3, 2))
+    assert "(unet)" in preview.caption.value
+    calls = len(fake_restore)
+    w["wdict"]["iterations"].value = 9  # no effect on the U-net: not recomputed
+    preview.wait(30)
+    assert len(fake_restore) == calls
+    # the preview zooms on the zero-loss peak
+    low, high = preview.ax.get_xlim()
+    peak = s.axes_manager.signal_axes[0].axis[int(np.argmax(s.inav[3, 2].data))]
+    assert low <= peak <= high and high - low <= 6.0 + 1e-9
+    w["wdict"]["close"].click()
+    s.axes_manager.indices = (1, 1)
+    preview.wait(30)
+    assert len(fake_restore) == calls  # closed: the navigator is no longer followed
+
+
+def test_restoration_preview_failure_is_shown_not_raised(zlp_si, monkeypatch):
+    s = zlp_si
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("no model here")
+
+    monkeypatch.setattr(type(s), "restore_zlp", broken)
+    w = _ipy(s, "restore_zlp_gui", namespace={})
+    preview = w["wdict"]["preview"]
+    preview.start()
+    preview.wait(30)
+    assert "failed: RuntimeError: no model here" in preview.caption.value
+    assert preview.shown is None
