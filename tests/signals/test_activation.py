@@ -166,12 +166,32 @@ def test_interrupted_fit_restores_learning_results(eels3, monkeypatch):
             raise KeyboardInterrupt
 
     lazy = s.as_lazy(chunks=(16, 64, 200))
+    # HyperSpy's streaming loop (Poisson normalisation) swallows Ctrl-C and
+    # goes on; the incomplete sample is treated as the interruption it was
     monkeypatch.setattr(hspy_unmix.VCA, "_add_to_reservoir", interrupt_second_chunk)
     with pytest.raises(KeyboardInterrupt):
-        lazy.decomposition(algorithm="VCA", output_dimension=2, print_info=False)
+        lazy.decomposition(algorithm="VCA", output_dimension=2, print_info=False,
+                           normalize_poissonian_noise=True)
     assert len(calls) >= 2
     # as_lazy copied the earlier 3-component results; they are still there
     np.testing.assert_array_equal(lazy.learning_results.factors, snapshot["factors"])
+    monkeypatch.undo()
+    # the two-pass path, interrupted in its abundance pass
+    original = hspy_unmix.VCA._transform
+    calls.clear()
+
+    def interrupt_second_block(self, X):
+        calls.append(len(X))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, X)
+
+    monkeypatch.setattr(hspy_unmix.VCA, "_transform", interrupt_second_block)
+    with pytest.raises(KeyboardInterrupt):
+        lazy.decomposition(algorithm="VCA", output_dimension=2, print_info=False)
+    assert len(calls) >= 2
+    np.testing.assert_array_equal(lazy.learning_results.factors, snapshot["factors"])
+    np.testing.assert_array_equal(lazy.data.compute(), data)
 
 
 def test_spatial_algorithms_refuse_navigation_mask(eels3):
