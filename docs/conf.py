@@ -68,88 +68,79 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "show_memory": False,
     "reset_modules": ("matplotlib",),
+    # No sg_execution_times.rst in the sources: it would rewrite a file beside
+    # the pages on every build, and its table loads scripts from CDNs.
+    "write_computation_times": False,
 }
 
-# ------------------------------------------------------------------ API page
-#: Submodules documented on their own page section rather than as one entry.
-_MODULE_SECTIONS = ("synthetic", "metrics")
+# ------------------------------------------------------------------ API pages
+# The reference pages under ``api/`` are written by hand (the build writes
+# nothing into tracked files). So that they cannot fall behind the package,
+# every public name is checked against the objects the build documented: a
+# name of ``__all__`` on no reference page is a warning (an error with
+# ``-W``). An object public under two names (``hspy_unmix.richardson_lucy``
+# is ``hspy_unmix.restoration.richardson_lucy``) is documented once, under
+# either: two entries for one object would break the source links of
+# ``viewcode``.
+
+#: Packages whose ``__all__`` must be documented.
+_PUBLIC_PACKAGES = ("hspy_unmix", "hspy_unmix.restoration", "hspy_unmix.synthetic",
+                    "hspy_unmix.metrics")
 
 
-def _public_objects():
-    """Public names of ``hspy_unmix.__all__`` that resolve to functions/classes."""
-    names, missing = [], []
-    for name in hspy_unmix.__all__:
-        if name.startswith("__"):
+def _public_names():
+    """``{dotted name: object}`` of every public function, class or constant,
+    and the ``(dotted name, error)`` of names that do not import."""
+    names, missing = {}, []
+    for package in _PUBLIC_PACKAGES:
+        mod = importlib.import_module(package)
+        for name in mod.__all__:
+            if name.startswith("__"):
+                continue
+            try:
+                obj = getattr(mod, name)
+            except Exception as exc:  # a public name that does not import
+                missing.append((f"{package}.{name}", exc))
+                continue
+            if isinstance(obj, type(hspy_unmix)):  # a submodule
+                continue
+            names[f"{package}.{name}"] = obj
+    return names, missing
+
+
+def _resolve(dotted):
+    """The object a documented dotted name refers to (``None``: unknown)."""
+    parts = dotted.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
             continue
         try:
-            obj = getattr(hspy_unmix, name)
-        except Exception as exc:  # a public name that does not import
-            missing.append((name, exc))
-            continue
-        if callable(obj) and not isinstance(obj, type(hspy_unmix)):
-            names.append(name)
-    return sorted(names, key=str.lower), missing
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
 
 
-def _write_api_page(app, config=None):
-    names, missing = _public_objects()
-    lines = [
-        "API reference",
-        "=============",
-        "",
-        "Everything below is importable from ``hspy_unmix`` (estimators,",
-        "functions) or from its ``synthetic`` and ``metrics`` subpackages.",
-        "The signal methods (``decomposition``, ``apply_unmixing``,",
-        "``restore_zlp``, ``pan_sharpen`` and the ``*_gui`` forms) are listed",
-        "in :doc:`signal_methods`.",
-        "",
-        ".. toctree::",
-        "   :hidden:",
-        "",
-        "   signal_methods",
-        "",
-        "Estimators and functions",
-        "------------------------",
-        "",
-        ".. currentmodule:: hspy_unmix",
-        "",
-        ".. autosummary::",
-        "   :toctree: generated",
-        "   :nosignatures:",
-        "",
-        *[f"   {name}" for name in names],
-        "",
-    ]
-    for module in _MODULE_SECTIONS:
-        mod = importlib.import_module(f"hspy_unmix.{module}")
-        lines += [
-            f"``hspy_unmix.{module}``",
-            "-" * (len(module) + 15),
-            "",
-            f".. automodule:: hspy_unmix.{module}",
-            "   :no-members:",
-            "",
-            f".. currentmodule:: hspy_unmix.{module}",
-            "",
-            ".. autosummary::",
-            "   :toctree: generated",
-            "   :nosignatures:",
-            "",
-            *[f"   {name}" for name in sorted(mod.__all__, key=str.lower)],
-            "",
-        ]
-    target = HERE / "api" / "index.rst"
-    text = "\n".join(lines)
-    if not target.exists() or target.read_text() != text:
-        target.write_text(text)
+def _check_api_coverage(app, env):
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
-    # A warning, so that ``-W`` fails while a public name does not import;
-    # HSPY_UNMIX_DOCS_ALLOW_MISSING=1 reports them without failing.
+    names, missing = _public_names()
+    # HSPY_UNMIX_DOCS_ALLOW_MISSING=1 reports names that do not import
+    # without failing.
     report = logger.info if os.environ.get("HSPY_UNMIX_DOCS_ALLOW_MISSING") else logger.warning
     for name, exc in missing:
-        report(f"hspy_unmix.{name} is in __all__ but does not import: {exc}")
+        report(f"{name} is in __all__ but does not import: {exc}")
+    documented = {name for name in env.get_domain("py").objects
+                  if name.startswith("hspy_unmix.")}
+    documented_ids = {id(_resolve(name)) for name in documented}
+    for name, obj in names.items():
+        if name not in documented and id(obj) not in documented_ids:
+            logger.warning(f"{name} is public (in __all__) but on no page of docs/api/")
 
 
 def _skip_inherited_sklearn(app, what, name, obj, skip, options):
@@ -167,13 +158,15 @@ def _write_algorithm_table(app, config=None):
     """The user guide's table of algorithm names, from the package's registry."""
     from hspy_unmix._registry import markdown_algorithm_table
 
-    path = os.path.join(os.path.dirname(__file__), "user_guide", "_algorithm_table.md")
-    with open(path, "w") as fh:
-        fh.write(markdown_algorithm_table())
+    # An ignored file; rewritten only when the registry changed, so that the
+    # page including it is not re-read on every build.
+    path = HERE / "user_guide" / "_algorithm_table.md"
+    text = markdown_algorithm_table()
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def setup(app):
     app.connect("config-inited", _write_algorithm_table)
     app.connect("autodoc-skip-member", _skip_inherited_sklearn)
-    # Before autosummary generates its stub pages (at builder-inited).
-    app.connect("config-inited", _write_api_page)
+    app.connect("env-check-consistency", _check_api_coverage)
