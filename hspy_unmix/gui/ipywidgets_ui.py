@@ -77,20 +77,41 @@ def largest_feature(energy, spectrum):
     """Energy of a spectrum's largest feature above a power-law background.
 
     The background ``A E**-r`` is fitted (log-log least squares) to the
-    positive channels; the maximum of the spectrum minus that background is
-    where an edge or peak stands out most. This is what a microscopist reads
-    on an EELS endmember: not the first channel (where the background is
-    highest) but the edge.
+    positive channels, then refitted to the channels lying at or below the
+    previous fit until they no longer change: the edges, above the
+    background, drop out of the fit, which follows the pre-edge decay. The
+    maximum of the spectrum minus that background is where an edge or peak
+    stands out most. This is what a microscopist reads on an EELS
+    endmember: not the first channel (where the background is highest) but
+    the edge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.gui.ipywidgets_ui import largest_feature
+    >>> energy = np.linspace(250, 900, 651)
+    >>> edge = np.where(energy >= 532, 0.02 * np.exp(-(energy - 532) / 80), 0)
+    >>> largest_feature(energy, 1e7 * energy ** -2.5 + edge)
+    532.0
     """
     energy = np.asarray(energy, dtype=float)
     spectrum = np.asarray(spectrum, dtype=float)
     valid = np.isfinite(spectrum)
     positive = valid & (spectrum > 0) & (energy > 0)
     residual = np.where(valid, spectrum, -np.inf)
-    if positive.sum() >= 3:
-        slope, intercept = np.polyfit(np.log(energy[positive]), np.log(spectrum[positive]), 1)
+    keep = positive
+    log_energy = np.log(np.where(energy > 0, energy, 1.0))
+    log_spectrum = np.log(np.where(positive, spectrum, 1.0))
+    for _ in range(30):
+        if keep.sum() < 3:
+            break
+        slope, intercept = np.polyfit(log_energy[keep], log_spectrum[keep], 1)
         background = np.exp(intercept) * np.where(energy > 0, energy, np.nan) ** slope
         residual = np.where(valid & np.isfinite(background), spectrum - background, -np.inf)
+        below = positive & (residual <= 0)
+        if below.sum() < 3 or np.array_equal(below, keep):
+            break
+        keep = below
     if not np.isfinite(residual).any():
         return float("nan")
     return float(energy[int(np.argmax(residual))])
@@ -544,18 +565,28 @@ def restore_zlp_ipy(obj, display=True, **kwargs):
 
 # --------------------------------------------------------- pan_sharpen
 def _pan_sharpen_render(form):
+    """Table, and the spectrum at the current pixel before and after, with the mean."""
     from matplotlib.figure import Figure
 
-    result = form.result
-    fig = Figure(figsize=(6, 3))
-    ax = fig.subplots()
+    result, signal = form.result, form.signal
     axis = result.axes_manager.signal_axes[0]
-    mean = np.asarray(result.data, dtype=float).reshape(-1, axis.size).mean(axis=0)
-    ax.plot(axis.axis, mean, lw=1)
     units = axis.units if isinstance(axis.units, str) else ""
-    ax.set_xlabel(f"Energy loss ({units})" if units else "Energy loss")
-    ax.set_ylabel("Mean intensity")
-    ax.set_title("Pan-sharpened: mean spectrum")
+    fig = Figure(figsize=(9, 3), layout="constrained")
+    pixel_ax, mean_ax = fig.subplots(1, 2)
+    indices = tuple(signal.axes_manager.indices)
+    raw_axis = signal.axes_manager.signal_axes[0]
+    pixel_ax.plot(raw_axis.axis, _current_spectrum(signal), lw=0.8, color="0.6",
+                  label="raw (this SI)")
+    pixel_ax.plot(axis.axis, _current_spectrum(result), lw=1.2, color="C1",
+                  label="pan-sharpened")
+    pixel_ax.set_title(f"Pixel {indices}")
+    pixel_ax.legend(fontsize="small")
+    mean = np.asarray(result.data, dtype=float).reshape(-1, axis.size).mean(axis=0)
+    mean_ax.plot(axis.axis, mean, lw=1, color="C1")
+    mean_ax.set_title("Pan-sharpened: mean spectrum")
+    for ax in (pixel_ax, mean_ax):
+        ax.set_xlabel(f"Energy loss ({units})" if units else "Energy loss")
+        ax.set_ylabel("Counts")
     table = _html_table(
         "Pan-sharpened signal", ("Other", "Algorithm", "Shape"),
         [(form.other_labels.get(form.other, form.other), form.algorithm, result.data.shape)],
@@ -590,7 +621,7 @@ def pan_sharpen_ipy(obj, display=True, other_candidates=None, **kwargs):
     form = _models.PanSharpenForm(signal=obj, other_candidates=other_candidates, **kwargs)
     other = ipywidgets.Dropdown(
         options=_other_options(form), description="Other (high fidelity)", style=_STYLE,
-        layout=ipywidgets.Layout(width="auto"),
+        layout=ipywidgets.Layout(width="auto", max_width="760px"),
         tooltip="The high spectral fidelity spectrum image, or an ADF/HAADF image, "
                 "among your variables (the signal being sharpened is not offered)",
     )

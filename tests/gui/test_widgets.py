@@ -542,3 +542,16 @@ def test_largest_feature_is_the_edge_not_the_first_channel():
     spectrum = spectrum + np.where(energy >= 532, 2e-2 * np.exp(-(energy - 532) / 80), 0)
     assert np.argmax(spectrum) == 0
     assert largest_feature(energy, spectrum) == pytest.approx(532, abs=2)
+
+
+def test_largest_feature_of_each_chequerboard_endmember_is_its_edge():
+    from hspy_unmix.gui.ipywidgets_ui import largest_feature
+    from hspy_unmix.synthetic import chequerboard_si
+
+    _, truth = chequerboard_si(n_components=3, shape=(16, 16), random_state=0)
+    found = dict(zip(truth.names, (largest_feature(truth.energy, e) for e in truth.endmembers)))
+    # O K (532 eV) for CoO, Co L3 (779 eV) for Co, C K (284 eV) for the support;
+    # a fit to every channel put two of them on the first channel (250 eV)
+    assert found["CoO"] == pytest.approx(532, abs=6)
+    assert found["Co"] == pytest.approx(779, abs=4)
+    assert found["C support"] == pytest.approx(285, abs=6)
