@@ -64,6 +64,11 @@ def names_sentence() -> str:
 def available_algorithms() -> list[str]:
     """Names accepted by ``decomposition(algorithm=...)`` from this package.
 
+    Returns
+    -------
+    list of str
+        The algorithm names, sorted.
+
     Examples
     --------
     >>> import hspy_unmix

@@ -75,6 +75,12 @@ def unmix_gui(self, display=True, toolkit=None, **kwargs):
         ``masks`` (dict name -> boolean array or signal offered as masks) and
         ``namespace`` (default: the caller's global variables).
 
+    Returns
+    -------
+    dict or None
+        None when the form is shown; with ``display=False``, the widgets by
+        toolkit (see ``display``).
+
     Examples
     --------
     >>> import hspy_unmix
@@ -109,6 +115,12 @@ def restore_zlp_gui(self, display=True, toolkit=None, **kwargs):
         ``namespace``, the dict the result is stored in (default: the
         caller's global variables).
 
+    Returns
+    -------
+    dict or None
+        None when the form is shown; with ``display=False``, the widgets by
+        toolkit (see ``display``).
+
     Examples
     --------
     >>> import hspy_unmix
@@ -139,6 +151,12 @@ def pan_sharpen_gui(self, display=True, toolkit=None, other_candidates=None, **k
         pan-sharpened signal, ``s_pansharpened`` by default; it is also
         ``form.result``); ``namespace`` as in :meth:`restore_zlp_gui`.
 
+    Returns
+    -------
+    dict or None
+        None when the form is shown; with ``display=False``, the widgets by
+        toolkit (see ``display``).
+
     Examples
     --------
     >>> import hspy_unmix
@@ -166,6 +184,12 @@ def estimate_n_components_gui(self, display=True, toolkit=None, **kwargs):
     ----------%s
     **kwargs
         Initial values: ``max_components``.
+
+    Returns
+    -------
+    dict or None
+        None when the form is shown; with ``display=False``, the widgets by
+        toolkit (see ``display``).
 
     Examples
     --------

@@ -75,6 +75,11 @@ def mean_spectral_angle(reference, estimate, degrees: bool = False) -> float:
     degrees
         Return degrees instead of radians.
 
+    Returns
+    -------
+    float
+        The mean angle, in radians (degrees with ``degrees=True``).
+
     Examples
     --------
     >>> import numpy as np

@@ -25,6 +25,16 @@ def spectral_angle(a, b):
 
     ``SAD(a, b) = arccos(a.b / (|a| |b|))``. Zero vectors give ``pi/2``.
 
+    Parameters
+    ----------
+    a, b : array-like, shape (..., n_channels)
+        Spectra along the last axis; the other axes broadcast.
+
+    Returns
+    -------
+    numpy.ndarray or float
+        Angles in radians, shape of the broadcast leading axes.
+
     Examples
     --------
     >>> import numpy as np
@@ -43,6 +53,18 @@ def spectral_angle(a, b):
 
 def sad_matrix(true_spectra, est_spectra):
     """Pairwise spectral angles, shape (n_true, n_est).
+
+    Parameters
+    ----------
+    true_spectra : array-like, shape (n_true, n_channels)
+        Reference spectra, one per row.
+    est_spectra : array-like, shape (n_est, n_channels)
+        Estimated spectra, one per row.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_true, n_est)
+        Angle in radians between ``true_spectra[i]`` and ``est_spectra[j]``.
 
     Examples
     --------
@@ -66,6 +88,18 @@ def match_components(true_spectra, est_spectra):
     Returns an integer array ``perm`` of length ``n_true`` such that
     ``est_spectra[perm[i]]`` is paired with ``true_spectra[i]`` and the sum of
     spectral angles is minimal. Needs ``n_est >= n_true``.
+
+    Parameters
+    ----------
+    true_spectra : array-like, shape (n_true, n_channels)
+        Reference spectra, one per row.
+    est_spectra : array-like, shape (n_est, n_channels)
+        Estimated spectra, one per row.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n_true,)
+        ``perm``: the estimated component paired with each true one.
 
     Examples
     --------
@@ -126,6 +160,13 @@ def nmse(true_abundances, est_abundances):
     the last axis (``(..., K)``, e.g. ``(ny, nx, K)`` or ``(n_pixels, K)``),
     already in matching order (see :func:`unmixing_scores`).
 
+    Parameters
+    ----------
+    true_abundances : array-like, shape (..., K)
+        Reference abundance maps, components last.
+    est_abundances : array-like, shape (..., K)
+        Estimated maps, same shape and component order.
+
     Returns
     -------
     numpy.ndarray, shape (K,)
@@ -156,6 +197,7 @@ def unmixing_scores(true_spectra, true_abundances, est_spectra, est_abundances):
     Parameters
     ----------
     true_spectra, est_spectra : array-like, shape (K, n_channels)
+        Reference and estimated endmembers, one per row (any order).
     true_abundances, est_abundances : array-like, shape (..., K)
         Pixels first, components last; same pixel order.
 

@@ -91,6 +91,18 @@ def peak_width(spectra, fraction: float = 0.5, dispersion: float = 1.0) -> np.nd
 def zlp_fwhm(spectra, dispersion: float = 1.0) -> np.ndarray:
     """Full width at half maximum of the ZLP (highest peak).
 
+    Parameters
+    ----------
+    spectra : array-like, shape (..., channels)
+        Spectra along the last axis.
+    dispersion : float
+        Channel width; the result is in the same unit (channels by default).
+
+    Returns
+    -------
+    numpy.ndarray
+        Widths (see :func:`peak_width`).
+
     Examples
     --------
     >>> import numpy as np
@@ -108,6 +120,18 @@ def zlp_fwtm(spectra, dispersion: float = 1.0) -> np.ndarray:
 
     For a Gaussian peak it is ``sqrt(log2(10))``, about 1.8 times the FWHM
     (:func:`zlp_fwhm`); a larger ratio shows heavier tails.
+
+    Parameters
+    ----------
+    spectra : array-like, shape (..., channels)
+        Spectra along the last axis.
+    dispersion : float
+        Channel width; the result is in the same unit (channels by default).
+
+    Returns
+    -------
+    numpy.ndarray
+        Widths (see :func:`peak_width`).
 
     Examples
     --------
@@ -128,6 +152,17 @@ def width_recovery_rate(restored_width, distorted_width, true_width) -> np.ndarr
 
     1 is a perfect restoration, 0 no change, above 1 over-sharpening.
 
+    Parameters
+    ----------
+    restored_width, distorted_width, true_width : float or array-like
+        Widths ``W_r`` after restoration, ``W_d`` before, and ``W_t`` of the
+        undistorted peak (same unit; arrays broadcast).
+
+    Returns
+    -------
+    numpy.ndarray
+        The rate (a 0-d array for scalar widths).
+
     Examples
     --------
     >>> from hspy_unmix.metrics import width_recovery_rate
@@ -142,6 +177,17 @@ def width_recovery_rate(restored_width, distorted_width, true_width) -> np.ndarr
 
 def width_relative_error(restored_width, true_width) -> np.ndarray:
     """Relative error of a width: ``|W_r - W_t| / W_t``.
+
+    Parameters
+    ----------
+    restored_width, true_width : float or array-like
+        Width ``W_r`` after restoration and ``W_t`` of the undistorted peak
+        (same unit; arrays broadcast).
+
+    Returns
+    -------
+    numpy.ndarray
+        The relative error (a 0-d array for scalar widths).
 
     Examples
     --------
@@ -319,6 +365,16 @@ def ssim_1d(x, y, *, sigma: float = 1.5, data_range=None, k1: float = 0.01,
 
 def spectral_mse(x, y) -> np.ndarray:
     """Mean squared error per spectrum.
+
+    Parameters
+    ----------
+    x, y : array-like, shape (..., channels)
+        Spectra along the last axis, same shape.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        Mean over channels of ``(x - y) ** 2``, one value per spectrum.
 
     Examples
     --------

@@ -109,5 +109,16 @@ class AE(NeuralUnmixingEstimator):
         return self._run_encoder(self._standardise(X))
 
     def inverse_transform(self, abundances):
-        """Spectra reconstructed from latent codes: ``channel_mean_ + codes @ components_``."""
+        """Spectra reconstructed from latent codes: ``channel_mean_ + codes @ components_``.
+
+        Parameters
+        ----------
+        abundances : array-like of shape (n_pixels, n_components)
+            Latent codes, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        spectra : numpy.ndarray of shape (n_pixels, n_channels)
+            The decoded spectra, in the units of the fitted data.
+        """
         return super().inverse_transform(abundances) + self.channel_mean_

@@ -116,7 +116,18 @@ class UDAS(NeuralUnmixingEstimator):
         self._check_int_param("denoise_layers", minimum=0)
 
     def denoise(self, X: np.ndarray) -> np.ndarray:
-        """The denoised spectra (training targets) of ``X``, in the units of ``X``."""
+        """The denoised spectra (training targets) of ``X``, in the units of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pixels, n_channels)
+            Spectra, one per row.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_pixels, n_channels)
+            ``X`` after ``denoise_layers`` marginalised denoising layers.
+        """
         from ._mda import apply_denoiser, marginalised_denoiser
 
         scaled = np.asarray(X, dtype=np.float64) / self.scale_

@@ -41,6 +41,18 @@ def _with_defaults(meta: dict) -> dict:
 def model_metadata(path=None) -> dict:
     """Metadata of a model file (the shipped one by default), without Keras.
 
+    Parameters
+    ----------
+    path : str, path-like or None
+        The model's ``.keras`` file (its metadata are the ``.json`` beside
+        it); None: :data:`DEFAULT_MODEL_PATH`.
+
+    Returns
+    -------
+    dict
+        The metadata, with defaults for what an older model lacks
+        (``units``, ``native_fwhm_channels``, ``truth_fwhm_channels``).
+
     Examples
     --------
     >>> from hspy_unmix.restoration import model_metadata

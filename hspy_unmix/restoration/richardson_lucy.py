@@ -110,8 +110,23 @@ def richardson_lucy(
 
 
 def measured_zlp_psf(spectra: np.ndarray, half_width: int) -> np.ndarray:
-    """Each spectrum's ZLP around its maximum (``2 * half_width + 1`` channels,
-    Hann-tapered) as its own Richardson-Lucy kernel."""
+    """Each spectrum's ZLP as its own Richardson-Lucy kernel.
+
+    The kernel is the ``2 * half_width + 1`` channels around the spectrum's
+    maximum, Hann-tapered so that it ends at zero.
+
+    Parameters
+    ----------
+    spectra : numpy.ndarray, shape (n_spectra, channels)
+        Spectra, one per row (negative values are clipped to zero).
+    half_width : int
+        Channels kept on each side of the maximum.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_spectra, 2 * half_width + 1)
+        One kernel per spectrum (not normalised).
+    """
     spectra = np.clip(spectra, 0.0, None)
     n, channels = spectra.shape
     centre = spectra.argmax(axis=1)

@@ -250,8 +250,15 @@ def train_zlp_model(
 
 
 def save_zlp_model(model, path) -> None:
-    """Save ``model`` (``.keras``, weights and architecture, no optimizer state)
-    and ``model.zlp_metadata`` (``.json`` beside it).
+    """Save a ZLP model and its metadata.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model from :func:`train_zlp_model` or :func:`load_zlp_model`.
+    path : str or path-like
+        The ``.keras`` file to write (weights and architecture, no optimizer
+        state); ``model.zlp_metadata`` goes to the ``.json`` beside it.
 
     Examples
     --------

@@ -35,7 +35,9 @@ __all__ = [
 class GroundTruth:
     """Known answer of a synthetic spectrum image.
 
-    Attributes
+    Each parameter is an attribute of the same name.
+
+    Parameters
     ----------
     endmembers : numpy.ndarray, shape (K, n_channels)
         Noise-free endmember spectra (counts per channel at abundance 1).
@@ -170,8 +172,11 @@ def eels_endmembers(n_components: int = 3, *, counts: float = 2000.0):
     Returns
     -------
     energy : numpy.ndarray, shape (n_channels,)
+        Energy axis in eV.
     endmembers : numpy.ndarray, shape (K, n_channels)
+        Endmember spectra, one per row.
     names : list of str
+        Phase of each endmember.
 
     Examples
     --------
@@ -349,6 +354,18 @@ def _cap_components(maps: np.ndarray, caps: dict) -> np.ndarray:
 def mix(abundances: np.ndarray, endmembers: np.ndarray) -> np.ndarray:
     """Linear mixing model: spectrum image ``abundances @ endmembers``.
 
+    Parameters
+    ----------
+    abundances : numpy.ndarray, shape (..., K)
+        Abundance maps, components last.
+    endmembers : numpy.ndarray, shape (K, n_channels)
+        Endmember spectra, one per row.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n_channels)
+        The mixed spectra.
+
     Examples
     --------
     >>> import numpy as np
@@ -397,6 +414,7 @@ def chequerboard_si(
     signal : exspy.signals.EELSSpectrum
         The noisy spectrum image, energy axis in eV.
     truth : GroundTruth
+        Endmembers, abundance maps and noise-free data it was made from.
 
     Examples
     --------

@@ -23,7 +23,9 @@ __all__ = ["PanSharpeningTruth", "pan_sharpening_pair", "thin_counts"]
 class PanSharpeningTruth:
     """Known answer of a :func:`pan_sharpening_pair`.
 
-    Attributes
+    Each parameter is an attribute of the same name.
+
+    Parameters
     ----------
     clean : numpy.ndarray, shape (ny, nx, n_channels)
         Noise-free fine-grid SI at the low dose: the target of pan-sharpening.
@@ -34,7 +36,9 @@ class PanSharpeningTruth:
     endmembers : numpy.ndarray, shape (K, n_channels)
         Endmember spectra at the low dose (counts per channel at abundance 1).
     energy : numpy.ndarray, shape (n_channels,)
+        Energy axis in eV.
     names : list of str
+        Phase of each endmember.
     low_dose, high_dose : float
         Mean counts per channel of a pure pixel of each SI.
 
@@ -97,6 +101,7 @@ def pan_sharpening_pair(
     low_dose, high_dose : float
         Mean counts per channel of a pure pixel in the fine and coarse SI.
     random_state : int, numpy.random.RandomState or None
+        Seed of the abundance maps and of the noise of both SIs.
     block, averaging : int
         Chequerboard block size and averaging-filter width.
 
@@ -107,6 +112,7 @@ def pan_sharpening_pair(
     coarse : exspy.signals.EELSSpectrum
         High-dose binned SI.
     truth : PanSharpeningTruth
+        Abundances, endmembers and noise-free fine SI they were made from.
 
     Examples
     --------

@@ -58,9 +58,17 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Fit the model to spectra ``X`` of shape (n_pixels, n_channels).
 
+        Parameters
+        ----------
+        X : array-like of shape (n_pixels, n_channels)
+            Spectra, one per row (the pixels of a spectrum image, unfolded).
+        y : None
+            Ignored; present for scikit-learn's estimator interface.
+
         Returns
         -------
-        self
+        self : object
+            The fitted estimator (``components_`` set).
         """
         X = self._check_fit_input(X)
         self._clear_partial_state()
@@ -80,7 +88,21 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit the model and return the abundances of ``X``."""
+        """Fit the model and return the abundances of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pixels, n_channels)
+            Spectra, one per row (the pixels of a spectrum image, unfolded).
+        y : None
+            Ignored; present for scikit-learn's estimator interface.
+
+        Returns
+        -------
+        abundances : numpy.ndarray of shape (n_pixels, n_components)
+            Abundances of each spectrum: those of the fit itself where the
+            method computes them while fitting, otherwise ``transform(X)``.
+        """
         self.fit(X)
         abundances = self.__dict__.pop("_fit_abundances", None)
         if abundances is None:
@@ -88,7 +110,19 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         return abundances
 
     def transform(self, X):
-        """Abundances of spectra ``X`` (n_pixels, n_channels) -> (n_pixels, K)."""
+        """Abundances of spectra ``X`` (n_pixels, n_channels) -> (n_pixels, K).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pixels, n_channels)
+            Spectra, one per row, with the channels of the fitted data.
+
+        Returns
+        -------
+        abundances : numpy.ndarray of shape (n_pixels, n_components)
+            Abundance of each fitted component (row of ``components_``) in
+            each spectrum.
+        """
         check_is_fitted(self, "components_")
         components = self.components_
         X = check_spectra(
@@ -97,7 +131,18 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         return self._transform(X)
 
     def inverse_transform(self, abundances):
-        """Spectra reconstructed from abundances: ``abundances @ components_``."""
+        """Spectra reconstructed from abundances: ``abundances @ components_``.
+
+        Parameters
+        ----------
+        abundances : array-like of shape (n_pixels, n_components)
+            Abundances, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        spectra : numpy.ndarray of shape (n_pixels, n_channels)
+            The modelled spectra.
+        """
         check_is_fitted(self, "components_")
         return np.asarray(abundances, dtype=np.float64) @ self.components_
 
@@ -109,6 +154,19 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         after the last chunk (see the module documentation). An interruption
         (Ctrl-C) while a chunk is added is remembered, so that the fit is never
         finished on an incomplete sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pixels, n_channels)
+            One chunk of spectra, one per row; every chunk has the same
+            channels.
+        y : None
+            Ignored; present for scikit-learn's estimator interface.
+
+        Returns
+        -------
+        self : object
+            The estimator, not fitted until :meth:`finish_partial_fit`.
         """
         try:
             self._add_to_reservoir(X)
@@ -158,7 +216,8 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
         """
         if self.__dict__.get("_interrupted"):
             self.__dict__.pop("_partial", None)
@@ -203,6 +262,12 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         Classical estimators are stored as a zip holding their parameters (JSON)
         and fitted arrays (``.npz``); neural ones as a Keras ``.keras`` file with
         the same two extra members.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write (replaced atomically if it exists). Only a fitted
+            estimator can be saved.
         """
         from ..io.estimators import save_estimator
 

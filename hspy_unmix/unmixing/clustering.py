@@ -71,7 +71,20 @@ class KMeansClustering(ClusterMixin, BaseEstimator):
     __init__ = estimator_init(n_clusters=8, n_init=10, random_state=None)
 
     def fit(self, X, y=None):
-        """Cluster the rows of ``X``; returns self."""
+        """Cluster the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pixels, n_features)
+            One row per pixel (e.g. the latent codes of an autoencoder).
+        y : None
+            Ignored; present for scikit-learn's estimator interface.
+
+        Returns
+        -------
+        self : KMeansClustering
+            The fitted clustering (``labels_`` and ``cluster_centers_`` set).
+        """
         from sklearn.cluster import KMeans
 
         X = _check_features(X)
@@ -84,7 +97,18 @@ class KMeansClustering(ClusterMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Label of the nearest centre for each row of ``X``."""
+        """Label of the nearest centre for each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pixels, n_features)
+            One row per pixel (e.g. the latent codes of an autoencoder).
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (n_pixels,)
+            The cluster of each row.
+        """
         return self._model.predict(_check_features(X))
 
 
@@ -152,7 +176,20 @@ class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
     )
 
     def fit(self, X, y=None):
-        """Fit the mixture to the rows of ``X``; returns self."""
+        """Fit the mixture to the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pixels, n_features)
+            One row per pixel (e.g. the latent codes of an autoencoder).
+        y : None
+            Ignored; present for scikit-learn's estimator interface.
+
+        Returns
+        -------
+        self : GaussianMixtureClustering
+            The fitted clustering.
+        """
         from sklearn.mixture import GaussianMixture
 
         X = _check_features(X)
@@ -186,5 +223,16 @@ class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Most probable component of each row of ``X``."""
+        """Most probable component of each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pixels, n_features)
+            One row per pixel (e.g. the latent codes of an autoencoder).
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (n_pixels,)
+            The mixture component of each row.
+        """
         return self._model.predict(_check_features(X))

@@ -146,6 +146,9 @@ def estimate_n_components(
     Returns
     -------
     NComponentsResult
+        The suggested numbers of components of each method, the scree curve
+        and, with ``"ard"``, the components ARD-SO-NMF kept; its ``plot()``
+        draws them.
 
     Examples
     --------
