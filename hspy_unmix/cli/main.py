@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .._registry import cli_algorithm_help
@@ -33,6 +34,8 @@ complete. Files whose signal is not EELS are refused unless --signal-type EELS."
 
 def main(argv=None) -> int:
     """Entry point of the ``hspy-unmix`` command."""
+    # before anything can import TensorFlow: its C++ start-up log is not for users
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = argparse.ArgumentParser(
         prog="hspy-unmix", description=HELP, epilog=HELP_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,7 +95,11 @@ def main(argv=None) -> int:
                        help="no progress bars")
     args = parser.parse_args(argv)
     if args.command == "demo":
-        rows = run_demo(args.out, args.algorithms, args.n_components, args.random_state)
+        try:
+            rows = run_demo(args.out, args.algorithms, args.n_components, args.random_state)
+        except ValueError as exc:
+            print(f"hspy-unmix demo: error: {exc}", file=sys.stderr)
+            return 2
         return 1 if any("error" in r for r in rows) else 0
     common = dict(scheduler=args.scheduler, chunk_mb=args.chunk_mb, overwrite=args.overwrite,
                   show_progressbar=True if args.progress is None else args.progress,
