@@ -257,12 +257,13 @@ class RestorationPreview:
         self.energies = np.asarray(self.axis.axis, dtype=float)
         self.live = LiveFigure((6.4, 2.5), interactive, toolbar=True)
         self.ax = ax = self.live.figure.subplots()
-        (self.raw_line,) = ax.plot(self.energies, np.zeros_like(self.energies), lw=1,
+        (self.raw_line,) = ax.plot(self.energies, np.ones_like(self.energies), lw=1,
                                    label="raw")
         (self.restored_line,) = ax.plot(self.energies, np.full_like(self.energies, np.nan),
                                         lw=1, label="restored (preview)")
         ax.set_xlabel(_energy_label(self.axis))
-        ax.set_ylabel("Counts")
+        ax.set_yscale("log")
+        ax.set_ylabel("Counts (log)")
         ax.legend(fontsize="small", loc="upper right")
         self.caption = ipywidgets.HTML()
         self.caption.add_class("hspy-unmix-preview-caption")
@@ -281,18 +282,26 @@ class RestorationPreview:
         self._events = signal.axes_manager.events.indices_changed
         self._events.connect(self.refresh, [])
 
-    def _zoom(self, spectrum) -> None:
-        """Show the zero-loss region: from 1.5 eV below its peak to 4.5 eV above."""
+    def _zoom(self, *spectra) -> None:
+        """Show the zero-loss region: from 1.5 eV below its peak to 4.5 eV above.
+
+        Counts on a log scale (four decades below the highest point), so that
+        the narrow restored peak and the raw tails both show.
+        """
+        spectrum = spectra[0]
         if _units(self.axis) != "eV" or not np.isfinite(spectrum).any():
-            self.ax.set_xlim(self.energies.min(), self.energies.max())
-            return
-        peak = self.energies[int(np.nanargmax(spectrum))]
-        low = max(self.energies.min(), peak - 1.5)
-        high = min(self.energies.max(), peak + 4.5)
+            low, high = self.energies.min(), self.energies.max()
+        else:
+            peak = self.energies[int(np.nanargmax(spectrum))]
+            low = max(self.energies.min(), peak - 1.5)
+            high = min(self.energies.max(), peak + 4.5)
         self.ax.set_xlim(low, high)
         inside = (self.energies >= low) & (self.energies <= high)
-        top = np.nanmax(spectrum[inside]) if inside.any() else np.nanmax(spectrum)
-        self.ax.set_ylim(min(0.0, float(np.nanmin(spectrum[inside]))), 1.05 * float(top))
+        tops = [np.nanmax(np.where(inside, s, np.nan)) for s in spectra
+                if s.shape == inside.shape and np.isfinite(np.where(inside, s, np.nan)).any()]
+        top = max(tops) if tops else np.nan
+        if np.isfinite(top) and top > 0:
+            self.ax.set_ylim(top * 1e-4, top * 2)
 
     def refresh(self, event=None, wait: bool = False) -> None:
         """Compute the preview for the current choices (``wait``: block until shown)."""
@@ -341,6 +350,7 @@ class RestorationPreview:
             with self.live.lock:
                 if energies.shape == self.energies.shape:
                     self.restored_line.set_ydata(values)
+                    self._zoom(spectrum, values)
                 else:
                     self.restored_line.set_data(energies, values)
             self.live.draw()

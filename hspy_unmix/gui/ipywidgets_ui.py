@@ -501,18 +501,34 @@ def _current_spectrum(signal):
 
 
 def _restore_zlp_render(form):
+    """Table, and the current pixel before and after: whole range, and the
+    zero-loss region on a log scale."""
     from matplotlib.figure import Figure
 
     before, after = form.signal, form.result
     axis = before.axes_manager.signal_axes[0]
-    fig = Figure(figsize=(6, 3))
-    ax = fig.subplots()
-    ax.plot(axis.axis, _current_spectrum(before), label="before", lw=1)
-    after_axis = after.axes_manager.signal_axes[0].axis
-    ax.plot(after_axis, _current_spectrum(after), label="after", lw=1)
-    ax.set_xlabel(f"Energy loss ({axis.units})" if axis.units else "Energy loss")
-    ax.set_title(f"restore_zlp ({form.method}), pixel {before.axes_manager.indices}")
-    ax.legend()
+    units = axis.units if isinstance(axis.units, str) and axis.units != "<undefined>" else ""
+    raw, restored = _current_spectrum(before), _current_spectrum(after)
+    after_axis = np.asarray(after.axes_manager.signal_axes[0].axis, dtype=float)
+    fig = Figure(figsize=(9, 3), layout="constrained")
+    whole, zoom = fig.subplots(1, 2)
+    for ax in (whole, zoom):
+        ax.plot(axis.axis, raw, label="before", lw=1)
+        ax.plot(after_axis, restored, label="after", lw=1)
+        ax.set_xlabel(f"Energy loss ({units})" if units else "Energy loss")
+    whole.set_ylabel("Counts")
+    whole.set_title(f"restore_zlp ({form.method}), pixel {before.axes_manager.indices}",
+                    fontsize="medium")
+    whole.legend(fontsize="small")
+    peak = float(axis.axis[int(np.nanargmax(raw))])
+    if units == "eV":
+        zoom.set_xlim(max(axis.axis.min(), peak - 1.5), min(axis.axis.max(), peak + 4.5))
+    top = float(np.nanmax([np.nanmax(raw), np.nanmax(restored)]))
+    if np.isfinite(top) and top > 0:
+        zoom.set_yscale("log")
+        zoom.set_ylim(top * 1e-4, top * 2)
+    zoom.set_ylabel("Counts (log)")
+    zoom.set_title("Zero-loss region", fontsize="medium")
     table = _html_table(
         "Restored signal", ("Method", "Iterations", "Shape"),
         [(form.method, form.iterations if form.method == "richardson_lucy" else "n/a (U-net)",
