@@ -45,3 +45,22 @@ def test_import_keras_prints_nothing():
                "import tensorflow")
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
+
+
+@pytest.mark.neural
+@pytest.mark.slow
+def test_a_neural_fit_and_the_keras_modules_print_no_tensorflow_notices():
+    # the network builders are imported before the estimator sets Keras up
+    out = _run(
+        "import hspy_unmix\n"
+        "from hspy_unmix.synthetic import chequerboard_si\n"
+        "s, _ = chequerboard_si(n_components=3, shape=(8, 8), block=4, averaging=3, "
+        "random_state=0)\n"
+        "s.decomposition(algorithm='DAEU', output_dimension=3, epochs=1, "
+        "show_progressbar=False, print_info=False, random_state=0)\n"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    out = _run("import hspy_unmix.neural.losses, hspy_unmix.restoration.layers.zlp_asinh_output")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""

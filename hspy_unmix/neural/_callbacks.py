@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import keras
+from .._keras import keras
 
 
 class EpochProgress(keras.callbacks.Callback):

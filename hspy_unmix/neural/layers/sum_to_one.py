@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import keras
-from keras import ops
+from ..._keras import keras, ops
 
 from ._shape_preserving import ShapePreservingLayer
 

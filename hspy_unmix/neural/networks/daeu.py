@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import keras
+from ..._keras import keras
 
 from ..._docstrings import fill_doc
 from ..layers.dynamical_soft_threshold import DynamicalSoftThreshold

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import keras
+from ..._keras import keras
 
 
 def build_latent_autoencoder(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-import keras
-from keras import ops
+from ..._keras import keras, ops
 
 
 @keras.saving.register_keras_serializable(package="hspy_unmix")
