@@ -173,6 +173,7 @@ class EnergyRangePreview:
         self.widget.add_class("hspy-unmix-preview")
         #: False until :meth:`start` (the form is displayed): no drawing before.
         self.active = False
+        self._holding = False
         for name in ("energy_start", "energy_end", "signal_mask"):
             form.observe(self.refresh, name)
 
@@ -184,8 +185,14 @@ class EnergyRangePreview:
         if inside.sum() < 2:
             return
         chosen = self.energies[inside]
-        self.form.energy_start = clean_float(float(chosen.min()))
-        self.form.energy_end = clean_float(float(chosen.max()))
+        # both ends first, then one redraw: no intermediate range on show
+        self._holding = True
+        try:
+            self.form.energy_start = clean_float(float(chosen.min()))
+            self.form.energy_end = clean_float(float(chosen.max()))
+        finally:
+            self._holding = False
+        self.refresh()
 
     def channels(self) -> np.ndarray:
         """Boolean array of the channels the unmixing uses."""
@@ -204,7 +211,7 @@ class EnergyRangePreview:
         return used
 
     def refresh(self, event=None) -> None:
-        if not self.active:
+        if not self.active or self._holding:
             return
         start, end = sorted((self.form.energy_start, self.form.energy_end))
         used = self.channels()

@@ -58,8 +58,13 @@ def test_energy_range_preview_follows_the_boxes_and_the_span(eels3):
     assert "81 of 200 channels used" in preview.caption.value
     x0, x1 = preview._span.get_x(), preview._span.get_x() + preview._span.get_width()
     np.testing.assert_allclose([x0, x1], [energies[40], energies[120]])
-    # a span dragged on the figure (SpanSelector callback): snapped to channels
+    # a span dragged on the figure (SpanSelector callback): snapped to channels,
+    # drawn once with both ends (never the new start with the old end)
+    captions = []
+    preview.caption.observe(lambda change: captions.append(change["new"]), "value")
+    draws = preview.live.draws
     preview.select(energies[10] + 0.4, energies[30] - 0.4)
+    assert preview.live.draws == draws + 1 and len(captions) == 1
     assert w["form"].energy_start == pytest.approx(energies[11])
     assert w["wdict"]["energy_end"].value == pytest.approx(energies[29])
     assert "19 of 200 channels used" in preview.caption.value
