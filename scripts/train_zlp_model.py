@@ -4,7 +4,7 @@ Run from the repository root (CPU only, fixed seeds)::
 
     python scripts/train_zlp_model.py [--out PATH] [--stage1 STAGE1.keras]
 
-Two stages, both on :func:`hspy_unmix.synthetic.zlp_broad.zlp_broad_spectra`:
+Three stages, all on :func:`hspy_unmix.synthetic.zlp_broad.zlp_broad_spectra`:
 
 1. 23 epochs on 512-channel windows down the first part of a 50-epoch
    cosine decay, with a wide dark pedestal (up to twice the read-out
@@ -13,8 +13,14 @@ Two stages, both on :func:`hspy_unmix.synthetic.zlp_broad.zlp_broad_spectra`:
    default pedestal (-0.05 to 0.2 of the read-out noise): a larger
    pedestal cannot be told from a broad, weak plasmon within the network's
    view, and stage 1 learned to flatten both.
+3. Fine-tuning on 1024-channel windows whose loss features also include
+   weak broad ones (broad peaks down to 1e-4 of the ZLP height, up to four
+   of them, narrow peaks up to 60 channels wide): real low-loss spectra
+   have weak broad structure (interband transitions, surface and bulk
+   plasmon tails) that stages 1-2, with broad features only above 1e-3 of
+   the ZLP, learned to flatten.
 
-``--stage1`` starts from a saved stage-1 model. After every improving epoch
+``--stage1`` / ``--stage2`` start from a saved stage-1 / stage-2 model. After every improving epoch
 the best model is checkpointed (``PATH`` with ``.ckpt.keras``), one JSON line
 per epoch goes to ``PATH`` with ``.log``, and the final model and its metadata
 (``zlp_unet.json``: seeds, settings of both stages, times) are written at the
@@ -43,16 +49,21 @@ STAGE1 = dict(COMMON, n_train=32768, n_val=1024, epochs=23, schedule_epochs=50,
               generator_ranges={"dark_mean": (-0.5, 2.0)})
 STAGE2 = dict(COMMON, n_train=16384, n_val=512, epochs=24, channels=1024,
               learning_rate=3e-4, random_state=20220902)
+STAGE3 = dict(COMMON, n_train=32768, n_val=512, epochs=40, channels=1024,
+              learning_rate=2e-4, random_state=20220903,
+              generator_ranges={"plasmon_height": (1e-4, 0.2), "n_plasmons": (0, 4),
+                                "narrow_fwhm": (1.5, 60.0)})
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="output .keras path")
     parser.add_argument("--stage1", default=None, help="start from this stage-1 model")
-    parser.add_argument("--epochs", type=int, default=STAGE2["epochs"],
-                        help="epochs of stage 2")
+    parser.add_argument("--stage2", default=None, help="start from this stage-2 model")
+    parser.add_argument("--epochs", type=int, default=STAGE3["epochs"],
+                        help="epochs of stage 3")
     parser.add_argument("--max-seconds", type=float, default=None,
-                        help="wall-time limit of stage 2")
+                        help="wall-time limit of stage 3")
     args = parser.parse_args(argv)
 
     from hspy_unmix.restoration import load_zlp_model
@@ -60,22 +71,32 @@ def main(argv=None) -> None:
     from hspy_unmix.restoration.training import save_zlp_model, train_zlp_model
 
     out = pathlib.Path(args.out) if args.out else DEFAULT_MODEL_PATH
-    if args.stage1:
-        stage1 = load_zlp_model(args.stage1)
+
+    def stage(settings, model, name, **paths):
+        return train_zlp_model(
+            **{k: v for k, v in settings.items() if k != "model_kwargs" or model is None},
+            model=model, log_path=out.with_suffix(f".{name}.log"), show_progressbar=True,
+            **paths)
+
+    if args.stage2:
+        stage2 = load_zlp_model(args.stage2)
     else:
-        stage1, _ = train_zlp_model(**STAGE1, save_path=out.with_suffix(".stage1.keras"),
-                                    log_path=out.with_suffix(".stage1.log"),
-                                    show_progressbar=True)
-    meta1 = dict(stage1.zlp_metadata)
-    stage1_seconds = meta1.get("training_seconds")
-    settings = dict(STAGE2, epochs=args.epochs, max_seconds=args.max_seconds)
-    model, history = train_zlp_model(
-        **{k: v for k, v in settings.items() if k != "model_kwargs"}, model=stage1,
-        checkpoint_path=out.with_suffix(".ckpt.keras"), log_path=out.with_suffix(".log"),
-        show_progressbar=True)
+        if args.stage1:
+            stage1 = load_zlp_model(args.stage1)
+        else:
+            stage1, _ = stage(STAGE1, None, "stage1",
+                              save_path=out.with_suffix(".stage1.keras"))
+        stage2, _ = stage(STAGE2, stage1, "stage2",
+                          save_path=out.with_suffix(".stage2.keras"))
+        stage2.zlp_metadata = dict(stage2.zlp_metadata, stage1=dict(stage1.zlp_metadata))
+    meta2 = dict(stage2.zlp_metadata)
+    settings = dict(STAGE3, epochs=args.epochs, max_seconds=args.max_seconds)
+    model, history = stage(settings, stage2, "stage3",
+                           checkpoint_path=out.with_suffix(".ckpt.keras"))
     # a plain dict: Keras tracks dict attributes of a model
     model.zlp_metadata = dict(model.zlp_metadata, model_kwargs=COMMON["model_kwargs"],
-                              stage1=meta1, stage1_training_seconds=stage1_seconds)
+                              stage2={k: v for k, v in meta2.items() if k != "stage1"},
+                              stage1=meta2.get("stage1"))
     save_zlp_model(model, out)
     print(json.dumps({k: v[-3:] if isinstance(v, list) else v for k, v in history.items()}))
     print("saved", out)

@@ -38,6 +38,9 @@ def test_width_recovery_and_noise_reduction(table, level):
     assert best_rl(rows, "noise_reduction", True)[1] < 2
     # ZLP width error well below RL's (RL's best is over 100 %)
     assert unet["fwhm_error"] < 0.5 * best_rl(rows, "fwhm_error", False)[1]
+    # and within 5 % of the true width below the highest noise level
+    if level < 5e-4:
+        assert unet["fwhm_error"] <= 0.05
 
 
 
@@ -48,3 +51,12 @@ def test_loss_region_beats_the_best_richardson_lucy_at_high_noise(table, level):
     rows = table[level]
     assert rows["unet"]["loss_ssim"] > best_rl(rows, "loss_ssim", True)[1]
     assert rows["unet"]["loss_mse"] < best_rl(rows, "loss_mse", False)[1]
+
+
+def test_loss_region_structure_beats_the_best_richardson_lucy_at_1e5(table):
+    """At 1e-5 the loss region's structure (SSIM) beats RL's best, even with the
+    exact kernel; its MSE does not yet (see the benchmark page)."""
+    from hspy_unmix.restoration.evaluation import best_rl
+
+    rows = table[1e-5]
+    assert rows["unet"]["loss_ssim"] > best_rl(rows, "loss_ssim", True)[1]
