@@ -56,7 +56,9 @@ estimate_n_components_pan = parallel_analysis_n_components
 class PanSharpenResult:
     """Everything :func:`pan_sharpen` computes with ``return_report=True``.
 
-    Attributes
+    Each parameter is an attribute of the same name.
+
+    Parameters
     ----------
     fused : exspy.signals.EELSSpectrum
         The pan-sharpened spectrum image (also returned alone by default).

@@ -25,7 +25,16 @@ ARRAYS = "hspy_unmix_arrays.npz"
 
 
 def save_estimator(estimator, path) -> None:
-    """Write ``estimator`` to ``path`` (see module docstring for the format)."""
+    """Write ``estimator`` to ``path`` (see module docstring for the format).
+
+    Parameters
+    ----------
+    estimator : object
+        A fitted hspy_unmix estimator (``estimator.save(path)`` calls this);
+        a pending :meth:`~hspy_unmix.VCA.partial_fit` sample is fitted first.
+    path : str or path-like
+        File to write, replaced atomically if it exists.
+    """
     from .. import __version__
 
     if not hasattr(estimator, "n_features_in_"):

@@ -20,7 +20,10 @@ _METHODS = ("scree", "ard")
 class NComponentsResult:
     """Estimates of the number of components.
 
-    Attributes
+    Returned by :func:`~hspy_unmix.estimate_n_components`; each parameter is
+    an attribute of the same name.
+
+    Parameters
     ----------
     explained_variance_ratio
         Fraction of the total (uncentred, Poisson-weighted) variance carried
@@ -62,6 +65,7 @@ class NComponentsResult:
         Returns
         -------
         matplotlib.figure.Figure
+            The figure drawn into.
         """
         if fig is None:
             import matplotlib.pyplot as plt
