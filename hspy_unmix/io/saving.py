@@ -8,9 +8,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import shutil
+import warnings
+
+#: zarr 2.18 flags its NestedDirectoryStore, through which RosettaSciIO 0.15
+#: writes every .zspy, as removed in zarr 3. The package pins zarr 2 for that
+#: writer, so the warning tells a user of its writers nothing they can act on.
+_ZARR2_STORE_WARNING = "The NestedDirectoryStore is deprecated"
+
+
+@contextlib.contextmanager
+def _zarr2_store_warning_ignored():
+    """Ignore only zarr's NestedDirectoryStore FutureWarning, only inside."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_ZARR2_STORE_WARNING, category=FutureWarning)
+        yield
+
 
 def _partial_name(out: pathlib.Path) -> pathlib.Path:
     # Keep the extension so that HyperSpy picks the writer from it.
@@ -65,7 +81,8 @@ def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | N
     _remove(tmp)
     show = resolve_show_progressbar(show_progressbar)
     try:
-        signal.save(str(tmp), overwrite=True, show_progressbar=show, **kwargs)
+        with _zarr2_store_warning_ignored():
+            signal.save(str(tmp), overwrite=True, show_progressbar=show, **kwargs)
         if out.exists():
             _remove(out)
         os.replace(tmp, out)
@@ -101,5 +118,6 @@ def write_zspy(signal, path, chunks=None, show_progressbar: bool = True) -> None
     """
     if chunks is None and getattr(signal, "_lazy", False):
         chunks = signal.data.chunksize
-    signal.save(str(path), overwrite=True, file_format="ZSPY", chunks=chunks,
-                show_progressbar=show_progressbar)
+    with _zarr2_store_warning_ignored():
+        signal.save(str(path), overwrite=True, file_format="ZSPY", chunks=chunks,
+                    show_progressbar=show_progressbar)
