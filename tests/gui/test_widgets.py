@@ -280,6 +280,15 @@ def test_n_components_form_runs_the_estimate(eels3):
     # the chequerboard SI has 3 endmembers
     assert w["form"].result.n_components == 3
     assert "Suggested number of components" in w["wdict"]["table"].value
+    # a second identical run gives the identical estimate (seeded ARD counts)
+    first = w["form"].result
+    w["wdict"]["run"].click()
+    assert w["form"].wait(600) == "done", w["form"].status
+    second = w["form"].result
+    assert second is not first
+    assert second.n_components == first.n_components
+    assert second.ard_n_components == first.ard_n_components
+    np.testing.assert_array_equal(second.ard_relevances, first.ard_relevances)
 
 
 # ------------------------------------------------------------- traitsui
