@@ -7,11 +7,26 @@ import numpy as np
 from .._validation import check_finite, check_int
 from ..unmixing.n_components import parallel_analysis_n_components
 
-def fit_endmembers(Xo, n_components, algorithm, random_state, show_progressbar, algorithm_params):
-    """Fitted estimator, endmembers (K, C_out), K, algorithm name, K estimated?"""
+def fit_endmembers(Xo, n_components, algorithm, random_state, show_progressbar, algorithm_params,
+                   *, fit_weights=None):
+    """Fitted estimator, endmembers (K, C_out), K, algorithm name, K estimated?
+
+    ``fit_weights`` (C,) positive channel weights: an estimator fitted here
+    is fitted on ``Xo * fit_weights`` (every channel in units of its noise)
+    and its components are divided by them, which leaves a linear mixture's
+    abundances unchanged; K is estimated on ``Xo`` itself. An estimator that
+    is already fitted is used as it is.
+    """
     from .._registry import estimator_class, normalise_name
 
     estimated = False
+    w = None if fit_weights is None else np.asarray(fit_weights, dtype=np.float64)
+    Xf = Xo if w is None else Xo * w
+
+    def unweighted(components):
+        E = np.asarray(components, dtype=np.float64)
+        return E if w is None else E / w
+
     if isinstance(algorithm, str):
         if n_components is None:
             n_components = parallel_analysis_n_components(Xo, random_state=random_state)
@@ -40,8 +55,8 @@ def fit_endmembers(Xo, n_components, algorithm, random_state, show_progressbar, 
             if "show_progressbar" in accepted:
                 params.setdefault("show_progressbar", show_progressbar)
             estimator = cls(n_components=n_components, **params)
-        estimator.fit(Xo)
-        return estimator, np.asarray(estimator.components_, dtype=np.float64), n_components, name, estimated
+        estimator.fit(Xf)
+        return estimator, unweighted(estimator.components_), n_components, name, estimated
 
     if algorithm_params:
         raise TypeError(
@@ -73,8 +88,8 @@ def fit_endmembers(Xo, n_components, algorithm, random_state, show_progressbar, 
         estimator.set_params(n_components=k)
         estimated = True
     check_k(k, Xo)
-    estimator.fit(Xo)
-    E = np.asarray(estimator.components_, dtype=np.float64)
+    estimator.fit(Xf)
+    E = unweighted(estimator.components_)
     return estimator, E, E.shape[0], name, estimated
 
 
@@ -90,39 +105,47 @@ def check_k(k, Xo):
         )
 
 
-def sum_to_one_scaling(estimator, E, Xo):
+def sum_to_one_scaling(estimator, E, Xo, fit_weights=None):
     """Rescale endmembers so that ``other``'s abundances best sum to one.
 
-    With ``W`` the abundances of ``other`` (``estimator.transform``), the
-    scales ``c >= 0`` minimise ``||W c - 1||^2``; endmember k becomes
-    ``E_k / c_k`` so that its abundances are ``W_k c_k``.
+    With ``W`` the abundances of ``other`` (``estimator.transform`` of the
+    data it was fitted on: ``Xo * fit_weights`` when given), the scales
+    ``c >= 0`` minimise ``||W c - 1||^2``; endmember k becomes ``E_k / c_k``
+    so that its abundances are ``W_k c_k``.
     """
     from ..unmixing.abundances import nnls_abundances, sum_to_one_scales
 
+    w = np.ones(Xo.shape[1]) if fit_weights is None else np.asarray(fit_weights, dtype=np.float64)
     fitted = getattr(estimator, "components_", None)
     if fitted is not None and np.shape(fitted)[1] == Xo.shape[1]:
-        W = np.asarray(estimator.transform(Xo), dtype=np.float64)
+        W = np.asarray(estimator.transform(Xo * w), dtype=np.float64)
     else:  # endmembers restricted to the energy overlap: solve them directly
-        W = nnls_abundances(Xo, E)
+        W = nnls_abundances(Xo * w, E * w)
     return E / sum_to_one_scales(W, fallback="one")[:, None]
 
 
-def restrict_endmembers(E, plan_e, n_other_channels: int, n_out: int, k: int):
-    """Endmembers on the output channels; clear errors when they cannot be."""
-    if E.shape[1] == n_other_channels and n_other_channels != n_out:
+def restrict_endmembers(E, plan_e, n_other_channels: int, n_used: int):
+    """Endmembers on ``other``'s channels ``plan_e.other_slice``; clear errors when they cannot be."""
+    if E.shape[1] == n_other_channels and n_other_channels != n_used:
         E = E[:, plan_e.other_slice]
-    if E.shape[1] != n_out:
+    if E.shape[1] != n_used:
         raise ValueError(
             f"the estimator's endmembers have {E.shape[1]} channels; other has "
-            f"{n_other_channels} and the energy overlap {n_out}."
+            f"{n_other_channels} and the energy overlap {n_used}."
         )
     check_finite(E, "the endmembers extracted from other")
+    return E
+
+
+def output_endmembers(E, plan_e, k: int):
+    """Endmembers carried onto the output channels (``self``'s), at least ``2 K`` of them."""
+    n_out = plan_e.energy.size
     if n_out < 2 * k:
         raise ValueError(
-            f"the energy overlap holds {n_out} channels of other; at least 2 * K = "
+            f"the energy overlap holds {n_out} channels of the signal; at least 2 * K = "
             f"{2 * k} are needed."
         )
-    return E
+    return plan_e.from_other(E)
 
 
 def dose_ratio_of(data, lazy_in: bool, plan_e, Xo) -> float:
@@ -130,5 +153,5 @@ def dose_ratio_of(data, lazy_in: bool, plan_e, Xo) -> float:
     flat = data.reshape((-1, data.shape[-1]))
     mean_spectrum = flat.mean(0).compute() if lazy_in else np.asarray(flat).mean(0)
     mean_self = float(plan_e.apply(mean_spectrum[None])[0].sum())
-    mean_other = float(Xo.sum(1).mean())
+    mean_other = float(plan_e.from_other(Xo.mean(0)[None])[0].sum())
     return mean_self / mean_other if mean_other > 0 else 1.0

@@ -1,8 +1,12 @@
-"""Step 1 of pan-sharpening: map the signal's energy channels onto the other's.
+"""Step 1 of pan-sharpening: the output channels and how ``other``'s reach them.
 
-The overlap of the two uniform energy axes is found and the spectra of the
-signal are linearly interpolated at the output channels, rescaled by the
-dispersion ratio (see the Notes of :func:`~hspy_unmix.fusion.pan_sharpening.pan_sharpen`).
+The output is on ``self``'s energy axis: its channels inside ``other``'s
+range (up to one channel of ``other`` beyond it). ``self``'s spectra are
+used as they are (never interpolated, so their noise stays independent
+between channels); what comes from ``other`` (its mean spectrum, the
+endmembers) is carried onto ``self``'s channels by a linear map that keeps
+counts per eV (see the Notes of
+:func:`~hspy_unmix.fusion.pan_sharpening.pan_sharpen`).
 """
 
 from __future__ import annotations
@@ -17,24 +21,31 @@ MIN_OVERLAP_FRACTION = 0.5
 
 @dataclass
 class EnergyPlan:
-    """How ``s``'s channels map onto the output (``other``'s) channels."""
+    """How both energy axes map onto the output channels, ``self``'s own.
 
-    other_slice: slice
-    energy: np.ndarray  # output channel energies
-    index0: np.ndarray | None  # left neighbour in s for each output channel
-    weight: np.ndarray | None  # linear weight of the right neighbour
-    ratio: float  # dispersion ratio other/s
-    interpolation: str  # "none" or "linear"
-    take: np.ndarray | None  # channels of s used directly when no interpolation
+    The output channels are ``self``'s channels ``self_slice``; ``other``'s
+    channels ``other_slice`` are carried onto them by ``resample``.
+    """
+
+    other_slice: slice  # channels of other that reach the output
+    self_slice: slice  # the output channels: these channels of self
+    energy: np.ndarray  # output channel energies, in self's units
+    resample: object  # sparse (C_other_used, C_out): other's counts -> self's channels
+    ratio: float  # dispersion ratio scale(other) / scale(self)
+    interpolation: str  # "none", "linear" or "rebin"
 
     def apply(self, flat: np.ndarray) -> np.ndarray:
-        """Spectra of ``s`` (n, C_s) on the output channels (n, C_out), float64."""
-        flat = np.asarray(flat, dtype=np.float64)
-        if self.take is not None:
-            return flat[:, self.take]
-        left = flat[:, self.index0]
-        right = flat[:, self.index0 + 1]
-        return (left + self.weight * (right - left)) * self.ratio
+        """Spectra of ``self`` (n, C_s) on the output channels (n, C_out), float64."""
+        return np.asarray(np.asarray(flat)[:, self.self_slice], dtype=np.float64)
+
+    def from_other(self, spectra: np.ndarray) -> np.ndarray:
+        """Spectra on ``other``'s channels ``other_slice`` (n, C_o) onto the output channels.
+
+        Counts per channel of ``other`` become counts per channel of ``self``
+        (a channel half as wide receives half the counts).
+        """
+        spectra = np.asarray(spectra, dtype=np.float64)
+        return np.asarray((self.resample.T @ spectra.T).T)
 
 
 def uniform_axis(signal, name):
@@ -86,8 +97,13 @@ def electronvolts_per_unit(signal, name) -> float:
 
 
 def energy_plan(self, other) -> EnergyPlan:
-    # Both axes in eV (keV and meV converted); the output channels keep
-    # ``other``'s units.
+    """Output channels (``self``'s) and the map from ``other``'s channels onto them.
+
+    Both axes are compared in eV (keV and meV converted); the output channels
+    keep ``self``'s units.
+    """
+    from scipy import sparse
+
     f1 = electronvolts_per_unit(self, "the signal")
     f2 = electronvolts_per_unit(other, "other")
     o1, d1, n1 = uniform_axis(self, "the signal")
@@ -104,19 +120,52 @@ def energy_plan(self, other) -> EnergyPlan:
             f"{lo2:g}-{hi2:g} eV; the overlap ({max(overlap, 0):g}) must cover at least "
             f"{MIN_OVERLAP_FRACTION:.0%} of the narrower range ({narrower:g})."
         )
+    if n2 == 1:
+        raise ValueError("other has a single energy channel.")
     tol = 1e-6 * min(d1, d2)
-    energy_other = o2 + d2 * np.arange(n2)
-    inside = np.flatnonzero((energy_other >= lo - tol) & (energy_other <= hi + tol))
+    energy_self = o1 + d1 * np.arange(n1)
+    # self's channels less than one channel of other beyond other's range
+    inside = np.flatnonzero((energy_self > lo2 - d2 + tol) & (energy_self < hi2 + d2 - tol))
     sl = slice(int(inside[0]), int(inside[-1]) + 1)
-    energy = energy_other[sl]
-    pos = (energy - o1) / d1
-    energy = energy / f2  # in other's units, as the output axis
+    energy = energy_self[sl]
+    pos = (energy - o2) / d2  # output channel centres in other's channel units
     ratio = d2 / d1
+    n_out = energy.size
+    cols = np.arange(n_out)
     if abs(ratio - 1.0) < 1e-9 and np.allclose(pos, np.round(pos), atol=1e-6, rtol=0):
-        take = np.clip(np.round(pos).astype(np.intp), 0, n1 - 1)
-        return EnergyPlan(sl, energy, None, None, 1.0, "none", take)
-    index0 = np.clip(np.floor(pos + 1e-9).astype(np.intp), 0, max(n1 - 2, 0))
-    weight = np.clip(pos - index0, 0.0, 1.0)
-    if n1 == 1:
-        raise ValueError("the signal has a single energy channel.")
-    return EnergyPlan(sl, energy, index0, weight, ratio, "linear", None)
+        rows = np.clip(np.round(pos).astype(np.intp), 0, n2 - 1)
+        vals = np.ones(n_out)
+        kind = "none"
+    elif ratio >= 1.0:
+        # other's counts per eV, linear between its channel centres (constant
+        # beyond the first and last), sampled at self's centres, times d1
+        p = np.clip(pos, 0.0, n2 - 1.0)
+        left = np.minimum(np.floor(p).astype(np.intp), n2 - 2)
+        w = p - left
+        rows = np.concatenate([left, left + 1])
+        cols = np.concatenate([cols, cols])
+        vals = np.concatenate([1.0 - w, w]) / ratio
+        kind = "linear"
+    else:
+        # other's counts per eV constant over each of its channels (the first
+        # and last extended outwards), integrated over each of self's channels
+        half = 0.5 / ratio
+        first = np.clip(np.floor(pos - half + 0.5).astype(np.intp), 0, n2 - 1)
+        last = np.clip(np.floor(pos + half + 0.5).astype(np.intp), 0, n2 - 1)
+        width = int((last - first).max()) + 1
+        j = first[:, None] + np.arange(width)[None, :]
+        valid = j <= last[:, None]
+        j = np.minimum(j, n2 - 1)
+        lower = np.where(j == 0, -np.inf, j - 0.5)
+        upper = np.where(j == n2 - 1, np.inf, j + 0.5)
+        length = np.minimum(upper, (pos + half)[:, None]) - np.maximum(lower, (pos - half)[:, None])
+        length = np.where(valid, np.clip(length, 0.0, None), 0.0)
+        rows = j.ravel()
+        cols = np.repeat(cols, width)
+        vals = length.ravel()
+        kind = "rebin"
+    keep = vals > 0
+    rows, cols, vals = rows[keep], cols[keep], vals[keep]
+    j0, j1 = int(rows.min()), int(rows.max()) + 1
+    resample = sparse.csr_matrix((vals, (rows - j0, cols)), shape=(j1 - j0, n_out))
+    return EnergyPlan(slice(j0, j1), sl, energy / f1, resample, ratio, kind)

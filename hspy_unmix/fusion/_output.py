@@ -78,7 +78,7 @@ def fused_result(self, other, plan_e, record, fused_data, A, rms, chi2, lazy, re
     """The fused EELS signal and, with ``return_report``, the report's signals."""
     k = int(record["n_components"])
     n_out = plan_e.energy.size
-    energy_ax = other.axes_manager.signal_axes[0]
+    energy_ax = self.axes_manager.signal_axes[0]  # the output is on self's axis
     energy_dict = energy_ax.get_axis_dictionary()
     energy_dict.update(offset=float(plan_e.energy[0]), size=n_out, navigate=False)
     metadata = copy.deepcopy(self.metadata.as_dictionary())

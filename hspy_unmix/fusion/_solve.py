@@ -8,7 +8,7 @@ deep as the number of sweeps, so the eager and lazy results agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,55 +20,148 @@ CHI2_FLOOR = 1.0
 
 
 @dataclass
+class LevelFit:
+    """The least-squares fit of one channel weighting (one intensity level)."""
+
+    weights: np.ndarray  # (C_out,) channel weights, mean 1
+    q: np.ndarray  # (C_out, K) orthonormal basis of the weighted endmembers
+    r_t: np.ndarray  # (K, K) reduced endmembers: (E W)^T = Q R, divided by the dose ratio
+    smoothness_weight: float  # lambda * trace((E W)(E W)^T) / K
+
+
+#: Intensity levels per octave of the per-pixel weights of ``weighting="auto"``.
+LEVELS_PER_OCTAVE = 4
+#: Below this ratio of Poisson to read-out variance (at the brightest channel)
+#: a pixel's weights are those of the read-out noise alone, up to 1 %.
+POISSON_NEGLIGIBLE = 0.01
+
+
+@dataclass
 class SolvePlan:
     energy: EnergyPlan
     endmembers: np.ndarray  # (K, C_out)
     sum_to_one: bool
-    smoothness_weight: float
+    smoothness: float  # lambda, relative to the mean weighted endmember energy
     iterations: int
-    q: np.ndarray  # (C_out, K) orthonormal basis of the weighted endmembers
-    r_t: np.ndarray  # (K, K) reduced endmembers: (E W)^T = Q R
     dose_ratio: float
-    weights: np.ndarray  # (C_out,) channel weights of the least-squares fit
+    weights: np.ndarray  # (C_out,) channel weights of a pixel of mean intensity
+    noise: object = None  # NoiseModel: per-pixel weights of weighting="auto"
+    mean_spectrum: np.ndarray | None = None  # (C_out,) expected spectrum of self
+    _fits: dict = field(default_factory=dict, repr=False)
 
-    def solve(self, Xw):
-        from ..unmixing.abundances import fcls_abundances, nnls_abundances
+    @property
+    def smoothness_weight(self) -> float:
+        return self.fit(0).smoothness_weight
 
-        solver = fcls_abundances if self.sum_to_one else nnls_abundances
-        return solver(Xw, self.endmembers * (self.dose_ratio * self.weights))
+    @property
+    def per_pixel(self) -> bool:
+        """Whether the weights depend on the pixel's intensity (Poisson and read-out noise)."""
+        n = self.noise
+        return n is not None and n.gain > 0 and n.read_noise > 0 and self.mean_spectrum is not None
+
+    def levels(self, X) -> np.ndarray:
+        """Intensity level of each spectrum (n,) on the output channels.
+
+        Level ``j`` stands for ``s = 2**(j / LEVELS_PER_OCTAVE)`` times the mean
+        spectrum, ``s`` the pixel's total over the mean total; 0 for every pixel
+        when the weights do not depend on the pixel.
+        """
+        if not self.per_pixel:
+            return np.zeros(X.shape[0], dtype=np.int64)
+        total = float(np.clip(self.mean_spectrum, 0.0, None).sum())
+        s = np.clip(X.sum(1), 0.0, None) / total if total > 0 else np.ones(X.shape[0])
+        top = float(np.clip(self.mean_spectrum, 0.0, None).max())
+        s_min = POISSON_NEGLIGIBLE * self.noise.read_noise ** 2 / (self.noise.gain * top) if top > 0 else 1.0
+        j_min = int(np.floor(LEVELS_PER_OCTAVE * np.log2(min(s_min, 1.0))))
+        with np.errstate(divide="ignore"):
+            j = np.round(LEVELS_PER_OCTAVE * np.log2(np.maximum(s, 2.0 ** (j_min / LEVELS_PER_OCTAVE))))
+        return np.maximum(j, j_min).astype(np.int64)
+
+    def fit(self, level: int) -> LevelFit:
+        """Weights, reduced basis and penalty weight of one intensity level (cached)."""
+        fit = self._fits.get(level)
+        if fit is None:
+            if self.per_pixel:
+                scale = 2.0 ** (level / LEVELS_PER_OCTAVE)
+                weights = weights_of_variance(self.noise.variance(scale * self.mean_spectrum))
+            else:
+                weights = self.weights
+            Ew = self.endmembers * weights * self.dose_ratio
+            k = Ew.shape[0]
+            q, r = np.linalg.qr(Ew.T)
+            fit = LevelFit(weights, q, r.T / self.dose_ratio,
+                           self.smoothness * float(np.trace(Ew @ Ew.T)) / k)
+            self._fits[level] = fit
+        return fit
+
+    def groups(self, levels):
+        """(level, pixel indices) of every level present."""
+        if levels.size and levels.min() == levels.max():
+            return [(int(levels[0]), slice(None))]
+        order = np.argsort(levels, kind="stable")
+        values, starts = np.unique(levels[order], return_index=True)
+        bounds = list(starts[1:]) + [levels.size]
+        return [(int(v), np.sort(order[a:b])) for v, a, b in zip(values, starts, bounds)]
 
     def initial(self, raw_flat, name="the signal"):
-        """Unregularised abundances (n, K) and reduced data (n, K) of raw spectra."""
+        """Unregularised abundances (n, K), reduced data (n, K) and levels (n,) of raw spectra."""
+        from ..unmixing.abundances import fcls_abundances, nnls_abundances
+
         raw_flat = np.asarray(raw_flat)
         check_finite(raw_flat, name)
-        Xw = self.energy.apply(raw_flat) * self.weights
-        return self.solve(Xw), Xw @ self.q
+        X = self.energy.apply(raw_flat)
+        levels = self.levels(X)
+        k = self.endmembers.shape[0]
+        A = np.empty((X.shape[0], k))
+        Xr = np.empty((X.shape[0], k))
+        solver = fcls_abundances if self.sum_to_one else nnls_abundances
+        for level, idx in self.groups(levels):
+            fit = self.fit(level)
+            Xw = X[idx] * fit.weights
+            A[idx] = solver(Xw, self.endmembers * (self.dose_ratio * fit.weights))
+            Xr[idx] = Xw @ fit.q
+        return A, Xr, levels
 
-    def smooth(self, A, Xr, nav_ndim):
+    def smooth(self, A, Xr, levels, nav_ndim):
         """Jacobi sweeps of Laplacian-regularised least squares on the grid."""
         from ..unmixing.abundances import fcls_abundances, nnls_abundances
 
-        if self.smoothness_weight <= 0 or self.iterations <= 0 or nav_ndim == 0:
+        if self.smoothness <= 0 or self.iterations <= 0 or nav_ndim == 0:
             return A
         solver = fcls_abundances if self.sum_to_one else nnls_abundances
         k = A.shape[-1]
-        s = np.sqrt(self.smoothness_weight)
-        E_aug = np.concatenate([self.r_t * self.dose_ratio, s * np.eye(k)], axis=1)
         shape = A.shape
         Xr_flat = Xr.reshape(-1, k)
+        groups = self.groups(np.asarray(levels).reshape(-1))
         for _ in range(self.iterations):
             mean = neighbour_mean(A, nav_ndim).reshape(-1, k)
-            A = solver(np.concatenate([Xr_flat, s * mean], axis=1), E_aug).reshape(shape)
+            new = np.empty_like(mean)
+            for level, idx in groups:
+                fit = self.fit(level)
+                s = np.sqrt(fit.smoothness_weight)
+                E_aug = np.concatenate([fit.r_t * self.dose_ratio, s * np.eye(k)], axis=1)
+                new[idx] = solver(np.concatenate([Xr_flat[idx], s * mean[idx]], axis=1), E_aug)
+            A = new.reshape(shape)
         return A
 
     def quality(self, raw_flat, A_flat):
-        """RMS residual and reduced chi-square per pixel."""
+        """RMS residual and reduced chi-square per pixel.
+
+        The chi-square divides by the modelled variance: ``max(x_hat, 1)``
+        (Poisson, counts), or with a noise model
+        ``gain * max(x_hat, 1) + read_noise**2`` (1 detected electron as floor).
+        """
         X = self.energy.apply(np.asarray(raw_flat))
         model = A_flat @ (self.endmembers * self.dose_ratio)
         diff2 = (X - model) ** 2
         rms = np.sqrt(diff2.mean(axis=1))
         dof = max(X.shape[1] - self.endmembers.shape[0], 1)
-        chi2 = (diff2 / np.maximum(model, CHI2_FLOOR)).sum(axis=1) / dof
+        n = self.noise
+        if n is not None and (n.gain > 0 or n.read_noise > 0):
+            variance = n.gain * np.maximum(model, CHI2_FLOOR) + n.read_noise ** 2
+        else:
+            variance = np.maximum(model, CHI2_FLOOR)
+        chi2 = (diff2 / variance).sum(axis=1) / dof
         return rms, chi2
 
 
@@ -97,9 +190,9 @@ def neighbour_mean(A: np.ndarray, nav_ndim: int) -> np.ndarray:
 def _solve_chunk_overlapped(block, plan, nav_ndim):
     """Block function of the lazy path: abundances of one (overlapped) chunk."""
     shape = block.shape[:-1]
-    A, Xr = plan.initial(block.reshape(-1, block.shape[-1]))
+    A, Xr, levels = plan.initial(block.reshape(-1, block.shape[-1]))
     k = A.shape[1]
-    A = plan.smooth(A.reshape(shape + (k,)), Xr.reshape(shape + (k,)), nav_ndim)
+    A = plan.smooth(A.reshape(shape + (k,)), Xr.reshape(shape + (k,)), levels, nav_ndim)
     return A.reshape(shape + (k,))
 
 
@@ -109,30 +202,66 @@ def _quality_chunk(block, A, plan, which):
     return out.reshape(block.shape[:-1])
 
 
-def channel_weights(Xo, weighting) -> np.ndarray:
-    """Least-squares weight of each output channel."""
+#: Weightings of the per-pixel least-squares fit (see ``pan_sharpen``).
+WEIGHTINGS = ("auto", "poisson", None)
+
+#: Floor of the modelled variance (or Poisson mean), relative to its largest value.
+VARIANCE_FLOOR = 1e-3
+
+
+def channel_weights(spectra, weighting, noise=None) -> np.ndarray:
+    """Least-squares weight of each output channel, normalised to mean 1.
+
+    ``spectra`` (n, C): their mean spectrum is the expected value of the
+    channels (``other``'s for ``"poisson"``, ``self``'s for ``"auto"``,
+    whose ``noise`` is a :class:`~hspy_unmix.fusion._noise.NoiseModel`).
+    """
+    if weighting is None or weighting == "none":
+        return np.ones(np.shape(spectra)[1])
+    mean_spectrum = np.asarray(spectra, dtype=np.float64).mean(0)
     if weighting == "poisson":
         # Poisson variance grows with the counts: weight channels by
-        # 1/sqrt(mean spectrum of other) (pixel-independent part of the
+        # 1/sqrt(mean spectrum) (pixel-independent part of the
         # Keenan-Kotula normalisation; the pixel part does not change a
         # pixel's own least-squares solution).
-        mean_spectrum = np.clip(Xo.mean(0), 0.0, None)
-        floor = 1e-3 * mean_spectrum.max() if mean_spectrum.max() > 0 else 1.0
-        weights = 1.0 / np.sqrt(np.maximum(mean_spectrum, floor))
-        return weights / weights.mean()
-    if weighting is None or weighting == "none":
-        return np.ones(Xo.shape[1])
-    raise ValueError(f"weighting must be 'poisson' or None, got {weighting!r}.")
+        variance = np.clip(mean_spectrum, 0.0, None)
+    elif weighting == "auto":
+        if noise is None:
+            raise ValueError("weighting='auto' needs the noise model of the signal.")
+        variance = noise.variance(mean_spectrum)
+    else:
+        raise ValueError(
+            f"weighting must be 'auto', 'poisson' or None, got {weighting!r}.")
+    return weights_of_variance(variance)
 
 
-def make_solve_plan(plan_e, E, sum_to_one, smoothness, iterations, weights, dose_ratio):
-    """The solve of step 4 with everything that does not depend on the pixel."""
-    k = E.shape[0]
-    Ew = E * weights * dose_ratio
-    gram_trace = float(np.trace(Ew @ Ew.T))
-    q, r = np.linalg.qr(Ew.T)
-    return SolvePlan(plan_e, E, sum_to_one, smoothness * gram_trace / k, iterations,
-                     q, r.T / dose_ratio, dose_ratio, weights)
+def weights_of_variance(variance) -> np.ndarray:
+    """``1 / sqrt(variance)`` (floored at VARIANCE_FLOOR of its largest value), mean 1."""
+    variance = np.asarray(variance, dtype=np.float64)
+    top = variance.max() if variance.size else 0.0
+    if not top > 0:
+        return np.ones(variance.size)
+    weights = 1.0 / np.sqrt(np.maximum(variance, VARIANCE_FLOOR * top))
+    return weights / weights.mean()
+
+
+def make_solve_plan(plan_e, E, sum_to_one, smoothness, iterations, weights, dose_ratio,
+                    noise=None, mean_spectrum=None):
+    """The solve of step 4 with everything that does not depend on the pixel.
+
+    With a ``noise`` model that has both a gain and a read-out noise, and the
+    expected spectrum ``mean_spectrum`` of the signal, each pixel is weighted
+    by its own variance ``gain * s * mean_spectrum + read_noise**2``, ``s`` its
+    total over the mean total, quantised to LEVELS_PER_OCTAVE levels per
+    octave (weights within 9 % of the exact ones; each level is solved as one
+    batch).
+    """
+    plan = SolvePlan(plan_e, np.asarray(E, dtype=np.float64), bool(sum_to_one),
+                     float(smoothness), int(iterations), float(dose_ratio),
+                     np.asarray(weights, dtype=np.float64), noise,
+                     None if mean_spectrum is None else np.asarray(mean_spectrum, dtype=np.float64))
+    plan.fit(0)
+    return plan
 
 
 def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
@@ -192,14 +321,15 @@ def solve_eager(data, lazy_in, plan, return_report, show_progressbar):
     row_bytes = 8 * flat.shape[1]
 
     def initial(batch):
-        a, xr = plan.initial(batch)
-        return np.concatenate([a, xr], axis=1) if smooth else a
+        a, xr, levels = plan.initial(batch)
+        return np.concatenate([a, xr, levels[:, None]], axis=1) if smooth else a
 
     solved = map_rows(initial, flat, show_progressbar=show_progressbar,
                       description="Pan-sharpening", row_bytes=row_bytes)
     A = solved[:, :k].reshape(nav_shape + (k,))
     if smooth:
-        A = plan.smooth(A, solved[:, k:].reshape(nav_shape + (k,)), nav_ndim)
+        A = plan.smooth(A, solved[:, k:2 * k].reshape(nav_shape + (k,)),
+                        solved[:, 2 * k].astype(np.int64), nav_ndim)
     fused = A @ (plan.endmembers * plan.dose_ratio)
     rms = chi2 = None
     if return_report:

@@ -458,7 +458,13 @@ def pan_sharpen_image(
         show_progressbar, algorithm_params)
     mean_spectrum = data.reshape(-1, n_ch).mean(0)
     mean_spectrum = np.asarray(mean_spectrum.compute() if lazy_in else mean_spectrum, float)
-    w_ch = channel_weights(mean_spectrum[None], weighting)
+    noise = None
+    if weighting == "auto":  # Poisson and read-out noise estimated from the SI
+        from ._noise import noise_or_none, sample_spectra
+
+        noise = noise_or_none(sample_spectra(data, lazy_in))
+    w_ch = channel_weights(mean_spectrum[None], "poisson" if noise is None and weighting == "auto"
+                           else weighting, noise)
 
     def read(sl):
         block = data[sl[0], sl[1]]

@@ -4,25 +4,31 @@ Two acquisitions of the same region (or material) are fused: ``s`` has the
 fine spatial sampling but few counts per spectrum, ``other`` the high
 spectral fidelity (long dwell, coarser grid or fewer pixels). Endmember
 spectra are extracted from ``other`` (NMF by default), the abundances of
-every pixel of ``s`` are solved against them by non-negative (or fully
-constrained) least squares, and the fused spectrum image is
-``abundances @ endmembers`` on ``s``'s navigation grid and ``other``'s energy
-axis (restricted to the overlap of the two energy ranges).
+every pixel of ``s`` are solved against them by weighted non-negative (or
+fully constrained) least squares, and the fused spectrum image is
+``abundances @ endmembers`` on ``s``'s navigation grid, ``s``'s energy axis
+and in ``s``'s intensity units.
 
 Steps, each documented on :func:`pan_sharpen`:
 
-1. energy axes: overlap, linear interpolation of ``s`` onto ``other``'s
-   channels, rescaling of counts by the dispersion ratio;
-2. number of components: given, or estimated on ``other`` by parallel
+1. energy axes: ``s``'s channels inside ``other``'s range are the output;
+   ``other``'s spectra are carried onto them (linear interpolation of counts
+   per eV, or summation over ``s``'s wider channels);
+2. noise: the variance of ``s`` modelled as ``gain * mean + read_noise**2``,
+   both estimated from ``s`` itself (:mod:`hspy_unmix.fusion._noise`), and
+   the same for ``other``;
+3. number of components: given, or estimated on ``other`` by parallel
    analysis of its Poisson-normalised principal components;
-3. endmembers: scikit-learn NMF, any hspy_unmix algorithm name, or an
-   estimator object;
-4. abundances: :func:`hspy_unmix.unmixing.abundances.nnls_abundances` or
-   :func:`~hspy_unmix.unmixing.abundances.fcls_abundances`, optionally followed by a
-   few Jacobi sweeps of Laplacian-regularised least squares on the
-   navigation grid (``smoothness``);
-5. quality report: per-pixel RMS residual and reduced chi-square under
-   Poisson noise.
+4. endmembers: scikit-learn NMF, any hspy_unmix algorithm name, or an
+   estimator object, fitted on ``other`` with every channel in units of
+   its noise;
+5. abundances: :func:`hspy_unmix.unmixing.abundances.nnls_abundances` or
+   :func:`~hspy_unmix.unmixing.abundances.fcls_abundances` with channel
+   weights ``1 / sqrt(variance)``, optionally followed by a few Jacobi
+   sweeps of Laplacian-regularised least squares on the navigation grid
+   (``smoothness``);
+6. quality report: per-pixel RMS residual and reduced chi-square under the
+   noise model.
 """
 
 from __future__ import annotations
@@ -34,8 +40,15 @@ import numpy as np
 
 from .._validation import check_spectral_signal
 from ..unmixing.n_components import parallel_analysis_n_components
-from ._endmembers import dose_ratio_of, fit_endmembers, restrict_endmembers, sum_to_one_scaling
+from ._endmembers import (
+    dose_ratio_of,
+    fit_endmembers,
+    output_endmembers,
+    restrict_endmembers,
+    sum_to_one_scaling,
+)
 from ._energy import energy_plan
+from ._noise import noise_or_none, sample_spectra
 from .haadf import IMAGE_KEYWORDS as _IMAGE_KEYWORDS
 from ._output import fused_result
 from ._solve import (  # noqa: F401  (neighbour_mean: public before the split)
@@ -113,7 +126,7 @@ def pan_sharpen(
     sum_to_one: bool = False,
     smoothness: float | None = None,
     smoothing_iterations: int = 10,
-    weighting: str | None = "poisson",
+    weighting: str | None = "auto",
     random_state=None,
     show_progressbar: bool | None = None,
     lazy_output: bool | None = None,
@@ -135,8 +148,10 @@ def pan_sharpen(
     coarser step, or fewer pixels of the same material) has many counts per
     spectrum. Endmembers are extracted from ``other``; the abundances of
     every pixel of ``self`` are solved against them; the result is
-    ``abundances @ endmembers`` on ``self``'s navigation axes and ``other``'s
-    energy axis restricted to the overlap of the two energy ranges.
+    ``abundances @ endmembers`` on ``self``'s navigation axes, ``self``'s
+    energy axis (its channels inside ``other``'s energy range) and
+    ``self``'s intensity units (counts per channel of ``self``, at its
+    dose).
 
     Parameters
     ----------
@@ -154,8 +169,13 @@ def pan_sharpen(
         keyword arguments). Any hspy_unmix name ("VCA", "MALS", "HALS",
         "NMF_SO", ...; case-insensitive). Or an estimator object: fitted
         (``components_`` present, on ``other``'s full energy axis or on the
-        overlap channels) it is used as is; unfitted it is cloned and fitted
-        on ``other``.
+        channels of ``other`` that reach the output) it is used as is;
+        unfitted it is cloned and fitted on ``other``. An estimator fitted
+        here sees ``other`` with each channel divided by its noise standard
+        deviation (see ``weighting``) and its components are multiplied
+        back: the Frobenius loss then weighs channels by their
+        signal-to-noise ratio instead of by their counts, which keeps the
+        weak channels of the endmembers as accurate as the strong ones.
     sum_to_one
         Solve fully constrained abundances (non-negative, summing to one;
         :func:`~hspy_unmix.unmixing.abundances.fcls_abundances`) instead of
@@ -168,8 +188,9 @@ def pan_sharpen(
         :func:`~hspy_unmix.fusion.haadf.pan_sharpen_image`).
         Weight ``lambda >= 0`` of a Laplacian penalty
         ``lambda * t * sum_i ||a_i - mean of a over i's neighbours||^2`` on the
-        navigation grid, ``t = trace(E E^T) / K`` (so the value is relative to
-        the mean endmember energy and independent of the dose). ``0``: pixels
+        navigation grid, ``t = trace((E W)(E W)^T) / K`` with ``W`` the
+        pixel's channel weights (so the value is relative to the mean
+        weighted endmember energy and independent of the dose). ``0``: pixels
         are independent. The penalised problem is solved by
         ``smoothing_iterations`` Jacobi sweeps: each sweep re-solves every
         pixel's NNLS/FCLS with the neighbour mean of the previous sweep as a
@@ -180,12 +201,44 @@ def pan_sharpen(
         processed with a halo of this many pixels around each chunk, so the
         lazy result equals the eager one.
     weighting
-        ``"poisson"`` (default): the per-pixel least-squares fit weights
-        channel c by ``1 / sqrt(m_c)``, ``m`` the mean spectrum of ``other``
-        (floored at 1e-3 of its maximum), so that channels count by their
-        Poisson signal-to-noise ratio rather than by their intensity (the
-        pre-edge background would otherwise dominate). ``None``: ordinary
-        least squares.
+        Noise model of the least-squares fits (the per-pixel abundances of
+        ``self`` and the endmember fit on ``other``); channel c of a pixel is
+        weighted by ``1 / sqrt(variance_c)``.
+
+        ``"auto"`` (default): Poisson and read-out noise,
+        ``variance = gain * mean + read_noise**2`` in the signal's own units,
+        with ``gain`` (units per detected electron) and ``read_noise``
+        (standard deviation of the signal-independent noise) estimated from
+        ``self`` itself: the variance of the high-pass residual
+        ``x_c - (x_{c-1} + x_{c+1}) / 2`` across channels, for pixels binned
+        by intensity, against the same combination of the bin's mean
+        spectrum, by a robust straight-line fit (channels where the spectra's
+        own curvature varies, such as edge onsets, get no weight); a
+        coefficient under 3 standard errors is taken as zero. At most 16384
+        spectra are used (an even subsample of the scan, the same for a lazy
+        signal). ``mean`` is ``other``'s mean spectrum on ``self``'s
+        channels scaled to ``self``'s mean total, times each pixel's total
+        over the mean total (in 4 levels per octave), so that a faint pixel,
+        whose variance is mostly read-out noise, is weighted almost
+        uniformly and a bright one almost by Poisson statistics. ``other``
+        gets its own estimate for the endmember fit (Poisson weights when it
+        holds fewer than 96 spectra; ``self`` with fewer than 96 spectra is
+        solved with ``"poisson"``, which the metadata then record). With no read-out noise detected this
+        is ``"poisson"`` exactly. The default because it is never worse
+        than ``"poisson"`` in the benchmark
+        (``docs/benchmarks/pan_sharpening.md``) and much better with
+        read-out noise, where Poisson weights trust the low-count channels
+        far too much. The estimate assumes noise independent between
+        neighbouring channels; a detector point-spread correlating them
+        gives a lower gain.
+
+        ``"poisson"``: variance proportional to ``other``'s mean spectrum
+        (floored at 1e-3 of its maximum), the same for every pixel: channels
+        count by their Poisson signal-to-noise ratio rather than by their
+        intensity (the pre-edge background would otherwise dominate).
+
+        ``None``: ordinary least squares everywhere (the plain NMF + NNLS
+        reference of the benchmark).
     random_state
         Seed of the endmember extraction and of the K estimate.
     show_progressbar
@@ -196,7 +249,9 @@ def pan_sharpen(
         chunk over the navigation chunks of ``self`` (``dask`` blocks; the
         signal axis of a chunk is read whole) when computed, with the
         endmembers fitted eagerly on ``other``; memory stays bounded by the
-        chunk size. NaN/inf in a lazy ``self`` raise when computed.
+        chunk size. ``weighting="auto"`` reads its sample of ``self`` (at
+        most 16384 spectra, only those kept) when called. NaN/inf in a lazy
+        ``self`` raise when computed.
     return_report
         Return a :class:`PanSharpenResult` (fused signal, abundance maps,
         endmembers, residual and reduced chi-square maps, estimator) instead
@@ -208,12 +263,19 @@ def pan_sharpen(
     -------
     exspy.signals.EELSSpectrum or PanSharpenResult
         A new signal: ``self``'s navigation axes and metadata (title prefixed
-        "Pan-sharpened"), the output energy axis, data in counts per output
-        channel at ``self``'s dose. ``metadata.Signal.pan_sharpen`` records
+        "Pan-sharpened"), ``self``'s energy axis (its channels inside
+        ``other``'s range), data in ``self``'s units per channel at
+        ``self``'s dose. ``metadata.Signal.pan_sharpen`` records
         ``algorithm``, ``n_components``, ``n_components_estimated``,
-        ``energy_overlap`` (eV range), ``interpolation`` ("none" or
-        "linear"), ``dispersion_ratio``, ``sum_to_one``, ``smoothness``,
-        ``other_title`` and ``endmembers`` (K x channels array).
+        ``energy_overlap`` (first and last output energy, ``self``'s units),
+        ``interpolation`` ("none", "linear" or "rebin": how ``other``'s
+        channels reach ``self``'s), ``dispersion_ratio``, ``sum_to_one``,
+        ``smoothness``, ``weighting``, ``other_title``, ``endmembers``
+        (K x channels array) and, with ``weighting="auto"``,
+        ``noise_model`` and ``other_noise_model`` (``gain``, ``read_noise``,
+        their standard errors ``gain_error`` and ``read_noise_error``,
+        ``n_pixels`` used, ``n_points`` kept by the robust fit; absent for
+        ``other`` when it is too small to estimate).
 
     Raises
     ------
@@ -223,27 +285,33 @@ def pan_sharpen(
     ValueError
         Non-uniform energy axes, overlap below 50 % of the narrower energy
         range or fewer than ``2 K`` output channels, NaN/inf, ``other`` with
-        fewer pixels than K.
+        fewer pixels than K, an unknown ``weighting``.
 
     Notes
     -----
-    Energy axes. The overlap ``[max(lo), min(hi)]`` of the two ranges is
-    used; the output channels are ``other``'s channels inside it. When both
-    axes share the dispersion and channel grid, ``self``'s channels are
-    taken as they are ("none"). Otherwise each spectrum of ``self`` is
-    linearly interpolated at the output energies and multiplied by the
-    dispersion ratio ``scale(other) / scale(self)``, which keeps counts per
-    channel comparable (a channel twice as wide collects twice the counts).
-    When ``other`` is much coarser than ``self``, rebinning ``self`` first
-    (``s.rebin``) uses all its counts; interpolation samples them.
+    Energy axes. The output channels are ``self``'s channels whose centres
+    lie less than one channel of ``other`` beyond ``other``'s first and last
+    channel centres (the two ranges must overlap by half the narrower one).
+    ``self``'s spectra are used as they are, never interpolated, so their
+    noise stays independent between channels. ``other``'s mean spectrum and
+    the endmembers are carried onto ``self``'s channels: unchanged when the
+    two axes share the dispersion and channel grid ("none"); linearly
+    interpolated as counts per eV and multiplied by ``self``'s dispersion
+    when ``other``'s channels are as wide or wider ("linear": a fractional
+    channel offset, a coarser ``other``); summed over the part of each of
+    ``other``'s channels inside each of ``self``'s when ``other``'s are
+    narrower ("rebin"). Beyond ``other``'s last channels its edge values are
+    extended. Counts per eV are kept, so the fused spectra are in
+    ``self``'s units whatever the dispersions.
 
-    Quality. With ``x`` the (interpolated) spectrum of ``self`` and
-    ``x_hat`` the fused one, the RMS residual and the reduced chi-square
-    ``sum((x - x_hat)^2 / max(x_hat, 1)) / (channels - K)`` are returned by
-    ``return_report=True``. Under Poisson noise in counts the chi-square is
-    about 1 where the endmembers explain the pixel; a phase missing from
-    ``other`` shows as a region of high values. Interpolation correlates
-    neighbouring channels, so values below 1 are expected then.
+    Quality. With ``x`` the spectrum of ``self`` and ``x_hat`` the fused
+    one, the RMS residual and the reduced chi-square
+    ``sum((x - x_hat)^2 / variance) / (channels - K)`` are returned by
+    ``return_report=True``, with ``variance = max(x_hat, 1)`` (Poisson, in
+    counts) or, with ``weighting="auto"``,
+    ``gain * max(x_hat, 1) + read_noise**2``. The chi-square is about 1
+    where the endmembers explain the pixel up to its noise; a phase missing
+    from ``other`` shows as a region of high values.
 
     Examples
     --------
@@ -278,28 +346,57 @@ def pan_sharpen(
     lazy_in = bool(self._lazy)
     lazy = lazy_in if lazy_output is None else bool(lazy_output)
 
-    # 1. energy axes
+    # 1. energy axes: the output channels are self's
     plan_e = energy_plan(self, other)
     other_data = other.data.compute() if other._lazy else other.data
     n_other_channels = other.axes_manager.signal_size
     Xo_full = np.asarray(other_data).reshape(-1, n_other_channels)
     negative = "clip" if (isinstance(algorithm, str) and algorithm.strip().upper() == "NMF") else "allow"
     Xo = check_spectra(Xo_full[:, plan_e.other_slice], name="other", negative=negative)
+    weighting = _check_weighting(weighting)
 
-    # 2-3. number of components and endmembers, from other
+    # 2-3. number of components and endmembers, from other (each channel in units
+    # of its noise), onto self's channels
+    other_noise = None
+    if weighting == "auto":
+        other_noise = noise_or_none(Xo_full[:, plan_e.other_slice])
+    fit_weights = None
+    if weighting is not None:
+        fit_weights = channel_weights(Xo, "poisson" if other_noise is None else "auto", other_noise)
     estimator, E, k, name, estimated = fit_endmembers(
-        Xo, n_components, algorithm, random_state, show_progressbar, algorithm_params
+        Xo, n_components, algorithm, random_state, show_progressbar, algorithm_params,
+        fit_weights=None if _prefitted(algorithm) else fit_weights,
     )
-    E = restrict_endmembers(E, plan_e, n_other_channels, Xo.shape[1], k)
+    E = restrict_endmembers(E, plan_e, n_other_channels, Xo.shape[1])
+    if sum_to_one:
+        E = sum_to_one_scaling(estimator, E, Xo,
+                               None if _prefitted(algorithm) else fit_weights)
+    E = output_endmembers(E, plan_e, k)
     dose_ratio = 1.0
     if sum_to_one:
-        E = sum_to_one_scaling(estimator, E, Xo)
         dose_ratio = dose_ratio_of(self.data, lazy_in, plan_e, Xo)
 
-    # 4. abundances of every pixel of self (and the quality report)
-    weights = channel_weights(Xo, weighting)
+    # 4. noise model and abundances of every pixel of self (and the quality report)
+    noise = mean_self = None
+    if weighting == "auto":
+        sample = plan_e.apply(sample_spectra(self.data, lazy_in))
+        # non-finite spectra are left out here; the solve refuses them (when
+        # computed, for a lazy signal)
+        noise = noise_or_none(sample[np.isfinite(sample).all(axis=1)])
+        if noise is None:  # too few spectra to estimate the noise
+            weighting = "poisson"
+    if noise is not None:
+        # expected spectrum of self: other's mean spectrum (the better determined
+        # shape, as for "poisson") at self's mean total
+        mean_self = plan_e.from_other(Xo.mean(0)[None])[0]
+        total = float(mean_self.sum())
+        if total > 0:
+            mean_self = mean_self * (float(np.nanmean(sample, axis=0).sum()) / total)
+        weights = channel_weights(mean_self[None], weighting, noise)
+    else:
+        weights = channel_weights(plan_e.from_other(Xo.mean(0)[None]), weighting)
     plan = make_solve_plan(plan_e, E, bool(sum_to_one), smoothness, smoothing_iterations,
-                           weights, dose_ratio)
+                           weights, dose_ratio, noise, mean_self)
     solve = solve_lazy if lazy else solve_eager
     A, fused_data, rms, chi2 = solve(self.data, lazy_in, plan, return_report, show_progressbar)
 
@@ -318,6 +415,10 @@ def pan_sharpen(
         "other_title": str(other.metadata.get_item("General.title", "")),
         "endmembers": E * dose_ratio,
     }
+    if noise is not None:
+        record["noise_model"] = noise.as_dict()
+    if other_noise is not None:
+        record["other_noise_model"] = other_noise.as_dict()
     fused, report = fused_result(self, other, plan_e, record, fused_data, A, rms, chi2,
                                  lazy, return_report)
     if not return_report:
@@ -333,6 +434,20 @@ def _is_image(other) -> bool:
         return False
     am = other.axes_manager
     return am.signal_dimension == 2 and am.navigation_dimension == 0
+
+
+def _prefitted(algorithm) -> bool:
+    """An estimator object that is already fitted (used as it is)."""
+    return not isinstance(algorithm, str) and hasattr(algorithm, "components_")
+
+
+def _check_weighting(weighting):
+    if isinstance(weighting, str) and weighting.strip().lower() in ("auto", "poisson", "none"):
+        weighting = weighting.strip().lower()
+        return None if weighting == "none" else weighting
+    if weighting is None:
+        return None
+    raise ValueError(f"weighting must be 'auto', 'poisson' or None, got {weighting!r}.")
 
 
 def _check_smoothing(smoothness, smoothing_iterations) -> int:

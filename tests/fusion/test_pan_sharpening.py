@@ -100,21 +100,26 @@ def test_different_energy_axes(pair):
     rec = out.metadata.Signal.pan_sharpen
     assert out.data.shape[-1] == 170 and rec.interpolation == "none"
     assert psnr(truth.clean[..., 20:190], out) > psnr(truth.clean[..., 20:190], cropped) + 10
-    # dispersion: other rebinned 2x along energy (linear interpolation, ratio 2)
+    # dispersion: other rebinned 2x along energy; the output stays on self's axis
     coarse2 = coarse.rebin(scale=(1, 1, 2))
     out2 = fine.pan_sharpen(coarse2, n_components=3, random_state=0)
     rec2 = out2.metadata.Signal.pan_sharpen
     assert rec2.interpolation == "linear" and rec2.dispersion_ratio == pytest.approx(2.0)
-    assert out2.axes_manager.signal_axes[0].scale == pytest.approx(20 / 3)
-    e_out = out2.axes_manager.signal_axes[0].axis
-    ref = np.stack(
-        [np.interp(e_out, truth.energy, s) for s in truth.clean.reshape(-1, 200)]
-    ).reshape(48, 48, -1) * 2.0
-    noisy = np.stack(
-        [np.interp(e_out, truth.energy, s) for s in fine.data.reshape(-1, 200)]
-    ).reshape(48, 48, -1) * 2.0
-    assert psnr(ref, out2) > psnr(ref, noisy) + 10
-    assert mean_spectral_angle(ref, out2) < 0.2 * mean_spectral_angle(ref, noisy)
+    assert out2.axes_manager.signal_axes[0].scale == pytest.approx(10 / 3)
+    np.testing.assert_allclose(out2.axes_manager.signal_axes[0].axis, truth.energy)
+    assert psnr(truth.clean, out2) > psnr(truth.clean, fine) + 10
+    assert mean_spectral_angle(truth.clean, out2) < 0.2 * mean_spectral_angle(truth.clean, fine)
+    # self rebinned 2x along energy: other's channels summed onto self's
+    fine2 = fine.rebin(scale=(1, 1, 2))
+    out3 = fine2.pan_sharpen(coarse, n_components=3, random_state=0)
+    rec3 = out3.metadata.Signal.pan_sharpen
+    assert rec3.interpolation == "rebin" and rec3.dispersion_ratio == pytest.approx(0.5)
+    assert out3.data.shape == fine2.data.shape
+    np.testing.assert_allclose(out3.axes_manager.signal_axes[0].axis,
+                               fine2.axes_manager.signal_axes[0].axis)
+    ref = truth.clean.reshape(48, 48, 100, 2).sum(-1)
+    assert psnr(ref, out3) > psnr(ref, fine2) + 10
+    assert mean_spectral_angle(ref, out3) < 0.2 * mean_spectral_angle(ref, fine2)
 
 
 def test_lazy_equals_eager(pair):
@@ -177,9 +182,20 @@ def test_package_algorithm_and_fitted_estimator(pair):
     assert out2.metadata.Signal.pan_sharpen.n_components == 3
     assert psnr(truth.clean, out2) > psnr(truth.clean, fine) + 10
     unfitted = NMF(init="nndsvda", max_iter=1000, random_state=0)
-    out3 = fine.pan_sharpen(coarse, 3, algorithm=unfitted)
+    out3 = fine.pan_sharpen(coarse, 3, algorithm=unfitted, weighting=None)
     assert not hasattr(unfitted, "components_")  # cloned, not fitted in place
-    np.testing.assert_allclose(out3.data, out2.data, rtol=1e-6, atol=1e-6)
+    out2_plain = fine.pan_sharpen(coarse, algorithm=est, weighting=None)
+    np.testing.assert_allclose(out3.data, out2_plain.data, rtol=1e-6, atol=1e-6)
+    # weighted: an estimator fitted here sees other's channels in units of their
+    # noise; one fitted beforehand is used as it is
+    weighted = fine.pan_sharpen(coarse, 3, algorithm=unfitted, weighting="poisson")
+    X = coarse.data.reshape(-1, 200)
+    w = 1 / np.sqrt(np.maximum(X.mean(0), 1e-3 * X.mean(0).max()))
+    est_w = NMF(3, init="nndsvda", max_iter=1000, random_state=0).fit(X * w / (w.mean()))
+    expected = fine.pan_sharpen(coarse, algorithm=est_w, weighting="poisson")
+    rec = expected.metadata.Signal.pan_sharpen
+    np.testing.assert_allclose(weighted.metadata.Signal.pan_sharpen.endmembers,
+                               rec.endmembers / (w / w.mean()), rtol=1e-6, atol=1e-9)
     with pytest.raises(ValueError, match="differs"):
         fine.pan_sharpen(coarse, 4, algorithm=est)
     with pytest.raises(ValueError, match="Unknown algorithm"):
@@ -277,6 +293,14 @@ def test_pan_sharpen_converts_energy_units(units, factor):
     ax = other.axes_manager.signal_axes[0]
     ax.offset, ax.scale, ax.units = ax.offset * factor, ax.scale * factor, units
     fused = fine.pan_sharpen(other, n_components=3, random_state=0)
+    np.testing.assert_allclose(fused.data, expected.data, rtol=1e-6, atol=1e-9)
+    out = fused.axes_manager.signal_axes[0]
+    assert out.units == "eV"  # self's axis, in self's units
+    np.testing.assert_allclose(out.axis, expected.axes_manager.signal_axes[0].axis)
+    converted = fine.deepcopy()
+    ax = converted.axes_manager.signal_axes[0]
+    ax.offset, ax.scale, ax.units = ax.offset * factor, ax.scale * factor, units
+    fused = converted.pan_sharpen(clean, n_components=3, random_state=0)
     np.testing.assert_allclose(fused.data, expected.data, rtol=1e-6, atol=1e-9)
     out = fused.axes_manager.signal_axes[0]
     assert out.units == units

@@ -1,0 +1,219 @@
+"""Noise model of the spectrum image being sharpened: Poisson plus read-out noise.
+
+The variance of one channel of one spectrum is modelled as
+
+    variance = gain * mean + read_noise**2
+
+where ``mean`` is the expected value in the signal's own units. ``gain`` is
+the detector's conversion factor (signal units per detected electron: 1 for
+electron counts; the variance of ``g * Poisson(m / g)`` is ``g * m``) and
+``read_noise`` the standard deviation of the signal-independent part (CCD or
+CMOS read-out, dark noise), in signal units. Short dwells make the second
+term dominate the low-count channels, where Poisson weights (variance
+proportional to the mean) would trust them far too much.
+
+Both numbers are estimated from the spectrum image itself
+(:func:`estimate_noise`):
+
+1. a sample of at most :data:`MAX_PIXELS` spectra (an even subsample of the
+   scan: the same pixels eager or lazy);
+2. a high-pass residual across channels,
+   ``r_c = x_c - (x_{c-1} + x_{c+1}) / 2``, which removes the smooth part of
+   each spectrum; with noise independent between channels
+   ``var(r_c) = v_c + (v_{c-1} + v_{c+1}) / 4``, linear in the same gain and
+   read-noise as ``v``;
+3. the pixels binned by intensity (total counts) into :data:`N_GROUPS`
+   groups; in each group and channel the variance of ``r`` over the group's
+   pixels (its spread, so the curvature the group's spectra share cancels)
+   against the same combination of the group's mean spectrum;
+4. a robust straight-line fit of those variances (Tukey biweight on
+   residuals in units of their sampling error, non-negative slope and
+   intercept): channels where the spectra's own curvature varies between
+   pixels (edge onsets, sharp peaks) lie above the line and are given no
+   weight.
+
+The estimate assumes noise independent between neighbouring channels; a
+detector whose point-spread function correlates them (scintillator-coupled
+CCDs) gives a lower gain than its true conversion factor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: At most this many spectra enter the estimate (an even subsample of the scan).
+MAX_PIXELS = 16384
+#: Intensity bins of the pixels (fewer when there are fewer than MIN_GROUP_PIXELS each).
+N_GROUPS = 8
+#: Smallest number of pixels of an intensity bin.
+MIN_GROUP_PIXELS = 32
+#: Fewest spectra of ``other`` whose noise is estimated (else Poisson weights).
+MIN_NOISE_SPECTRA = 3 * MIN_GROUP_PIXELS
+#: Tukey biweight constant, in robust standard deviations of the residuals.
+TUKEY_C = 4.685
+#: A gain or read-out variance below this many standard errors is taken as zero.
+SIGNIFICANCE = 3.0
+
+
+@dataclass
+class NoiseModel:
+    """Per-channel variance ``gain * mean + read_noise**2`` of a spectrum image."""
+
+    gain: float
+    read_noise: float
+    n_pixels: int  # spectra used in the estimate
+    n_points: int  # (intensity bin, channel) points given weight by the robust fit
+    gain_error: float = 0.0  # standard error of the gain
+    read_noise_error: float = 0.0  # standard error of the read-out noise (upper bound when 0)
+
+    def variance(self, mean):
+        """Modelled variance of channels whose expected values are ``mean``."""
+        return self.gain * np.clip(mean, 0.0, None) + self.read_noise ** 2
+
+    def as_dict(self) -> dict:
+        return {"gain": float(self.gain), "read_noise": float(self.read_noise),
+                "gain_error": float(self.gain_error),
+                "read_noise_error": float(self.read_noise_error),
+                "n_pixels": int(self.n_pixels), "n_points": int(self.n_points)}
+
+
+def sample_spectra(data, lazy: bool, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """An even subsample of at most ``max_pixels`` spectra, (n, channels) float64.
+
+    Each navigation axis is taken with the same stride, so the sample is the
+    same for an eager array and its lazy copy.
+    """
+    nav_shape = data.shape[:-1]
+    n = int(np.prod(nav_shape)) if nav_shape else 1
+    step = 1
+    if nav_shape:
+        while int(np.prod([-(-m // step) for m in nav_shape])) > max_pixels:
+            step += 1
+    sub = data[tuple(slice(None, None, step) for _ in nav_shape)] if n > 1 else data
+    sub = sub.compute() if lazy else sub
+    return np.asarray(sub, dtype=np.float64).reshape(-1, data.shape[-1])
+
+
+def _highpass(X):
+    return X[:, 1:-1] - 0.5 * (X[:, :-2] + X[:, 2:])
+
+
+def _spread_of(M):
+    """What the high-pass does to a variance: ``v_c + (v_{c-1} + v_{c+1}) / 4``."""
+    return M[..., 1:-1] + 0.25 * (M[..., :-2] + M[..., 2:])
+
+
+#: sum of the squared high-pass coefficients (1 + 1/4 + 1/4)
+_HIGHPASS_POWER = 1.5
+
+
+def variance_points(X):
+    """Per (intensity bin, channel): variance of the high-pass residual, predictor, pixels.
+
+    Returns ``(z, v, n)``: ``v`` the variance over the bin's pixels of ``r_c``,
+    ``z`` the same combination of the bin's mean spectrum (so that
+    ``v = gain * z + 1.5 * read_noise**2``), ``n`` the bin's number of pixels.
+    """
+    n_pix = X.shape[0]
+    n_groups = max(1, min(N_GROUPS, n_pix // MIN_GROUP_PIXELS))
+    order = np.argsort(X.sum(1), kind="stable")
+    R = _highpass(X)
+    zs, vs, ns = [], [], []
+    for idx in np.array_split(order, n_groups):
+        if idx.size < 3:
+            continue
+        vs.append(R[idx].var(0, ddof=1))
+        zs.append(_spread_of(X[idx].mean(0)))
+        ns.append(np.full(R.shape[1], idx.size))
+    return np.concatenate(zs), np.concatenate(vs), np.concatenate(ns)
+
+
+def robust_line(z, v, n, iterations: int = 30):
+    """Non-negative slope and intercept of ``v = a z + b`` (Tukey biweight, relative errors).
+
+    The sampling error of a variance estimated from ``n`` pixels is about
+    ``prediction * sqrt(2 / (n - 1))``; residuals are measured in that unit,
+    their robust scale from the median absolute deviation. A coefficient
+    below :data:`SIGNIFICANCE` standard errors is set to zero and the other
+    refitted alone (pure Poisson data get no read-out noise, pure Gaussian
+    data no gain).
+
+    Returns ``(a, b, standard error of a, standard error of b, points kept)``.
+    """
+    from scipy.optimize import nnls
+
+    ok = np.isfinite(z) & np.isfinite(v)
+    z, v, n = z[ok], v[ok], n[ok]
+    rel = np.sqrt(2.0 / np.maximum(n - 1, 1))
+    tiny = 1e-12 * max(float(np.abs(v).max(initial=0.0)), 1e-300)
+    design_full = np.column_stack([z, np.ones_like(z)])
+    weight = np.ones_like(v)
+    pred = np.maximum(v, tiny)
+    coef = np.zeros(2)
+    scale = 1.0
+    for _ in range(iterations):
+        w = np.sqrt(weight) / (np.maximum(pred, tiny) * rel)
+        if not np.any(w > 0):
+            break
+        new, _ = nnls(design_full * w[:, None], v * w)
+        pred = design_full @ new
+        t = (v - pred) / (np.maximum(pred, tiny) * rel)
+        kept = weight > 0
+        scale = max(1.4826 * float(np.median(np.abs(t[kept]))) if kept.any() else 1.0, 1e-12)
+        u = t / (TUKEY_C * scale)
+        weight = np.where(np.abs(u) < 1, (1 - u ** 2) ** 2, 0.0)
+        converged = np.allclose(new, coef, rtol=1e-8, atol=0)
+        coef = new
+        if converged:
+            break
+    # standard errors of the weighted fit, in units of the robust scale
+    w = np.sqrt(weight) / (np.maximum(pred, tiny) * rel)
+    design = design_full * w[:, None]
+    try:
+        cov = np.linalg.inv(design.T @ design) * scale ** 2
+        err = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    except np.linalg.LinAlgError:
+        err = np.full(2, np.inf)
+    for i in (1, 0):  # the intercept (read-out noise) first
+        if coef[i] < SIGNIFICANCE * err[i]:
+            other = 1 - i
+            col = design[:, other]
+            denom = float(col @ col)
+            coef = np.zeros(2)
+            if denom > 0:
+                coef[other] = max(float(col @ (v * w)) / denom, 0.0)
+                err[other] = scale / np.sqrt(denom)
+            break
+    return float(coef[0]), float(coef[1]), float(err[0]), float(err[1]), int(np.count_nonzero(weight > 0))
+
+
+def estimate_noise(X) -> NoiseModel:
+    """Gain and read-out noise of spectra ``X`` (n, channels) in their own units.
+
+    See the module notes for the method. Needs at least 5 channels and
+    3 spectra; spectra without noise give zero gain and read-out noise.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[1] < 5 or X.shape[0] < 3:
+        raise ValueError(
+            f"weighting='auto' needs at least 3 spectra of 5 channels to estimate the "
+            f"noise, got {X.shape[0]} of {X.shape[1]}."
+        )
+    z, v, n = variance_points(X)
+    gain, intercept, gain_err, intercept_err, n_points = robust_line(z, v, n)
+    read_noise = float(np.sqrt(max(intercept, 0.0) / _HIGHPASS_POWER))
+    # d(read_noise) = d(intercept) / (2 * 1.5 * read_noise)
+    read_noise_err = (intercept_err / (2 * _HIGHPASS_POWER * read_noise) if read_noise > 0
+                      else float(np.sqrt(max(intercept_err, 0.0) / _HIGHPASS_POWER)))
+    return NoiseModel(gain, read_noise, X.shape[0], n_points, gain_err, read_noise_err)
+
+
+def noise_or_none(X):
+    """:func:`estimate_noise` of spectra ``X``, or None when they are fewer than
+    :data:`MIN_NOISE_SPECTRA` (or have fewer than 5 channels)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[0] < MIN_NOISE_SPECTRA or X.shape[1] < 5:
+        return None
+    return estimate_noise(X)
