@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = pathlib.Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))  # gallery_defaults, for sphinx-gallery
 
 import hspy_unmix  # noqa: E402
 
@@ -84,15 +85,20 @@ html_theme_options = {
 }
 
 sphinx_gallery_conf = {
-    "examples_dirs": str(HERE.parent / "examples"),
-    "gallery_dirs": str(HERE / "auto_examples"),
+    # relative to this folder (absolute paths would end up in the toctrees)
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
     "download_all_examples": False,
     "remove_config_comments": True,
+    # one section per topic, each a folder of examples/ with a GALLERY_HEADER
+    "subsection_order": ["../examples/unmixing", "../examples/restoration",
+                         "../examples/fusion", "../examples/large_data"],
     "within_subsection_order": "FileNameSortKey",
     "matplotlib_animations": False,
     "show_memory": False,
-    "reset_modules": ("matplotlib",),
+    # matplotlib's defaults, then readable fonts and no progress bars
+    "reset_modules": ("matplotlib", "gallery_defaults.reset"),
     # No sg_execution_times.rst in the sources: it would rewrite a file beside
     # the pages on every build, and its table loads scripts from CDNs.
     "write_computation_times": False,

@@ -34,9 +34,12 @@ for name, estimator in [("VCA", hspy_unmix.VCA(3, random_state=0)),
           f"abundance NMSE {scores['nmse_mean']:.4f}")
 
 # %%
-# Left: the pixels projected on their two principal directions, with the
-# simplex of each method and the true one. Right: the spectrum of the phase
-# without pure pixels.
+# The figure shows, left, the pixels (grey) projected on their two principal
+# directions, with the triangle (simplex) whose corners are the endmembers of
+# each method and the true one: VCA's third corner sits on the data, at the
+# most extreme mixed pixel; MinVolume's reaches the true corner. Right: the
+# spectrum each method returns for the phase without pure pixels, against
+# the true spectrum.
 mean = X.mean(axis=0)
 basis = np.linalg.svd(X - mean, full_matrices=False)[2][:2].T
 
@@ -45,7 +48,7 @@ def project(spectra):
     return (spectra - mean) @ basis
 
 
-fig, (ax, ax_spec) = plt.subplots(1, 2, figsize=(11, 4))
+fig, (ax, ax_spec) = plt.subplots(1, 2, figsize=(10, 4.5))
 pixels = project(X)
 ax.scatter(pixels[:, 0], pixels[:, 1], s=2, color="0.6", label="pixels")
 for name, spectra, style in [("truth", truth.endmembers, "k-"),
@@ -54,8 +57,8 @@ for name, spectra, style in [("truth", truth.endmembers, "k-"),
     corners = project(spectra)
     closed = np.vstack([corners, corners[:1]])
     ax.plot(closed[:, 0], closed[:, 1], style, label=name)
-ax.set_xlabel("principal direction 1")
-ax.set_ylabel("principal direction 2")
+ax.set_xlabel("principal direction 1 (counts)")
+ax.set_ylabel("principal direction 2 (counts)")
 ax.legend(fontsize="small")
 ax.set_title("data and simplices")
 
@@ -67,7 +70,8 @@ for name, style in [("VCA", "C0--"), ("MinVolume", "C3-")]:
     ax_spec.plot(energy, components[match], style, label=name)
 ax_spec.plot(energy, truth.endmembers[impure], "k:", label="truth")
 ax_spec.set_xlabel("Energy loss (eV)")
-ax_spec.set_title("phase without pure pixels")
+ax_spec.set_ylabel("Intensity (counts per channel)")
+ax_spec.set_title(f"{truth.names[impure]}: phase without pure pixels")
 ax_spec.legend(fontsize="small")
 fig.tight_layout()
 plt.show()
