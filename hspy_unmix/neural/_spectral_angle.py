@@ -60,6 +60,9 @@ class SpectralAngleUnmixing(NeuralUnmixingEstimator):
     """Shared fit/transform of the networks trained with the spectral angle."""
 
     _name = "network"
+    #: The encoder output times abundance_weights_ gives the abundances, so
+    #: the weights carry the inverse units of the endmembers.
+    _unit_attributes = {"components_": 1, "abundance_weights_": -1}
 
     def _check_init(self):
         if self.init not in INITS:

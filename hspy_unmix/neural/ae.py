@@ -71,6 +71,7 @@ class AE(NeuralUnmixingEstimator):
 
     _negative = "allow"
     _sum_to_one = False
+    _unit_attributes = {"components_": 1, "channel_mean_": 1, "channel_std_": 1}
 
     __init__ = estimator_init(
         n_components=None, hidden_units=(64, 16), epochs=60, batch_size=64,

@@ -99,6 +99,7 @@ class UDAS(NeuralUnmixingEstimator):
     """
 
     _name = "UDAS"
+    _unit_attributes = {"components_": 1, "initial_components_": 1, "scale_": 1}
 
     __init__ = estimator_init(
         n_components=None, epochs=30, batch_size=64, learning_rate=1e-3, sparsity=1e-8,

@@ -12,6 +12,17 @@ Subclasses implement
   ``fit_transform`` without a second solve);
 * ``_transform(X)``: abundances of validated data with the fitted model.
 
+Units
+-----
+``fit`` divides the data by a power of two close to their root mean square
+(:func:`~hspy_unmix.unmixing._scale.data_scale`; exact in floating point, so
+data already near 1 are unchanged bit for bit) before ``_fit`` and multiplies
+the fitted attributes that carry data units back (``_unit_attributes``: the
+endmembers, and what a subclass adds). Results are therefore the same up to
+that factor for spectra in counts, in electrons per second or normalised to
+1e-30. ``transform`` receives the data in their own units: the abundance
+solvers and the networks normalise internally.
+
 Bounded-memory learning (lazy signals)
 --------------------------------------
 HyperSpy streams a lazy signal through ``partial_fit`` chunk by chunk. Every
@@ -38,8 +49,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int, check_n_components, check_spectra, warn_zero_rows
+from .._validation import (
+    check_int,
+    check_n_components,
+    check_spectra,
+    warn_zero_rows,
+)
 from ._outliers import screened_rows
+from ._scale import data_scale
 
 
 class UnmixingEstimator(TransformerMixin, BaseEstimator):
@@ -54,6 +71,9 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
     _parallel_transform = True
     #: Whether the estimator reads image patches and needs ``image_shape``.
     _spatial = False
+    #: Fitted attributes in data units: name -> power of the data scale they
+    #: carry (see "Units" in the module documentation).
+    _unit_attributes = {"components_": 1}
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
         """Fit the model to spectra ``X`` of shape (n_pixels, n_channels).
@@ -74,6 +94,9 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         self._clear_partial_state()
         self.__dict__.pop("n_samples_seen_", None)
         self._fit_abundances = None
+        scale = data_scale(X)
+        if scale != 1.0:
+            X = X / scale
         rows = screened_rows(self, X)
         if rows is None:
             self._fit(X)
@@ -84,8 +107,22 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
             indices = self.__dict__.get("pure_pixel_indices_")
             if indices is not None:
                 self.pure_pixel_indices_ = rows[indices]
+        self._to_data_units(scale)
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _to_data_units(self, scale: float) -> None:
+        """Multiply the fitted attributes that carry data units by ``scale``."""
+        if scale == 1.0:
+            return
+        for name, power in self._data_units().items():
+            value = self.__dict__.get(name)
+            if value is not None:
+                setattr(self, name, value * scale**power)
+
+    def _data_units(self) -> dict:
+        """Fitted attributes in data units and their power of the data scale."""
+        return self._unit_attributes
 
     def fit_transform(self, X, y=None):
         """Fit the model and return the abundances of ``X``.
@@ -190,12 +227,15 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
                 "sample": np.empty((0, X.shape[1]), dtype=np.float32),
                 "n_features": X.shape[1],
                 "n_seen": 0,
+                # float32 holds the sample in units near 1 (no overflow at 1e30)
+                "scale": data_scale(X),
             }
             self.__dict__["_partial"] = state
             self.__dict__.pop("_interrupted", None)
         keys = state["rng"].random_sample(n)
         all_keys = np.concatenate([state["keys"], keys])
-        all_rows = np.concatenate([state["sample"], X.astype(np.float32)])
+        scaled = (X / state["scale"]).astype(np.float32)
+        all_rows = np.concatenate([state["sample"], scaled])
         cap = check_int(self.max_partial_fit_samples, "max_partial_fit_samples", minimum=1)
         if all_keys.size > cap:
             keep = np.argpartition(all_keys, cap - 1)[:cap]
@@ -225,7 +265,7 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         state = self.__dict__.pop("_partial", None)
         if state is None:
             return self
-        self.fit(state["sample"].astype(np.float64))
+        self.fit(state["sample"].astype(np.float64) * state["scale"])
         self.__dict__.pop("_fit_abundances", None)
         self.n_samples_seen_ = state["n_seen"]
         return self

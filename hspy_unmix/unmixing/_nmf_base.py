@@ -113,6 +113,14 @@ def _scaled_result(maps, spectra, scaling: str):
     return maps, spectra.T.copy()
 
 
+def nmf_data_units(scaling: str, **extra: int) -> dict:
+    """Fitted attributes in data units (see ``UnmixingEstimator._data_units``):
+    the spectra with sum-to-one abundances, the abundances with unit spectra."""
+    units = {"components_": 1} if scaling == "sum_to_one" else {"_fit_abundances": 1}
+    units.update(extra)
+    return units
+
+
 def _relative_change(previous: float, current: float) -> float:
     return abs(previous - current) / max(abs(previous), _TINY)
 
@@ -133,6 +141,11 @@ class _MultiStartNMF(UnmixingEstimator):
 
     def _check_params(self):
         self._check_common()
+
+    def _data_units(self) -> dict:
+        return nmf_data_units(
+            self._scaling, cost_history_=2, start_costs_=2, reconstruction_err_=1
+        )
 
     def _fit(self, X):
         self._check_params()

@@ -13,11 +13,22 @@ import numpy as np
 
 
 def data_scale(X: np.ndarray) -> float:
-    """Power of two close to the root mean square of ``X`` (1.0 for zeros)."""
-    rms = float(np.sqrt(np.mean(np.square(X, dtype=np.float64)))) if X.size else 0.0
-    if not np.isfinite(rms):
-        # the squares overflow: take the largest magnitude instead
-        rms = float(np.max(np.abs(X)))
-    if not (np.isfinite(rms) and rms > 0):
+    """Power of two close to the root mean square of ``X`` (1.0 for zeros).
+
+    ``data_scale(X * 2**k) == data_scale(X) * 2**k`` exactly, also where the
+    squares of ``X`` would overflow or underflow float64 (beyond about
+    1e+-150): the values are then divided by a power of two first.
+    """
+    values = np.asarray(X, dtype=np.float64).ravel()
+    if not values.size:
         return 1.0
+    with np.errstate(over="ignore", under="ignore"):
+        rms = float(np.sqrt(np.dot(values, values) / values.size))
+    if not (np.isfinite(rms) and rms > 1e-150):
+        peak = float(np.max(np.abs(values)))
+        if not (np.isfinite(peak) and peak > 0):
+            return 1.0
+        power = 2.0 ** np.floor(np.log2(peak))
+        reduced = values / power
+        rms = power * float(np.sqrt(np.dot(reduced, reduced) / values.size))
     return float(2.0 ** np.round(np.log2(rms)))

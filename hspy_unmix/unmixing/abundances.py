@@ -24,6 +24,15 @@ unchanged). Only when the scaled ``G`` is still numerically singular
 endmembers) is a Tikhonov term of that size added to its diagonal; this
 changes the objective by a relative amount of order ``1e-12`` and picks the
 smallest-norm solution among equivalent ones.
+
+Units
+-----
+``G`` and ``B`` are products of two spectra, so data of order 1e200 (or
+1e-200) would overflow (or underflow) them. The endmembers are divided by a
+power of two near their root mean square
+(:func:`~hspy_unmix.unmixing._scale.data_scale`) before the products and
+``B`` by the same factor after: exact in floating point, and the abundances
+do not depend on the units of the spectra.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import numpy as np
 
 from .._docstrings import fill_doc
 from .._validation import check_spectra
+from ._scale import data_scale
 
 __all__ = ["fcls_abundances", "nnls_abundances", "sum_to_one_scales"]
 
@@ -181,7 +191,12 @@ def solve_validated(
         return abundances
     from ._abundance_kernels import solve_qp_chunks
 
+    scale = data_scale(E)
+    if scale != 1.0:
+        E = E / scale
     B = X @ E.T
+    if scale != 1.0:
+        B /= scale
     if not np.isfinite(B).all():
         raise ValueError(
             "X @ endmembers.T overflows float64; rescale the spectra."
@@ -260,3 +275,4 @@ def sum_to_one_scales(weights, *, fallback: str = "peak") -> np.ndarray:
             positive = scales[~zero]
             scales[zero] = positive.mean() if positive.size else 1.0
     return scales
+

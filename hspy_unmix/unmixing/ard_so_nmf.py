@@ -15,6 +15,7 @@ from ._nmf_base import (
     _normalise_spectra,
     _random_start,
     _scaled_result,
+    nmf_data_units,
 )
 from ._nmf_kernels import hals_rows_sweep, soft_orthogonal_hals_step
 from .._progress import progress_bar
@@ -151,6 +152,13 @@ class ARD_SO_NMF(UnmixingEstimator):
         self._prune = _check_float(self.prune_threshold, "prune_threshold", 0.0, 1.0)
         self._merge = _check_float(self.merge_threshold, "merge_threshold", 0.0, 1.0)
         self._scaling = _check_scaling(self.abundance_scaling)
+
+    def _data_units(self) -> dict:
+        # cost_history_ (a log posterior) changes by a constant with the units
+        return nmf_data_units(
+            self._scaling, reconstruction_err_=1, noise_variance_=2, relevances_=1,
+            relevance_history_=1,
+        )
 
     def _fit(self, X):
         self._check_params()

@@ -157,6 +157,9 @@ class BLU(UnmixingEstimator):
 
     _negative = "clip"
     _sum_to_one = True
+    _unit_attributes = {
+        "components_": 1, "init_components_": 1, "noise_variance_": 2, "trace_": 2,
+    }
 
     __init__ = estimator_init(
         n_components=None, n_burn_in=100, n_samples=200, abundance_concentration=0.1,

@@ -35,7 +35,6 @@ from sklearn.utils import check_random_state
 from .._docstrings import fill_doc
 from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
 from ._base import UnmixingEstimator
-from ._scale import data_scale
 from .abundances import solve_validated
 from .vca import VCA, _pixel_sample, check_abundance_solver, top_right_singular_vectors
 
@@ -132,6 +131,7 @@ class MinVolume(UnmixingEstimator):
     """
 
     _negative = "clip"
+    _unit_attributes = {"components_": 1, "vca_components_": 1}
     #: Upper bound on the pixels used to estimate the subspace and the noise.
     max_subspace_samples = 8192
 
@@ -160,8 +160,6 @@ class MinVolume(UnmixingEstimator):
         self._check_params()
         rng = check_random_state(self.random_state)
         n_components = self._n_components
-        scale = data_scale(X)
-        X = X / scale
         start = VCA(n_components, random_state=rng)
         start._find_endmembers(X, n_components)  # the start only: no abundances
         self.vca_components_ = start.components_
@@ -177,15 +175,12 @@ class MinVolume(UnmixingEstimator):
         self.volume_ratio_ = ratio
         self.n_iter_ = n_iter
         self._fit_abundances = self._solve(X)
-        self.components_ = self.components_ * scale
-        self.vca_components_ = self.vca_components_ * scale
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         return self._solve(X)
 
     def _solve(self, X: np.ndarray) -> np.ndarray:
-        scale = data_scale(self.components_)
-        return solve_validated(X / scale, self.components_ / scale, self._sum_to_one)
+        return solve_validated(X, self.components_, self._sum_to_one)
 
 
 def minimum_volume_simplex(

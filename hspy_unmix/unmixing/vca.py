@@ -19,7 +19,6 @@ from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
 from .._validation import check_int
 from ._base import UnmixingEstimator
 from ._multistart import best_of_starts, endmember_spread, near_optimal
-from ._scale import data_scale
 from .abundances import solve_validated
 
 __all__ = ["VCA"]
@@ -126,9 +125,7 @@ class VCA(UnmixingEstimator):
     # ------------------------------------------------------------------ fit
     def _fit(self, X: np.ndarray):
         check_abundance_solver(self.abundance_solver)
-        scale = data_scale(X)
-        self._find_endmembers(X / scale, self._n_components)
-        self.components_ = self.components_ * scale
+        self._find_endmembers(X, self._n_components)
         self._fit_abundances = self._solve(X)
 
     def _find_endmembers(self, X: np.ndarray, n_components: int):
@@ -209,8 +206,7 @@ class VCA(UnmixingEstimator):
                 "a selected pure pixel is an all-zero spectrum; remove all-zero "
                 "spectra (e.g. with navigation_mask) before running VCA."
             )
-        scale = data_scale(components)
-        return solve_validated(X / scale, components / scale, self._sum_to_one)
+        return solve_validated(X, components, self._sum_to_one)
 
     def _top_subspace(self, data: np.ndarray, rank: int, rng):
         return top_right_singular_vectors(

@@ -1,0 +1,127 @@
+"""Every registry algorithm: the data's units do not matter, degenerate data are
+refused before any fit, and the abundances and endmembers reconstruct the data
+in their own units.
+
+Units. ``fit`` divides the spectra by a power of two near their root mean
+square, so data that differ by a power of two reach the fit bit for bit the
+same, and the results differ by that factor exactly. The reference data are
+the chequerboard SI times ``c = 1e30 / 2**100`` (about 0.79: counts of order
+2000); times ``2**100`` they are bit for bit the SI times ``1e30`` (scaling by
+a power of two is exact, so ``round(x c) 2**100 == round(x 1e30)``), times
+``2**-100`` the SI times ``1e30 * 2**-200``, about ``6e-31``. Without the
+normalisation, absolute constants of the algorithms (floors, tolerances, the
+``1e-300`` guards) act differently at 1e30 and at 1e-30, and products of two
+spectra leave float64 at 1e200.
+
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from hspy_unmix._registry import ALGORITHMS, estimator_class
+from hspy_unmix.synthetic import chequerboard_si
+
+NAMES = list(ALGORITHMS)
+
+#: Short runs: the properties tested hold at any length of training.
+_FAST = {
+    "SSS_VCA": {"n_samples": 500},
+    "MALS": {"n_starts": 1, "max_iter": 100},
+    "HALS": {"n_starts": 1, "max_iter": 100},
+    "NMF_SO": {"n_starts": 1, "max_iter": 100},
+    "ARD_SO_NMF": {"max_iter": 200},
+    "BLU": {"n_burn_in": 10, "n_samples": 20},
+    "DAEU": {"epochs": 3, "warmup_epochs": 1},
+    "MTAEU": {"epochs": 3},
+    "CNNAEU": {"epochs": 3, "max_patches": 32},
+    "UDAS": {"epochs": 3},
+    "AE": {"epochs": 20},  # latent codes need more: 10 epochs, 2x VCA's error
+}
+_SHAPE = (32, 32)
+_K = 3
+#: Exactly 1e30 / 2**100: the reference data times 2**100 are the SI times 1e30.
+_C = 1e30 / 2.0**100
+_FACTORS = {"x1e30": 2.0**100, "x6e-31": 2.0**-100}
+
+
+def _estimator(name: str, n_components: int = _K, **extra):
+    cls = estimator_class(name)
+    params = dict(_FAST.get(name, {}))
+    defaults = cls().get_params()
+    if "image_shape" in defaults:
+        params["image_shape"] = _SHAPE
+    if "show_progressbar" in defaults:
+        params["show_progressbar"] = False
+    params.update(extra)
+    return cls(n_components=n_components, random_state=0, **params)
+
+
+def _fit(name: str, X: np.ndarray):
+    """Fitted estimator, training abundances, transform(X) and the warnings."""
+    est = _estimator(name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = est.fit_transform(X)
+        abundances = est.transform(X)
+    return est, fitted, abundances, [str(w.message) for w in caught]
+
+
+@pytest.fixture(scope="module")
+def counts():
+    s, _ = chequerboard_si(n_components=_K, shape=_SHAPE, random_state=0)
+    X = s.data.reshape(-1, s.data.shape[-1]).astype(np.float64)
+    return X * _C
+
+
+@pytest.fixture(scope="module")
+def reference(counts):
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = _fit(name, counts)
+        return cache[name]
+
+    return get
+
+
+def test_reference_times_2_100_is_the_si_times_1e30():
+    s, _ = chequerboard_si(n_components=_K, shape=_SHAPE, random_state=0)
+    X = s.data.reshape(-1, s.data.shape[-1]).astype(np.float64)
+    np.testing.assert_array_equal((X * _C) * 2.0**100, X * 1e30)
+
+
+# ------------------------------------------------------------------ units
+@pytest.mark.parametrize("factor", list(_FACTORS.values()), ids=list(_FACTORS))
+@pytest.mark.parametrize("name", NAMES)
+def test_same_result_in_any_units(name, factor, counts, reference):
+    ref, ref_fitted, ref_abundances, _ = reference(name)
+    est, fitted, abundances, _ = _fit(name, counts * factor)
+    assert np.isfinite(est.components_).all() and np.isfinite(abundances).all()
+    # the same arithmetic on the same internal data: equal to the last bit
+    # (scaling the endmembers back by a power of two is exact too)
+    np.testing.assert_array_equal(est.components_, ref.components_ * factor)
+    # abundances (sum to one by default) and AE's latent codes of standardised
+    # spectra carry no units
+    np.testing.assert_array_equal(abundances, ref_abundances)
+    np.testing.assert_array_equal(fitted, ref_fitted)
+
+
+def test_abundance_solve_beyond_float64_products():
+    # X @ E.T of spectra of order 1e200 overflows float64 (1e400); the solver
+    # scales the endmembers first, so the abundances are those of the counts
+    from hspy_unmix.unmixing.abundances import fcls_abundances, nnls_abundances
+
+    rng = np.random.default_rng(0)
+    E = rng.random((3, 50)) + 0.1
+    A = rng.dirichlet(np.ones(3), size=20)
+    X = A @ E
+    for solve in (fcls_abundances, nnls_abundances):
+        expected = solve(X, E)
+        np.testing.assert_allclose(expected, A, atol=1e-9)
+        for factor in (2.0**660, 2.0**-660):  # about 1e199 and 1e-199
+            np.testing.assert_array_equal(solve(X * factor, E * factor), expected)
