@@ -11,7 +11,9 @@ The rules are documented in the user guide ("Bad input"): integer data are
 converted to float64, NaN/inf raise, negative values are clipped to zero with
 a warning by the methods that need non-negative data, all-zero spectra are
 accepted with a warning (an all-zero data set raises), and the number of
-components may not exceed the number of pixels or channels.
+components must be smaller than the number of channels, at most the number
+of pixels and at most the numerical rank of the spectra (identical spectra
+have rank 1).
 """
 
 from __future__ import annotations
@@ -178,6 +180,71 @@ def check_n_components(n_components, X: np.ndarray, name: str = "n_components") 
         raise ValueError(
             f"{name}={k} is larger than the number of channels ({n_channels})."
         )
+    if k == n_channels:
+        advice = (f"use at most {n_channels - 1}" if n_channels > 1
+                  else "spectra of one channel cannot be unmixed")
+        raise ValueError(
+            f"{name}={k} equals the number of channels ({n_channels} feature(s) of "
+            f"X): {k} endmembers span every spectrum whatever their shape, so they "
+            f"are not determined by the data; {advice}."
+        )
     if k > n_samples:
         raise ValueError(f"{name}={k} is larger than the number of pixels ({n_samples}).")
     return k
+
+
+#: Extra columns of the random sketch of :func:`check_rank`.
+_RANK_OVERSAMPLING = 10
+
+
+def numerical_rank(X: np.ndarray, at_most: int) -> int:
+    """Numerical rank of ``X``, counted up to ``at_most``.
+
+    The singular values come from the sketch ``X @ G`` with a fixed Gaussian
+    ``G`` of ``at_most + 10`` columns (``X`` itself when it has no more
+    channels than that): one pass over the data, independent of any
+    estimator's random state. A singular value counts when it exceeds
+    ``max(X.shape) * eps`` times the largest, the tolerance of
+    :func:`numpy.linalg.matrix_rank` (rounding errors of float64 data and of
+    the product stay below it; the noise of any measured spectrum is far
+    above it).
+    """
+    n_samples, n_channels = X.shape
+    n_columns = at_most + _RANK_OVERSAMPLING
+    if n_channels <= n_columns:
+        sketch = X
+    else:
+        gaussian = np.random.default_rng(0).standard_normal((n_channels, n_columns))
+        sketch = X @ gaussian
+    peak = float(np.abs(sketch).max()) if sketch.size else 0.0
+    if not peak > 0:
+        return 0
+    # divided by its largest value: the SVD never overflows, whatever the units
+    singular = np.linalg.svd(sketch / peak, compute_uv=False)
+    tolerance = singular[0] * max(n_samples, n_channels) * np.finfo(np.float64).eps
+    return int(min(np.count_nonzero(singular > tolerance), at_most))
+
+
+def check_rank(X: np.ndarray, required: int, n_components: int, name: str = "X") -> None:
+    """``ValueError`` unless the spectra span ``required`` independent directions.
+
+    ``required`` is what ``n_components`` endmembers need (``n_components``
+    for every estimator except those that prune components). Identical or
+    proportional spectra (rank 1) and exactly low-rank data are reported with
+    their rank before any fit starts.
+    """
+    if required <= 1:
+        return
+    rank = numerical_rank(X, required)
+    if rank >= required:
+        return
+    what = (
+        "every spectrum is a multiple of one spectrum" if rank == 1
+        else f"the spectra span only {rank} independent direction(s)"
+    )
+    raise ValueError(
+        f"{name} has numerical rank {rank} ({what}), too few for n_components="
+        f"{n_components}, which needs rank {required}: the endmembers are not "
+        f"determined by the data; lower n_components to at most {max(rank, 1)}, or "
+        "check that the spectra are not copies of each other."
+    )

@@ -49,7 +49,10 @@ def test_shape_and_type_errors():
 
 def test_n_components_bounds():
     X = np.ones((5, 3))
-    assert check_n_components(3, X) == 3
+    assert check_n_components(2, X) == 2
+    assert check_n_components(5, np.ones((5, 8))) == 5
+    with pytest.raises(ValueError, match="equals the number of channels"):
+        check_n_components(3, X)
     with pytest.raises(ValueError, match="channels"):
         check_n_components(4, np.ones((10, 3)))
     with pytest.raises(ValueError, match="pixels"):

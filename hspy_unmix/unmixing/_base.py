@@ -52,6 +52,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import (
     check_int,
     check_n_components,
+    check_rank,
     check_spectra,
     warn_zero_rows,
 )
@@ -279,7 +280,12 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         X = check_spectra(X, name="X", negative=self._negative)
         warn_zero_rows(X, name="X")
         self._n_components = check_n_components(self.n_components, X)
+        check_rank(X, self._required_rank(self._n_components), self._n_components)
         return X
+
+    def _required_rank(self, n_components: int) -> int:
+        """Rank the data need for ``n_components`` endmembers (see ``check_rank``)."""
+        return n_components
 
     @property
     def n_components_(self) -> int:

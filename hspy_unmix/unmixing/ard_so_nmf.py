@@ -153,6 +153,11 @@ class ARD_SO_NMF(UnmixingEstimator):
         self._merge = _check_float(self.merge_threshold, "merge_threshold", 0.0, 1.0)
         self._scaling = _check_scaling(self.abundance_scaling)
 
+    def _required_rank(self, n_components: int) -> int:
+        # n_components is an upper bound that ARD prunes: data of any rank
+        # from 2 up are fine, only copies of one spectrum are degenerate
+        return min(n_components, 2)
+
     def _data_units(self) -> dict:
         # cost_history_ (a log posterior) changes by a constant with the units
         return nmf_data_units(

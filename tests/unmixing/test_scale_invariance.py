@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from hspy_unmix._registry import ALGORITHMS, estimator_class
+from hspy_unmix._validation import numerical_rank
 from hspy_unmix.synthetic import chequerboard_si
 
 NAMES = list(ALGORITHMS)
@@ -125,3 +126,62 @@ def test_abundance_solve_beyond_float64_products():
         np.testing.assert_allclose(expected, A, atol=1e-9)
         for factor in (2.0**660, 2.0**-660):  # about 1e199 and 1e-199
             np.testing.assert_array_equal(solve(X * factor, E * factor), expected)
+
+
+# --------------------------------------------------------- degenerate data
+def _degenerate_cases(X):
+    first, second = X[0], X[1]
+    t = np.linspace(0.0, 1.0, 64)[:, None]
+    return {
+        # identical spectra, and spectra proportional to one spectrum (a check
+        # for repeated rows misses these), in units where rank tolerances that
+        # are not relative would fail
+        "identical": (np.tile(first, (64, 1)), _K, "rank 1"),
+        "proportional": (first * (0.5 + t) * 1e-30, _K, "rank 1"),
+        "two spectra": (t * first + (1.0 - t) * second, _K, "rank 2"),
+        "K > channels": (X[:64, :2], _K, "larger than the number of channels"),
+        "K = channels": (X[:64, :3], _K, "equals the number of channels"),
+        "K > pixels": (X[:2], _K, "larger than the number of pixels"),
+        "K = 0": (X, 0, "at least 1"),
+        "K < 0": (X, -2, "at least 1"),
+    }
+
+
+_CASES = list(_degenerate_cases(np.ones((2, 4))))
+
+
+@pytest.mark.parametrize("case", _CASES)
+@pytest.mark.parametrize("name", NAMES)
+def test_degenerate_data_refused_before_fitting(name, case, counts, monkeypatch):
+    X, k, message = _degenerate_cases(counts)[case]
+    if name == "ARD_SO_NMF" and case == "two spectra":
+        pytest.skip("ARD prunes components: n_components is an upper bound")
+    est = _estimator(name, n_components=k)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the fit started on degenerate data")
+
+    monkeypatch.setattr(type(est), "_fit", no_fit)
+    with pytest.raises(ValueError, match=message):
+        est.fit(X)
+
+
+def test_ard_needs_only_two_independent_spectra(counts):
+    # n_components is where ARD starts pruning, not a rank it needs
+    t = np.linspace(0.0, 1.0, 64)[:, None]
+    X = t * counts[0] + (1.0 - t) * counts[1]
+    est = _estimator("ARD_SO_NMF", n_components=5, max_iter=50)
+    est.fit(X)
+    assert 1 <= est.n_components_ <= 5
+
+
+def test_numerical_rank_of_exact_mixtures():
+    # noise-free mixtures of K spectra have rank K exactly, in any units: the
+    # tolerance (max(shape) * eps, relative) is far above float64 rounding
+    s, truth = chequerboard_si(n_components=_K, shape=_SHAPE, random_state=0)
+    clean = truth.clean.reshape(-1, truth.clean.shape[-1])
+    for factor in (1.0, 1e-30, 1e30):
+        assert numerical_rank(clean * factor, 6) == _K
+    # the noisy SI: every channel carries noise, full rank up to the bound
+    noisy = s.data.reshape(-1, s.data.shape[-1]).astype(float)
+    assert numerical_rank(noisy, 6) == 6
