@@ -107,6 +107,16 @@ init
     endmembers, as in Palsson et al.; ``"random"``: from uniform random
     non-negative spectra."""
 
+DOCS["neural_abundances"] = """\
+abundances
+    How ``transform`` (and ``fit_transform``) obtain the abundances:
+    ``"fcls"``, fully constrained least squares against ``components_``
+    (:func:`~hspy_unmix.unmixing.abundances.fcls_abundances`), which
+    reconstructs the spectra in their own units; ``"encoder"``, the output of
+    the trained encoder (sum to one, no dropout) scaled by
+    ``abundance_weights_``, which carries no per-pixel intensity (see
+    :mod:`hspy_unmix.neural._spectral_angle`)."""
+
 DOCS["neural_training"] = """\
 early_stopping_patience
     Stop when the loss (validation loss if ``validation_split > 0``) has
@@ -127,12 +137,12 @@ epochs, batch_size
     Passes over the patches and patches per gradient step.
 learning_rate
     Adam learning rate.
-""" + DOCS["neural_init"] + "\n" + DOCS["neural_training"]
+""" + DOCS["neural_init"] + "\n" + DOCS["neural_abundances"] + "\n" + DOCS["neural_training"]
 
 DOCS["patch_network_note"] = """\
 ``X`` must hold all the pixels of an image of shape ``image_shape``, in
-row-major order. Scaling and the restoration of the abundance scale are as
-for :class:`DAEU`."""
+row-major order, also with ``abundances="fcls"``. Scaling and the
+endmembers' scale are as for :class:`DAEU`."""
 
 DOCS["patch_network_sizes"] = """\
 n_components
@@ -145,8 +155,8 @@ DOCS["spectral_angle_attributes"] = """\
 Attributes
 ----------
 components_ : numpy.ndarray, shape (R, n_channels)
-    Endmembers (non-negative), scaled so that ``transform(X) @
-    components_`` approximates ``X``.
+    Endmembers (non-negative): the decoder's spectra, each scaled so that
+    their fully constrained abundances reconstruct ``X`` in its units.
 abundance_weights_ : numpy.ndarray, shape (R,)
     Factors turning the encoder output into abundances (see
     :mod:`hspy_unmix.neural._spectral_angle`).

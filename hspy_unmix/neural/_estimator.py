@@ -54,31 +54,6 @@ def pixel_normalise(X: np.ndarray) -> np.ndarray:
     return (X / means).astype(np.float32)
 
 
-def sum_to_one_weights(X: np.ndarray, raw_abundances: np.ndarray, decoder: np.ndarray):
-    """Per-component weights that restore the scale lost by a spectral-angle loss.
-
-    A network trained with the spectral angle reconstructs each spectrum only
-    up to a factor: ``x_p = t_p * sum_k a'_pk d_k`` with ``a'`` the encoder
-    output and ``d_k`` the decoder rows, and each ``d_k`` has an arbitrary
-    scale ``c_k``. Writing the endmembers ``e_k = d_k / w_k``, the abundances
-    ``a_pk = t_p a'_pk w_k`` sum to one when ``sum_k (t_p a'_pk) w_k = 1``,
-    solved for ``w >= 0`` by non-negative least squares over the pixels.
-
-    Returns
-    -------
-    numpy.ndarray, shape (K,)
-        ``w``: abundances are ``a' w / sum(a' w)``, endmembers ``d / w``.
-    """
-    from ..unmixing.abundances import sum_to_one_scales
-
-    reconstruction = raw_abundances @ decoder
-    denominator = np.einsum("ij,ij->i", reconstruction, reconstruction)
-    valid = denominator > 0
-    t = np.einsum("ij,ij->i", X[valid], reconstruction[valid]) / denominator[valid]
-    # a component the encoder never activates keeps the mean weight
-    return sum_to_one_scales(t[:, None] * raw_abundances[valid], fallback="mean")
-
-
 def abundance_outputs(model, inputs: np.ndarray) -> np.ndarray:
     """Output of ``model``'s ``"abundances"`` layer (inference mode), in batches."""
     keras = import_keras()

@@ -66,7 +66,7 @@ class CNNAEU(PatchUnmixing):
     __init__ = estimator_init(
         n_components=None, image_shape=None, patch_size=16, patch_stride=None,
         max_patches=512, filters=48, kernel_size=3, temperature=3.5, dropout=0.2,
-        epochs=60, batch_size=8, learning_rate=3e-3, init="vca",
+        epochs=60, batch_size=8, learning_rate=3e-3, init="vca", abundances="fcls",
         **training_parameters(early_stopping_patience=15),
     )
 

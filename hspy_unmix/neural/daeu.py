@@ -9,8 +9,6 @@ from .._parameters import estimator_init
 from ._estimator import training_parameters
 from ._spectral_angle import SpectralAngleUnmixing
 
-_DAEU_ABUNDANCES = ("encoder", "fcls")
-
 
 @fill_doc
 class DAEU(SpectralAngleUnmixing):
@@ -61,12 +59,7 @@ class DAEU(SpectralAngleUnmixing):
         Epochs, at the start of ``epochs``, during which the decoder is
         frozen at its start and only the encoder trains. Ignored with
         ``init="random"``; 0 trains both from the start.
-    abundances
-        How ``transform`` (and ``fit_transform``) obtain the abundances:
-        ``"encoder"``, the output of the trained encoder (sum-to-one layer,
-        no dropout); ``"fcls"``, fully constrained least squares against
-        ``components_`` (:func:`~hspy_unmix.unmixing.abundances.fcls_abundances`),
-        slower but exact for the learned endmembers.
+    %(neural_abundances)s
     %(neural_training)s
 
     %(spectral_angle_attributes)s
@@ -85,7 +78,7 @@ class DAEU(SpectralAngleUnmixing):
 
     __init__ = estimator_init(
         n_components=None, epochs=40, batch_size=64, learning_rate=3e-3, init="minvol",
-        dropout=0.0045, warmup_epochs=10, abundances="encoder", **training_parameters(),
+        dropout=0.0045, warmup_epochs=10, abundances="fcls", **training_parameters(),
     )
 
     def _check_params(self):
@@ -94,10 +87,6 @@ class DAEU(SpectralAngleUnmixing):
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         self._check_int_param("warmup_epochs", minimum=0)
-        if self.abundances not in _DAEU_ABUNDANCES:
-            raise ValueError(
-                f"abundances must be one of {_DAEU_ABUNDANCES}, got {self.abundances!r}."
-            )
 
     def _fit(self, X: np.ndarray):
         self._check_params()
@@ -123,15 +112,3 @@ class DAEU(SpectralAngleUnmixing):
             )
         decoder = self._keep_model(model)
         self._finalise(X, self._run_encoder(inputs), decoder)
-        if self.abundances == "fcls":
-            self._fit_abundances = self._fcls(X)
-
-    def _fcls(self, X: np.ndarray) -> np.ndarray:
-        from ..unmixing.abundances import fcls_abundances
-
-        return fcls_abundances(X, self.components_)
-
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        if getattr(self, "abundances", "encoder") == "fcls":
-            return self._fcls(X)
-        return self._abundances_from_raw(self._run_encoder(self._encoder_inputs(X)))

@@ -276,3 +276,81 @@ def sum_to_one_scales(weights, *, fallback: str = "peak") -> np.ndarray:
             scales[zero] = positive.mean() if positive.size else 1.0
     return scales
 
+
+def fit_endmember_scales(
+    X: np.ndarray, directions: np.ndarray, *, max_iter: int = 20, tol: float = 1e-6
+):
+    """Endmembers ``s_k * directions[k]`` whose FCLS abundances reconstruct ``X``.
+
+    For endmember shapes known only up to one factor each (the decoder of a
+    network trained with the spectral angle). The start is the least-squares
+    one of SSS_VCA: the non-negative weights of the spectra on the shapes,
+    scaled by :func:`sum_to_one_scales`. Then the fully constrained
+    abundances and the K scales are updated in turn, both with the active-set
+    kernel of this module, so that ``||X - A E||^2`` never increases; the
+    loop stops when it decreases by less than ``tol`` (relative), after at
+    most ``max_iter`` rounds. The shapes themselves are not changed.
+
+    ``X`` (n_pixels, n_channels) and ``directions`` (K, n_channels) are
+    validated float64 arrays, ``directions`` with non-zero rows.
+
+    Returns
+    -------
+    endmembers : numpy.ndarray, shape (K, n_channels)
+    abundances : numpy.ndarray, shape (n_pixels, K)
+        :func:`fcls_abundances` of ``X`` on ``endmembers``.
+    """
+    weights = solve_validated(X, directions, False)
+    endmembers = directions / sum_to_one_scales(weights, fallback="mean")[:, None]
+    abundances = solve_validated(X, endmembers, True)
+    error = _squared_error(X, abundances, endmembers)
+    for _ in range(max_iter):
+        scales = _least_squares_scales(X, abundances, endmembers)
+        candidate = endmembers * scales[:, None]
+        candidate_abundances = solve_validated(X, candidate, True)
+        candidate_error = _squared_error(X, candidate_abundances, candidate)
+        if not candidate_error < error:
+            break
+        gain = (error - candidate_error) / error
+        endmembers, abundances, error = candidate, candidate_abundances, candidate_error
+        if gain <= tol:
+            break
+    return endmembers, abundances
+
+
+def _squared_error(X: np.ndarray, abundances: np.ndarray, endmembers: np.ndarray) -> float:
+    """``||X - abundances @ endmembers||^2``, in blocks of rows."""
+    from ..io.chunks import batch_rows
+
+    rows = batch_rows(X[:1].nbytes)
+    total = 0.0
+    for start in range(0, X.shape[0], rows):
+        residual = X[start : start + rows] - abundances[start : start + rows] @ endmembers
+        total += float(np.einsum("ij,ij->", residual, residual))
+    return total
+
+
+def _least_squares_scales(
+    X: np.ndarray, abundances: np.ndarray, endmembers: np.ndarray
+) -> np.ndarray:
+    """Scales ``s >= 0`` minimising ``||X - abundances @ (s[:, None] * endmembers)||^2``.
+
+    The problem in ``s`` has the normal matrix ``M = (A^T A) * (E E^T)``
+    (element-wise) and right-hand side ``r_k = sum_p A_pk (X E^T)_pk``; it is
+    solved as the non-negative least-squares problem ``||y - F s||`` with
+    ``M = F^T F``, ``F^T y = r``. A component with no abundance keeps scale 1,
+    as does one whose least-squares scale is zero (it cannot vanish).
+    """
+    M = (abundances.T @ abundances) * (endmembers @ endmembers.T)
+    r = np.einsum("pk,pk->k", abundances, X @ endmembers.T)
+    scales = np.ones(endmembers.shape[0])
+    active = np.flatnonzero(np.diag(M) > 0)
+    if active.size == 0:
+        return scales
+    eigenvalues, vectors = np.linalg.eigh(M[np.ix_(active, active)])
+    eigenvalues = np.maximum(eigenvalues, _GRAM_RCOND * eigenvalues[-1])
+    factor = np.sqrt(eigenvalues)[:, None] * vectors.T  # F, with M = F^T F
+    target = (vectors.T @ r[active]) / np.sqrt(eigenvalues)
+    solved = solve_validated(target[None, :], np.ascontiguousarray(factor.T), False)[0]
+    scales[active] = np.where(solved > 0, solved, 1.0)
+    return scales

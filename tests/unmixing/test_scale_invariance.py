@@ -13,6 +13,9 @@ normalisation, absolute constants of the algorithms (floors, tolerances, the
 ``1e-300`` guards) act differently at 1e30 and at 1e-30, and products of two
 spectra leave float64 at 1e200.
 
+The neural estimators train for a few epochs only: the reconstruction bound
+holds from the first epochs on, because the abundances are solved against the
+network's endmembers in the data's units.
 """
 
 from __future__ import annotations
@@ -88,6 +91,13 @@ def reference(counts):
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="module")
+def vca_fcls_rmse(counts):
+    est = estimator_class("VCA")(n_components=_K, random_state=0)
+    abundances = est.fit_transform(counts)
+    return float(np.sqrt(np.mean((abundances @ est.components_ - counts) ** 2)))
 
 
 def test_reference_times_2_100_is_the_si_times_1e30():
@@ -185,3 +195,42 @@ def test_numerical_rank_of_exact_mixtures():
     # the noisy SI: every channel carries noise, full rank up to the bound
     noisy = s.data.reshape(-1, s.data.shape[-1]).astype(float)
     assert numerical_rank(noisy, 6) == 6
+
+
+# ---------------------------------------------------------- data units
+def _reconstruction_rmse(est, abundances, counts) -> float:
+    rebuilt = est.inverse_transform(abundances)
+    if est._negative != "allow":
+        # unmixing estimators: the reconstruction is transform(X) @ components_
+        # (AE adds the channel means to its latent codes' spectra)
+        np.testing.assert_array_equal(rebuilt, abundances @ est.components_)
+    return float(np.sqrt(np.mean((rebuilt - counts) ** 2)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reconstruction_in_data_units(name, counts, reference):
+    # endmembers or abundances in other units reconstruct with an error of
+    # the order of the data themselves (the networks did: 0.278 for 0.312)
+    est, _, abundances, _ = reference(name)
+    data_rms = float(np.sqrt(np.mean(counts**2)))
+    assert _reconstruction_rmse(est, abundances, counts) < 0.05 * data_rms
+
+
+#: Algorithms whose endmembers reconstruct the SI worse by design, measured
+#: here with their default parameters (the short runs above give the same).
+_WORSE_BY_DESIGN = {
+    "NMF_SO": "the soft-orthogonality penalty (w=0.1) distorts the endmembers: "
+              "2.3 x VCA + FCLS's RMSE, mean SAD 0.12",
+    "ARD_SO_NMF": "ARD keeps 2 of the 3 phases here: 2.6 x VCA + FCLS's RMSE",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.xfail(reason=_WORSE_BY_DESIGN[n], strict=True))
+     if n in _WORSE_BY_DESIGN else n for n in NAMES],
+)
+def test_reconstruction_as_good_as_vca_fcls(name, counts, reference, vca_fcls_rmse):
+    est, _, abundances, _ = reference(name)
+    rmse = _reconstruction_rmse(est, abundances, counts)
+    assert rmse <= 1.5 * vca_fcls_rmse, (rmse, vca_fcls_rmse)
