@@ -149,7 +149,12 @@ class UDAS(NeuralUnmixingEstimator):
         self.scale_ = mean if mean > 0 else 1.0
         scaled = X / self.scale_
         targets = self.denoise(X) / self.scale_
-        endmembers = np.maximum(vca_endmembers(targets, self._n_components, seed), 0.0)
+        # the denoised spectra may dip below zero; VCA would clip them itself, but
+        # its warning would then be about these internal spectra, not the data
+        start_spectra = np.maximum(targets, 0.0)
+        endmembers = np.maximum(
+            vca_endmembers(start_spectra, self._n_components, seed), 0.0
+        )
         start = fcls_abundances(targets, endmembers)
         # encoder = least-squares map spectra -> FCLS abundances (ridge-stabilised)
         gram = scaled.T @ scaled

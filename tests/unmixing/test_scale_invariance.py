@@ -234,3 +234,25 @@ def test_reconstruction_as_good_as_vca_fcls(name, counts, reference, vca_fcls_rm
     est, _, abundances, _ = reference(name)
     rmse = _reconstruction_rmse(est, abundances, counts)
     assert rmse <= 1.5 * vca_fcls_rmse, (rmse, vca_fcls_rmse)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_warnings_speak_about_the_data(name, reference):
+    # the SI is non-negative and has no all-zero spectra: nothing to report
+    _, _, _, messages = reference(name)
+    assert not [m for m in messages if "negative" in m or "all-zero" in m], messages
+
+
+def test_udas_does_not_report_its_denoised_spectra():
+    # at 20 counts per pixel the denoised training targets dip below zero
+    # (UDAS once warned "X contains 4 negative value(s)" here); the data do not
+    s, _ = chequerboard_si(n_components=_K, shape=_SHAPE, counts=20.0, random_state=0)
+    X = s.data.reshape(-1, s.data.shape[-1]).astype(np.float64)
+    assert X.min() >= 0
+    est = _estimator("UDAS", epochs=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X)
+    assert est.denoise(X).min() < 0
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "negative" in m], messages
