@@ -19,8 +19,21 @@ DOCS: dict[str, str] = {}
 
 DOCS["max_partial_fit_samples"] = """\
 max_partial_fit_samples
-    Upper bound on the pixels :meth:`partial_fit` keeps from a lazy
-    signal's stream to fit on (a uniform random sample)."""
+    Upper bound on the pixels a lazy decomposition fits on (a uniform
+    random sample; :meth:`partial_fit` keeps the same bound on a stream):
+    the memory knob of lazy signals, about 12 bytes per channel and pixel."""
+
+DOCS["fit_X_y"] = """\
+X : array-like of shape (n_pixels, n_channels)
+    Spectra, one per row (the pixels of a spectrum image, unfolded).
+y : None
+    Ignored; present for scikit-learn's estimator interface."""
+
+DOCS["zlp_spectra_dispersion"] = """\
+spectra : array-like, shape (..., channels)
+    Spectra along the last axis.
+dispersion : float
+    Channel width; the result is in the same unit (channels by default)."""
 
 DOCS["abundance_solver"] = """\
 abundance_solver

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docstrings import fill_doc
+
 __all__ = [
     "peak_width",
     "zlp_fwhm",
@@ -88,15 +90,13 @@ def peak_width(spectra, fraction: float = 0.5, dispersion: float = 1.0) -> np.nd
     return width.reshape(shape)
 
 
+@fill_doc
 def zlp_fwhm(spectra, dispersion: float = 1.0) -> np.ndarray:
     """Full width at half maximum of the ZLP (highest peak).
 
     Parameters
     ----------
-    spectra : array-like, shape (..., channels)
-        Spectra along the last axis.
-    dispersion : float
-        Channel width; the result is in the same unit (channels by default).
+    %(zlp_spectra_dispersion)s
 
     Returns
     -------
@@ -115,6 +115,7 @@ def zlp_fwhm(spectra, dispersion: float = 1.0) -> np.ndarray:
     return peak_width(spectra, 0.5, dispersion)
 
 
+@fill_doc
 def zlp_fwtm(spectra, dispersion: float = 1.0) -> np.ndarray:
     """Full width at tenth maximum of the ZLP (highest peak).
 
@@ -123,10 +124,7 @@ def zlp_fwtm(spectra, dispersion: float = 1.0) -> np.ndarray:
 
     Parameters
     ----------
-    spectra : array-like, shape (..., channels)
-        Spectra along the last axis.
-    dispersion : float
-        Channel width; the result is in the same unit (channels by default).
+    %(zlp_spectra_dispersion)s
 
     Returns
     -------

@@ -49,6 +49,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .._docstrings import fill_doc
 from .._validation import (
     check_int,
     check_n_components,
@@ -76,15 +77,13 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
     #: carry (see "Units" in the module documentation).
     _unit_attributes = {"components_": 1}
     # ------------------------------------------------------------------ fit
+    @fill_doc
     def fit(self, X, y=None):
         """Fit the model to spectra ``X`` of shape (n_pixels, n_channels).
 
         Parameters
         ----------
-        X : array-like of shape (n_pixels, n_channels)
-            Spectra, one per row (the pixels of a spectrum image, unfolded).
-        y : None
-            Ignored; present for scikit-learn's estimator interface.
+        %(fit_X_y)s
 
         Returns
         -------
@@ -125,15 +124,13 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         """Fitted attributes in data units and their power of the data scale."""
         return self._unit_attributes
 
+    @fill_doc
     def fit_transform(self, X, y=None):
         """Fit the model and return the abundances of ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_pixels, n_channels)
-            Spectra, one per row (the pixels of a spectrum image, unfolded).
-        y : None
-            Ignored; present for scikit-learn's estimator interface.
+        %(fit_X_y)s
 
         Returns
         -------
