@@ -29,6 +29,16 @@ X : array-like of shape (n_pixels, n_channels)
 y : None
     Ignored; present for scikit-learn's estimator interface."""
 
+DOCS["true_est_spectra"] = """\
+true_spectra : array-like, shape (n_true, n_channels)
+    Reference spectra, one per row.
+est_spectra : array-like, shape (n_est, n_channels)
+    Estimated spectra, one per row."""
+
+DOCS["latent_rows"] = """\
+X : array-like of shape (n_pixels, n_features)
+    One row per pixel (e.g. the latent codes of an autoencoder)."""
+
 DOCS["zlp_spectra_dispersion"] = """\
 spectra : array-like, shape (..., channels)
     Spectra along the last axis.

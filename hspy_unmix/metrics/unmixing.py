@@ -8,6 +8,8 @@ assignment that minimises the total spectral angle (Hungarian algorithm).
 from __future__ import annotations
 
 import numpy as np
+
+from .._docstrings import fill_doc
 from scipy.optimize import linear_sum_assignment
 
 
@@ -51,15 +53,13 @@ def spectral_angle(a, b):
     return np.arccos(np.clip(cos, -1.0, 1.0))
 
 
+@fill_doc
 def sad_matrix(true_spectra, est_spectra):
     """Pairwise spectral angles, shape (n_true, n_est).
 
     Parameters
     ----------
-    true_spectra : array-like, shape (n_true, n_channels)
-        Reference spectra, one per row.
-    est_spectra : array-like, shape (n_est, n_channels)
-        Estimated spectra, one per row.
+    %(true_est_spectra)s
 
     Returns
     -------
@@ -82,6 +82,7 @@ def sad_matrix(true_spectra, est_spectra):
     return spectral_angle(t[:, None, :], e[None, :, :])
 
 
+@fill_doc
 def match_components(true_spectra, est_spectra):
     """Index of the estimated component matched to each true one.
 
@@ -91,10 +92,7 @@ def match_components(true_spectra, est_spectra):
 
     Parameters
     ----------
-    true_spectra : array-like, shape (n_true, n_channels)
-        Reference spectra, one per row.
-    est_spectra : array-like, shape (n_est, n_channels)
-        Estimated spectra, one per row.
+    %(true_est_spectra)s
 
     Returns
     -------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 
+from .._docstrings import fill_doc
 from .._parameters import estimator_init
 from .._validation import check_finite, check_int
 
@@ -70,13 +71,13 @@ class KMeansClustering(ClusterMixin, BaseEstimator):
 
     __init__ = estimator_init(n_clusters=8, n_init=10, random_state=None)
 
+    @fill_doc
     def fit(self, X, y=None):
         """Cluster the rows of ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_pixels, n_features)
-            One row per pixel (e.g. the latent codes of an autoencoder).
+        %(latent_rows)s
         y : None
             Ignored; present for scikit-learn's estimator interface.
 
@@ -96,13 +97,13 @@ class KMeansClustering(ClusterMixin, BaseEstimator):
         self._model = model
         return self
 
+    @fill_doc
     def predict(self, X):
         """Label of the nearest centre for each row of ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_pixels, n_features)
-            One row per pixel (e.g. the latent codes of an autoencoder).
+        %(latent_rows)s
 
         Returns
         -------
@@ -175,13 +176,13 @@ class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
         reg_covar=1e-6, max_iter=200, random_state=None,
     )
 
+    @fill_doc
     def fit(self, X, y=None):
         """Fit the mixture to the rows of ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_pixels, n_features)
-            One row per pixel (e.g. the latent codes of an autoencoder).
+        %(latent_rows)s
         y : None
             Ignored; present for scikit-learn's estimator interface.
 
@@ -222,13 +223,13 @@ class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
         self._model = model
         return self
 
+    @fill_doc
     def predict(self, X):
         """Most probable component of each row of ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_pixels, n_features)
-            One row per pixel (e.g. the latent codes of an autoencoder).
+        %(latent_rows)s
 
         Returns
         -------
