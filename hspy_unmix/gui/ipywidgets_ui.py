@@ -670,7 +670,7 @@ def _n_components_render(form):
     for name in ("method", "max_components"):
         if hasattr(result, name):
             rows.append((name, getattr(result, name)))
-    table = _html_table("Number of components", ("", "Value"), rows, "hspy-unmix-results")
+    table = _html_table("Number of components", ("Quantity", "Value"), rows, "hspy-unmix-results")
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(9, 3.5))
