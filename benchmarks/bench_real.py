@@ -76,10 +76,14 @@ def main():
     for label, loader in (("Samson", samson), ("CuZn", cuzn)):
         X, truth, k, image_shape = loader()
         for name in args.algorithms:
-            sads, errors, times = [], [], []
+            sads, errors, times, failed = [], [], [], []
             for seed in args.seeds:
                 t = time.perf_counter()
-                components, A = run(name, X, k, seed, image_shape)
+                try:
+                    components, A = run(name, X, k, seed, image_shape)
+                except ValueError as exc:  # a refusal is a result: count it
+                    failed.append(f"seed {seed}: {exc}")
+                    continue
                 times.append(time.perf_counter() - t)
                 errors.append(np.linalg.norm(X - A @ components) / np.linalg.norm(X))
                 if truth is not None:
@@ -87,8 +91,11 @@ def main():
                     if seed == args.seeds[0]:
                         first[name] = (components, sads[-1])
             sad_text = (f"{np.mean(sads):.4f}", f"{np.ptp(sads):.4f}") if sads else ("-", "-")
-            print(f"| {label} | {name} | {sad_text[0]} | {sad_text[1]} | "
-                  f"{np.mean(errors):.4f} | {np.mean(times):.2f} |", flush=True)
+            note = f" ({len(failed)} of {len(args.seeds)} seeds refused: {failed[0]})" \
+                if failed else ""
+            print(f"| {label} | {name}{note} | {sad_text[0]} | {sad_text[1]} | "
+                  f"{np.mean(errors) if errors else np.nan:.4f} | "
+                  f"{np.mean(times) if times else np.nan:.2f} |", flush=True)
     if args.figure:
         _figure(first, samson()[1], args.figure)
         print("wrote", args.figure)
