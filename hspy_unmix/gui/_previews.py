@@ -113,13 +113,43 @@ def _energy_label(axis) -> str:
     return f"Energy loss ({units})" if units else "Energy loss"
 
 
-def _pixel_spectrum(signal) -> tuple[np.ndarray, tuple]:
-    indices = tuple(signal.axes_manager.indices)
-    one = signal.inav[indices] if indices else signal
-    data = one.data
+def _array_index(signal, indices) -> tuple:
+    """Index into ``signal.data`` of the navigation position ``indices``
+    (HyperSpy's natural order, that of ``axes_manager.indices``)."""
+    index = [slice(None)] * signal.axes_manager.navigation_dimension
+    index += [slice(None)] * signal.axes_manager.signal_dimension
+    for axis, i in zip(signal.axes_manager.navigation_axes, indices):
+        index[axis.index_in_array] = int(i)
+    return tuple(index)
+
+
+def pixel_spectrum(signal, indices=None) -> tuple[np.ndarray, tuple]:
+    """The spectrum at ``indices`` (default: the current position) as floats.
+
+    Read from ``signal.data`` by index, never by ``signal.inav``: HyperSpy's
+    slicing empties the signal it slices for a moment (its data and
+    ``learning_results`` are set aside while it copies the rest), and a run
+    in another thread may be reading that signal meanwhile. Returns the
+    spectrum and the indices used.
+    """
+    if indices is None:
+        indices = tuple(signal.axes_manager.indices)
+    data = signal.data[_array_index(signal, indices)] if indices else signal.data
     if hasattr(data, "compute"):
         data = data.compute()
-    return np.asarray(data, dtype=float).ravel(), indices
+    return np.asarray(data, dtype=float).ravel(), tuple(indices)
+
+
+def pixel_signal(signal, spectrum):
+    """A new one-spectrum EELS signal holding ``spectrum`` on ``signal``'s
+    energy axis (built without slicing ``signal``, see :func:`pixel_spectrum`)."""
+    from .._compat import eels_classes
+
+    axis = signal.axes_manager.signal_axes[0].get_axis_dictionary()
+    title = signal.metadata.get_item("General.title", "")
+    return eels_classes()[0](np.array(spectrum), axes=[axis],
+                             metadata={"General": {"title": title},
+                                       "Signal": {"signal_type": "EELS"}})
 
 
 def _runs(mask: np.ndarray):
@@ -142,7 +172,7 @@ class EnergyRangePreview:
         self.axis = signal.axes_manager.signal_axes[0]
         self.energies = np.asarray(self.axis.axis, dtype=float)
         if getattr(signal, "_lazy", False):
-            spectrum, indices = _pixel_spectrum(signal)
+            spectrum, indices = pixel_spectrum(signal)
             what = f"spectrum at pixel {indices}"
         else:
             data = np.asarray(signal.data, dtype=float).reshape(-1, self.energies.size)
@@ -254,7 +284,9 @@ class RestorationPreview:
     """The zero-loss restoration of the spectrum at the current pixel.
 
     Recomputed (in a background thread, the newest request winning) when
-    the method, the iterations or the navigation position change.
+    the method, the iterations or the navigation position change. While a
+    run of the form goes on, a change is kept and previewed once the run
+    ends: the run has the processors, and it reads the signal meanwhile.
     """
 
     def __init__(self, form, interactive=None):
@@ -284,8 +316,11 @@ class RestorationPreview:
         #: ``(method, iterations, indices)`` of the preview on show, or None.
         self.shown = None
         self.error = None
+        #: A change arrived during a run: preview it when the run ends.
+        self.pending = False
         form.observe(self.refresh, "method")
         form.observe(self.refresh, "iterations")
+        form.finish_callbacks.append(self._after_run)
         self._events = signal.axes_manager.events.indices_changed
         self._events.connect(self.refresh, [])
 
@@ -316,12 +351,16 @@ class RestorationPreview:
             return
         if getattr(event, "name", None) == "iterations" and self.form.method != "richardson_lucy":
             return  # the U-net has no iterations
+        if self.form.running:
+            self.pending = True
+            self.caption.value = "Preview: waits for the run to end."
+            return
         self._generation += 1
         generation = self._generation
         form = self.form
         method, iterations = form.method, int(form.iterations)
         what = method if method != "richardson_lucy" else f"{method}, {iterations} iterations"
-        spectrum, indices = _pixel_spectrum(form.signal)
+        spectrum, indices = pixel_spectrum(form.signal)
         with self.live.lock:
             self.raw_line.set_ydata(spectrum)
             self.restored_line.set_ydata(np.full_like(spectrum, np.nan))
@@ -333,10 +372,7 @@ class RestorationPreview:
         def compute():
             start = time.perf_counter()
             try:
-                one = form.signal.inav[indices] if indices else form.signal
-                if getattr(one, "_lazy", False):
-                    one = one.deepcopy()
-                    one.compute()
+                one = pixel_signal(form.signal, spectrum)
                 kwargs = form.restore_kwargs(one, show_progressbar=False)
                 restored = one.restore_zlp(**kwargs)
                 values = restored.data
@@ -372,6 +408,11 @@ class RestorationPreview:
         if wait:
             thread.join()
 
+    def _after_run(self, form) -> None:
+        if self.pending:
+            self.pending = False
+            self.refresh()
+
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the latest preview computation."""
         if self._thread is not None:
@@ -387,6 +428,8 @@ class RestorationPreview:
         self._generation += 1
         self.form.observe(self.refresh, "method", remove=True)
         self.form.observe(self.refresh, "iterations", remove=True)
+        if self._after_run in self.form.finish_callbacks:
+            self.form.finish_callbacks.remove(self._after_run)
         try:
             self._events.disconnect(self.refresh)
         except Exception:  # already disconnected

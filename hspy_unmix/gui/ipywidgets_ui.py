@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the gui extra
     ) from exc
 
 from . import _models
-from ._previews import EnergyRangePreview, RestorationPreview
+from ._previews import EnergyRangePreview, RestorationPreview, pixel_spectrum
 
 _WIDE = ipywidgets.Layout(width="auto")
 _STYLE = {"description_width": "initial"}
@@ -494,12 +494,6 @@ def unmixing_ipy(obj, display=True, **kwargs):
 
 
 # --------------------------------------------------------- restore_zlp
-def _current_spectrum(signal):
-    indices = signal.axes_manager.indices
-    data = signal.inav[indices].data if indices else signal.data
-    return np.asarray(data, dtype=float).ravel()
-
-
 def _restore_zlp_render(form):
     """Table, and the current pixel before and after: whole range, and the
     zero-loss region on a log scale."""
@@ -508,7 +502,10 @@ def _restore_zlp_render(form):
     before, after = form.signal, form.result
     axis = before.axes_manager.signal_axes[0]
     units = axis.units if isinstance(axis.units, str) and axis.units != "<undefined>" else ""
-    raw, restored = _current_spectrum(before), _current_spectrum(after)
+    # the result at the pixel shown for the input (the result's own
+    # navigator starts at the first pixel)
+    raw, indices = pixel_spectrum(before)
+    restored = pixel_spectrum(after, indices)[0]
     after_axis = np.asarray(after.axes_manager.signal_axes[0].axis, dtype=float)
     fig = Figure(figsize=(9, 3), layout="constrained")
     whole, zoom = fig.subplots(1, 2)
@@ -517,7 +514,7 @@ def _restore_zlp_render(form):
         ax.plot(after_axis, restored, label="after", lw=1)
         ax.set_xlabel(f"Energy loss ({units})" if units else "Energy loss")
     whole.set_ylabel("Counts")
-    whole.set_title(f"restore_zlp ({form.method}), pixel {before.axes_manager.indices}",
+    whole.set_title(f"restore_zlp ({form.method}), pixel {indices}",
                     fontsize="medium")
     whole.legend(fontsize="small")
     peak = float(axis.axis[int(np.nanargmax(raw))])
@@ -589,11 +586,10 @@ def _pan_sharpen_render(form):
     units = axis.units if isinstance(axis.units, str) else ""
     fig = Figure(figsize=(9, 3), layout="constrained")
     pixel_ax, mean_ax = fig.subplots(1, 2)
-    indices = tuple(signal.axes_manager.indices)
+    raw, indices = pixel_spectrum(signal)
     raw_axis = signal.axes_manager.signal_axes[0]
-    pixel_ax.plot(raw_axis.axis, _current_spectrum(signal), lw=0.8, color="0.6",
-                  label="raw (this SI)")
-    pixel_ax.plot(axis.axis, _current_spectrum(result), lw=1.2, color="C1",
+    pixel_ax.plot(raw_axis.axis, raw, lw=0.8, color="0.6", label="raw (this SI)")
+    pixel_ax.plot(axis.axis, pixel_spectrum(result, indices)[0], lw=1.2, color="C1",
                   label="pan-sharpened")
     pixel_ax.set_title(f"Pixel {indices}")
     pixel_ax.legend(fontsize="small")

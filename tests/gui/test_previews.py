@@ -151,3 +151,88 @@ def test_restoration_preview_failure_is_shown_not_raised(zlp_si, monkeypatch):
     preview.wait(30)
     assert "failed: RuntimeError: no model here" in preview.caption.value
     assert preview.shown is None
+
+
+def test_previews_and_result_figures_never_slice_the_signal(zlp_si, monkeypatch):
+    """HyperSpy's ``inav`` empties the signal it slices for a moment; a run in
+    another thread reads that signal, so the preview (following the
+    navigator) must read the pixel by index instead."""
+    from hyperspy.signal import BaseSignal
+
+    s = zlp_si
+    original = BaseSignal._deepcopy_with_new_data
+    guard = {"on": True}
+
+    def guarded(self, *args, **kwargs):
+        if self is s and guard["on"]:
+            raise AssertionError("the form's signal was sliced")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BaseSignal, "_deepcopy_with_new_data", guarded)
+    w = _ipy(s, "restore_zlp_gui", namespace={})
+    preview = w["wdict"]["preview"]
+    w["wdict"]["method"].value = "richardson_lucy"
+    s.axes_manager.indices = (3, 2)  # x = 3 of 4, y = 2 of 5: data[2, 3]
+    preview.start()
+    preview.wait(60)
+    assert preview.error is None and preview.shown == ("richardson_lucy", 50, (3, 2))
+    np.testing.assert_array_equal(preview.raw_line.get_ydata(), s.data[2, 3])
+    form = w["form"]
+    form.iterations = 5
+    preview.wait(60)
+    assert preview.shown == ("richardson_lucy", 5, (3, 2))
+    guard["on"] = False  # the run itself builds its result from the signal
+    assert form.run(background=False).state == "done"
+    guard["on"] = True
+    table, png = _render(w)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and "richardson_lucy" in table
+
+
+def _render(w):
+    from hspy_unmix.gui import ipywidgets_ui
+
+    return ipywidgets_ui._restore_zlp_render(w["form"])
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_pixel_spectrum_reads_the_current_pixel_in_both_orders(lazy):
+    import hyperspy.api as hs
+
+    data = np.arange(3 * 4 * 6, dtype=np.uint16).reshape(3, 4, 6)
+    s = hs.signals.Signal1D(data)
+    if lazy:
+        s = s.as_lazy()
+    s.axes_manager.indices = (2, 1)  # x = 2, y = 1
+    spectrum, indices = _previews.pixel_spectrum(s)
+    assert indices == (2, 1) and spectrum.dtype == float
+    np.testing.assert_array_equal(spectrum, data[1, 2])
+    # another position, given explicitly; a transposed view (signal axis first)
+    np.testing.assert_array_equal(_previews.pixel_spectrum(s, (3, 0))[0], data[0, 3])
+    t = s.T.T  # a copy with the same order
+    np.testing.assert_array_equal(_previews.pixel_spectrum(t, (1, 2))[0], data[2, 1])
+
+
+def test_restoration_preview_waits_for_a_run_then_shows_the_latest_choice(zlp_si, fake_restore):
+    import threading
+
+    s = zlp_si
+    w = _ipy(s, "restore_zlp_gui", namespace={})
+    preview, form = w["wdict"]["preview"], w["form"]
+    w["wdict"]["method"].value = "richardson_lucy"
+    preview.start()
+    preview.wait(30)
+    release = threading.Event()
+    form._make_work = lambda: release.wait  # a run that lasts until released
+    job = form.run(background=True)
+    calls = len(fake_restore)
+    w["wdict"]["iterations"].value = 11
+    s.axes_manager.indices = (2, 3)
+    preview.wait(30)
+    assert len(fake_restore) == calls and preview.pending  # nothing computed meanwhile
+    assert "waits for the run" in preview.caption.value
+    release.set()
+    job.wait(30)
+    preview.wait(30)
+    assert not preview.pending
+    assert preview.shown == ("richardson_lucy", 11, (2, 3))
+    assert len(fake_restore) == calls + 1  # one preview, of the latest choice
