@@ -93,6 +93,19 @@ class PanSharpenResult:
     si_only_abundances : hyperspy.signals.BaseSignal or None
         Image mode only: the abundances of the spectrum image alone (weighted
         NNLS per pixel, the start of the fusion) on its own grid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hspy_unmix
+    >>> from hspy_unmix.synthetic import pan_sharpening_pair
+    >>> fine, coarse, truth = pan_sharpening_pair(n_components=3, random_state=0)
+    >>> report = fine.pan_sharpen(coarse, n_components=3, random_state=0,
+    ...                           return_report=True, show_progressbar=False)
+    >>> report.abundances.data.shape, report.endmembers.data.shape
+    ((3, 64, 64), (3, 200))
+    >>> bool(np.median(report.reduced_chi2.data) < 1.5)  # Poisson-limited fit
+    True
     """
 
     fused: Any

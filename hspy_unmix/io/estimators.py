@@ -34,6 +34,19 @@ def save_estimator(estimator, path) -> None:
         a pending :meth:`~hspy_unmix.VCA.partial_fit` sample is fitted first.
     path : str or path-like
         File to write, replaced atomically if it exists.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from hspy_unmix import VCA
+    >>> from hspy_unmix.io import load_estimator, save_estimator
+    >>> X = np.random.default_rng(0).random((50, 8))
+    >>> vca = VCA(n_components=3, random_state=0).fit(X)
+    >>> path = os.path.join(tempfile.mkdtemp(), "vca.zip")
+    >>> save_estimator(vca, path)
+    >>> np.array_equal(load_estimator(path).components_, vca.components_)
+    True
     """
     from .. import __version__
 

@@ -20,7 +20,23 @@ MIN_FWHM_CHANNELS = 1.5
 
 
 class NoZeroLossPeakError(ValueError):
-    """The spectra have no zero-loss peak to restore (core-loss data, ZLP cropped)."""
+    """The spectra have no zero-loss peak to restore (core-loss data, ZLP cropped).
+
+    A ``ValueError``: raised by ``restore_zlp`` (both methods) and
+    :func:`plan_resampling` before any network is loaded.
+
+    Examples
+    --------
+    >>> import hspy_unmix
+    >>> from hspy_unmix.restoration import NoZeroLossPeakError
+    >>> from hspy_unmix.synthetic import zlp_test_signal
+    >>> s, _ = zlp_test_signal((2, 2), random_state=0)
+    >>> try:
+    ...     s.isig[4.0:].restore_zlp(method="richardson_lucy")
+    ... except NoZeroLossPeakError as error:
+    ...     print(str(error)[:56])
+    restore_zlp needs spectra with a zero-loss peak in the w
+    """
 
 
 def _peak_fwhm(x: np.ndarray) -> np.ndarray:
@@ -113,6 +129,25 @@ def plan_resampling(sample: np.ndarray, meta: dict, *, axis_description: str = "
     NoZeroLossPeakError
         When fewer than half of the sampled spectra show a ZLP, or the ZLP is
         narrower than :data:`MIN_FWHM_CHANNELS`.
+
+    Examples
+    --------
+    A ZLP 33 channels wide lies inside the shipped model's native range
+    (5 to 40 channels): no resampling.
+
+    >>> from hspy_unmix.restoration import plan_resampling
+    >>> from hspy_unmix.synthetic import zlp_test_signal
+    >>> s, _ = zlp_test_signal((2, 2), random_state=0)
+    >>> plan = plan_resampling(s.data.reshape(4, -1), {"native_fwhm_channels": (5, 40)})
+    >>> plan["factor"], round(plan["measured_fwhm_channels"])
+    (1.0, 33)
+
+    A model trained on ZLPs 5 to 20 channels wide: the axis is binned (a
+    factor below 1) so that the ZLP falls inside that range.
+
+    >>> plan = plan_resampling(s.data.reshape(4, -1), {"native_fwhm_channels": (5, 20)})
+    >>> bool(plan["factor"] < 1 and 5 <= plan["model_fwhm_channels"] <= 20)
+    True
     """
     sample = np.asarray(sample, dtype=np.float64)
     good = np.isfinite(sample).all(axis=1) & (sample.sum(axis=1) > 0)

@@ -126,6 +126,15 @@ def measured_zlp_psf(spectra: np.ndarray, half_width: int) -> np.ndarray:
     -------
     numpy.ndarray, shape (n_spectra, 2 * half_width + 1)
         One kernel per spectrum (not normalised).
+
+    Examples
+    --------
+    >>> from hspy_unmix.restoration import measured_zlp_psf
+    >>> from hspy_unmix.synthetic import zlp_test_signal
+    >>> s, _ = zlp_test_signal((2, 2), random_state=0)
+    >>> psf = measured_zlp_psf(s.data.reshape(4, -1), half_width=8)
+    >>> psf.shape, psf.argmax(axis=1).tolist()
+    ((4, 17), [8, 8, 8, 8])
     """
     spectra = np.clip(spectra, 0.0, None)
     n, channels = spectra.shape

@@ -1,4 +1,5 @@
-"""The docstrings of the public API pass the numpydoc checks of the docs build.
+"""The docstrings of the public API pass the numpydoc checks of the docs build,
+and every public function, class and signal method has an Examples section.
 
 The build (docs/conf.py, ``numpydoc_validation_checks``) fails on them with
 ``-W``; this test gives the same answer in seconds, without Sphinx.
@@ -27,16 +28,25 @@ SIGNAL_METHODS = [
 ]
 
 
-def _documented():
-    """Import paths of the public functions, classes and their own methods."""
+def _public_objects():
+    """Import paths of the public functions and classes, and the signal methods."""
     names, missing = CONF["_public_names"]()
     assert not missing
     seen, out = set(), []
     for name, obj in names.items():
-        if not (inspect.isfunction(obj) or inspect.isclass(obj)) or id(obj) in seen:
-            continue
-        seen.add(id(obj))
+        if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
+            seen.add(id(obj))
+            out.append(name)
+    return out + SIGNAL_METHODS
+
+
+def _documented():
+    """:func:`_public_objects` and the classes' own public methods."""
+    names, _ = CONF["_public_names"]()
+    out = []
+    for name in _public_objects():
         out.append(name)
+        obj = names.get(name)
         if inspect.isclass(obj):
             for attr, member in inspect.getmembers(obj):
                 if attr.startswith("_") or not callable(member):
@@ -44,7 +54,7 @@ def _documented():
                 if not (getattr(member, "__module__", "") or "").startswith("hspy_unmix"):
                     continue  # scikit-learn's get_params, set_output...: not documented
                 out.append(f"{name}.{attr}")
-    return out + SIGNAL_METHODS
+    return out
 
 
 def test_the_build_checks_sections():
@@ -57,3 +67,9 @@ def test_public_docstring(name):
     errors = [f"{code}: {msg}" for code, msg in numpydoc_validate.validate(name)["errors"]
               if code in CHECKS]
     assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("name", _public_objects())
+def test_every_public_name_has_an_example(name):
+    codes = {code for code, _ in numpydoc_validate.validate(name)["errors"]}
+    assert "EX01" not in codes, f"{name} has no Examples section"
