@@ -29,6 +29,7 @@ import warnings
 import ipywidgets
 import numpy as np
 
+from ._ipywidgets_common import CSS_DPI, figure_png, png_css_width
 from ._parameters import clean_float
 
 
@@ -56,8 +57,6 @@ class LiveFigure:
 
     def __init__(self, figsize, interactive=None, toolbar=False):
         from matplotlib.figure import Figure
-
-        from .ipywidgets_ui import CSS_DPI
 
         self.figure = Figure(figsize=figsize, dpi=CSS_DPI, layout="constrained")
         self.interactive = ipympl_available() if interactive is None else bool(interactive)
@@ -87,8 +86,6 @@ class LiveFigure:
 
     def draw(self) -> None:
         """Send the figure's current state to the page."""
-        from .ipywidgets_ui import figure_png, png_css_width
-
         with self.lock:
             if self.interactive:
                 self.figure.canvas.draw_idle()
