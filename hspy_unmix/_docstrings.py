@@ -39,11 +39,48 @@ DOCS["latent_rows"] = """\
 X : array-like of shape (n_pixels, n_features)
     One row per pixel (e.g. the latent codes of an autoencoder)."""
 
+#: ``fit`` and ``predict`` of the clustering estimators: ``latent_predict``
+#: ends on the type of the labels, which each class then describes.
+DOCS["latent_fit"] = """\
+Parameters
+----------
+""" + DOCS["latent_rows"] + """
+y : None
+    Ignored; present for scikit-learn's estimator interface."""
+
+DOCS["latent_predict"] = """\
+Parameters
+----------
+""" + DOCS["latent_rows"] + """
+
+Returns
+-------
+numpy.ndarray of int, shape (n_pixels,)"""
+
 DOCS["zlp_spectra_dispersion"] = """\
 spectra : array-like, shape (..., channels)
     Spectra along the last axis.
 dispersion : float
     Channel width; the result is in the same unit (channels by default)."""
+
+#: The sections of ``zlp_fwhm`` and ``zlp_fwtm``, up to a Gaussian ZLP of
+#: FWHM 0.05 sampled every 0.005 (``gaussian``), which their examples measure.
+DOCS["zlp_width"] = """\
+Parameters
+----------
+""" + DOCS["zlp_spectra_dispersion"] + """
+
+Returns
+-------
+numpy.ndarray
+    Widths (see :func:`peak_width`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from hspy_unmix.metrics import zlp_fwhm, zlp_fwtm
+>>> e = np.arange(-1, 1, 0.005)
+>>> gaussian = np.exp(-4 * np.log(2) * (e / 0.05) ** 2)"""
 
 DOCS["abundance_solver"] = """\
 abundance_solver
@@ -218,6 +255,33 @@ Examples
 
 DOCS["examples_chequerboard_X"] = DOCS["examples_chequerboard"] + """
 >>> X = s.data.reshape(-1, s.data.shape[-1])"""
+
+# ---------------------------------------------------------------------- forms
+DOCS["gui_parameters"] = """\
+Parameters
+----------
+display : bool
+    If True (default), show the form. If False, return a dictionary
+    ``{toolkit: widgets}``: for ipywidgets a dict with the container
+    (``"widget"``), the controls by name (``"wdict"``) and the form
+    model (``"form"``); for traitsui the form model (a ``HasTraits``
+    object whose ``edit_traits()`` shows it).
+toolkit : str, iterable of str or None
+    None (default) uses every toolkit enabled in HyperSpy's
+    preferences that can work here: traitsui only where a display is
+    usable (and, in a Jupyter kernel, a Qt event loop runs), otherwise
+    the ipywidgets form alone. ``"ipywidgets"`` or ``"traitsui"``
+    selects one; it raises ``ImportError`` naming the missing package,
+    or ``RuntimeError`` for traitsui without a display."""
+
+DOCS["gui_returns"] = """\
+Returns
+-------
+dict or None
+    None when the form is shown; with ``display=False``, the widgets by
+    toolkit (see ``display``).
+
+""" + DOCS["examples_chequerboard"]
 
 
 def fill_doc(obj):

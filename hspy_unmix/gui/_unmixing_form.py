@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from traits.api import Any, Bool, Dict, Enum, Float, Instance, Int, List, Str
 
+from .._docstrings import fill_doc
 from ._form import Form
 from ._k_suggestion import _UNMIXING_FORMS, suggested_n_components
 from ._parameters import AlgorithmParameters, clean_float
@@ -33,15 +34,12 @@ def unmixing_algorithms() -> list[str]:
     return [*ALGORITHMS, *HYPERSPY_ALGORITHMS]
 
 
+@fill_doc
 class UnmixingForm(Form):
     """Model of the unmixing form: ``signal.decomposition(algorithm=...)``.
 
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
+    %(examples_chequerboard)s
     >>> from hspy_unmix.gui._models import UnmixingForm
-    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
     >>> form = UnmixingForm(signal=s, algorithm="VCA", n_components=3)
     >>> form.run(background=False).state
     'done'

@@ -10,20 +10,7 @@ from __future__ import annotations
 
 import sys
 
-_DISPLAY_TOOLKIT = """
-    display : bool
-        If True (default), show the form. If False, return a dictionary
-        ``{toolkit: widgets}``: for ipywidgets a dict with the container
-        (``"widget"``), the controls by name (``"wdict"``) and the form
-        model (``"form"``); for traitsui the form model (a ``HasTraits``
-        object whose ``edit_traits()`` shows it).
-    toolkit : str, iterable of str or None
-        None (default) uses every toolkit enabled in HyperSpy's
-        preferences that can work here: traitsui only where a display is
-        usable (and, in a Jupyter kernel, a Qt event loop runs), otherwise
-        the ipywidgets form alone. ``"ipywidgets"`` or ``"traitsui"``
-        selects one; it raises ``ImportError`` naming the missing package,
-        or ``RuntimeError`` for traitsui without a display."""
+from .._docstrings import fill_doc
 
 
 def _caller_namespace():
@@ -51,6 +38,7 @@ def _gui(signal, toolkey, display, toolkit, **kwargs):
     )
 
 
+@fill_doc
 def unmix_gui(self, display=True, toolkit=None, **kwargs):
     """Form to unmix the spectrum image with an hspy_unmix algorithm.
 
@@ -67,25 +55,14 @@ def unmix_gui(self, display=True, toolkit=None, **kwargs):
     abundance maps; Stop interrupts it and leaves ``learning_results`` as
     they were.
 
-    Parameters
-    ----------%s
+    %(gui_parameters)s
     **kwargs
         Initial values: ``algorithm``, ``n_components``, ``random_state``,
         ``normalize_poissonian_noise``, ``energy_start``, ``energy_end``;
         ``masks`` (dict name -> boolean array or signal offered as masks) and
         ``namespace`` (default: the caller's global variables).
 
-    Returns
-    -------
-    dict or None
-        None when the form is shown; with ``display=False``, the widgets by
-        toolkit (see ``display``).
-
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    %(gui_returns)s
     >>> w = s.unmix_gui(display=False, toolkit="ipywidgets")["ipywidgets"]
     >>> w["wdict"]["algorithm"].value = "VCA"
     >>> w["wdict"]["run"].click()
@@ -98,6 +75,7 @@ def unmix_gui(self, display=True, toolkit=None, **kwargs):
     return _gui(self, "unmix", display, toolkit, **kwargs)
 
 
+@fill_doc
 def restore_zlp_gui(self, display=True, toolkit=None, **kwargs):
     """Form to restore the near-zero-loss region (U-net or Richardson-Lucy).
 
@@ -108,24 +86,13 @@ def restore_zlp_gui(self, display=True, toolkit=None, **kwargs):
     name in "Store as" (``s_restored`` by default; empty: not stored), and
     is also ``form.result`` of the form model (``display=False``).
 
-    Parameters
-    ----------%s
+    %(gui_parameters)s
     **kwargs
         Initial values: ``method``, ``iterations``, ``store_as``;
         ``namespace``, the dict the result is stored in (default: the
         caller's global variables).
 
-    Returns
-    -------
-    dict or None
-        None when the form is shown; with ``display=False``, the widgets by
-        toolkit (see ``display``).
-
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    %(gui_returns)s
     >>> w = s.restore_zlp_gui(display=False, toolkit="ipywidgets")["ipywidgets"]
     >>> w["form"].method
     'unet'
@@ -134,11 +101,11 @@ def restore_zlp_gui(self, display=True, toolkit=None, **kwargs):
     return _gui(self, "restore_zlp", display, toolkit, **kwargs)
 
 
+@fill_doc
 def pan_sharpen_gui(self, display=True, toolkit=None, other_candidates=None, **kwargs):
     """Form to pan-sharpen this signal with a high spectral fidelity one.
 
-    Parameters
-    ----------%s
+    %(gui_parameters)s
     other_candidates : dict, list of signals or None
         Signals offered as ``other``: a dict ``{name: signal}`` or a list.
         None offers the spectrum images and ADF/HAADF images among the
@@ -151,17 +118,7 @@ def pan_sharpen_gui(self, display=True, toolkit=None, other_candidates=None, **k
         pan-sharpened signal, ``s_pansharpened`` by default; it is also
         ``form.result``); ``namespace`` as in :meth:`restore_zlp_gui`.
 
-    Returns
-    -------
-    dict or None
-        None when the form is shown; with ``display=False``, the widgets by
-        toolkit (see ``display``).
-
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    %(gui_returns)s
     >>> hifi, _ = chequerboard_si(n_components=3, random_state=1)
     >>> w = s.pan_sharpen_gui(display=False, toolkit="ipywidgets",
     ...                       other_candidates={"hifi": hifi})["ipywidgets"]
@@ -174,37 +131,24 @@ def pan_sharpen_gui(self, display=True, toolkit=None, other_candidates=None, **k
     )
 
 
+@fill_doc
 def estimate_n_components_gui(self, display=True, toolkit=None, **kwargs):
     """Form to estimate the number of components of the spectrum image.
 
     Run calls :func:`hspy_unmix.estimate_n_components` and shows its plot
     and the suggested number of components.
 
-    Parameters
-    ----------%s
+    %(gui_parameters)s
     **kwargs
         Initial values: ``max_components``.
 
-    Returns
-    -------
-    dict or None
-        None when the form is shown; with ``display=False``, the widgets by
-        toolkit (see ``display``).
-
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
-    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
+    %(gui_returns)s
     >>> w = s.estimate_n_components_gui(display=False, toolkit="ipywidgets")
     >>> w["ipywidgets"]["form"].max_components
     10
     """
     return _gui(self, "estimate_n_components", display, toolkit, **kwargs)
 
-
-for _method in (unmix_gui, restore_zlp_gui, pan_sharpen_gui, estimate_n_components_gui):
-    _method.__doc__ = _method.__doc__ % _DISPLAY_TOOLKIT
 
 #: Methods added to exspy's EELS signal classes on ``import hspy_unmix``.
 SIGNAL_METHODS = {

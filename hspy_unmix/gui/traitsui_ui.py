@@ -15,6 +15,7 @@ this module (to look the functions up) where traitsui is not installed.
 
 from __future__ import annotations
 
+from .._docstrings import fill_doc
 from . import _models
 
 
@@ -130,15 +131,12 @@ def _show(form, display):
     return None
 
 
+@fill_doc
 def unmixing_traitsui(obj, display=True, **kwargs):
     """traitsui unmixing form for ``obj`` (see :meth:`unmix_gui`).
 
-    Examples
-    --------
-    >>> import hspy_unmix
-    >>> from hspy_unmix.synthetic import chequerboard_si
+    %(examples_chequerboard)s
     >>> from hspy_unmix.gui.traitsui_ui import unmixing_traitsui
-    >>> s, _ = chequerboard_si(n_components=3, random_state=0)
     >>> unmixing_traitsui(s, display=False, algorithm="VCA").algorithm
     'VCA'
     """

@@ -94,22 +94,8 @@ def peak_width(spectra, fraction: float = 0.5, dispersion: float = 1.0) -> np.nd
 def zlp_fwhm(spectra, dispersion: float = 1.0) -> np.ndarray:
     """Full width at half maximum of the ZLP (highest peak).
 
-    Parameters
-    ----------
-    %(zlp_spectra_dispersion)s
-
-    Returns
-    -------
-    numpy.ndarray
-        Widths (see :func:`peak_width`).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from hspy_unmix.metrics import zlp_fwhm
-    >>> e = np.arange(-1, 1, 0.005)
-    >>> zlp = np.exp(-4 * np.log(2) * (e / 0.05) ** 2)
-    >>> round(float(zlp_fwhm(zlp, 0.005)), 3)
+    %(zlp_width)s
+    >>> round(float(zlp_fwhm(gaussian, 0.005)), 3)
     0.05
     """
     return peak_width(spectra, 0.5, dispersion)
@@ -122,21 +108,7 @@ def zlp_fwtm(spectra, dispersion: float = 1.0) -> np.ndarray:
     For a Gaussian peak it is ``sqrt(log2(10))``, about 1.8 times the FWHM
     (:func:`zlp_fwhm`); a larger ratio shows heavier tails.
 
-    Parameters
-    ----------
-    %(zlp_spectra_dispersion)s
-
-    Returns
-    -------
-    numpy.ndarray
-        Widths (see :func:`peak_width`).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from hspy_unmix.metrics import zlp_fwhm, zlp_fwtm
-    >>> e = np.arange(-1, 1, 0.005)
-    >>> gaussian = np.exp(-4 * np.log(2) * (e / 0.05) ** 2)
+    %(zlp_width)s
     >>> round(float(zlp_fwtm(gaussian, 0.005)), 3)  # sqrt(log2(10)) 0.05 = 0.091
     0.091
     >>> round(float(zlp_fwtm(gaussian, 0.005) / zlp_fwhm(gaussian, 0.005)), 1)

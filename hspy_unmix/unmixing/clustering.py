@@ -75,11 +75,7 @@ class KMeansClustering(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Cluster the rows of ``X``.
 
-        Parameters
-        ----------
-        %(latent_rows)s
-        y : None
-            Ignored; present for scikit-learn's estimator interface.
+        %(latent_fit)s
 
         Returns
         -------
@@ -101,13 +97,7 @@ class KMeansClustering(ClusterMixin, BaseEstimator):
     def predict(self, X):
         """Label of the nearest centre for each row of ``X``.
 
-        Parameters
-        ----------
-        %(latent_rows)s
-
-        Returns
-        -------
-        numpy.ndarray of int, shape (n_pixels,)
+        %(latent_predict)s
             The cluster of each row.
         """
         return self._model.predict(_check_features(X))
@@ -180,11 +170,7 @@ class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Fit the mixture to the rows of ``X``.
 
-        Parameters
-        ----------
-        %(latent_rows)s
-        y : None
-            Ignored; present for scikit-learn's estimator interface.
+        %(latent_fit)s
 
         Returns
         -------
@@ -227,13 +213,7 @@ class GaussianMixtureClustering(ClusterMixin, BaseEstimator):
     def predict(self, X):
         """Most probable component of each row of ``X``.
 
-        Parameters
-        ----------
-        %(latent_rows)s
-
-        Returns
-        -------
-        numpy.ndarray of int, shape (n_pixels,)
+        %(latent_predict)s
             The mixture component of each row.
         """
         return self._model.predict(_check_features(X))
