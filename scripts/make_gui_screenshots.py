@@ -107,14 +107,22 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def voila_server(folder: pathlib.Path, timeout: float = 60):
-    """Serve the notebooks of ``folder`` with Voila; yield the base URL."""
+def voila_server(path: pathlib.Path, timeout: float = 60):
+    """Serve the notebook ``path``, or the notebooks of the folder ``path``,
+    with Voila; yield the base URL once the server answers.
+
+    The log (``voila.log``) and Jupyter's runtime files go beside the
+    notebook (in the folder). ``RuntimeError`` with the log if Voila ends or
+    does not answer within ``timeout`` seconds. Also used by
+    ``tests/gui/test_browser.py``.
+    """
+    folder = path if path.is_dir() else path.parent
     port = _free_port()
     env = dict(os.environ, MPLBACKEND="agg", PYTHONWARNINGS="ignore",
                TF_CPP_MIN_LOG_LEVEL="2", JUPYTER_RUNTIME_DIR=str(folder / "runtime"))
     log = open(folder / "voila.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "voila", str(folder), "--no-browser", f"--port={port}",
+        [sys.executable, "-m", "voila", str(path), "--no-browser", f"--port={port}",
          "--Voila.ip=127.0.0.1", "--show_tracebacks=True"],
         cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -123,7 +131,9 @@ def voila_server(folder: pathlib.Path, timeout: float = 60):
         deadline = time.time() + timeout
         while True:
             try:
-                urllib.request.urlopen(url, timeout=1)
+                # a static file: asking for the page itself would run the
+                # notebook of a single-notebook server
+                urllib.request.urlopen(url + "voila/static/", timeout=1)
                 break
             except urllib.error.HTTPError:
                 break  # the server answers

@@ -8,22 +8,29 @@ saved under ``tests/gui/artifacts/``.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
+import importlib.util
 import pathlib
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = pathlib.Path(__file__).parent / "artifacts"
+SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "make_gui_screenshots.py"
+
+
+def _load_script():
+    """The screenshot script: its Voila server, notebook writer and Chromium
+    look-up serve these tests too."""
+    spec = importlib.util.spec_from_file_location("make_gui_screenshots", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_SCRIPT = _load_script()
 
 
 def _probe_cell(expression):
@@ -188,70 +195,19 @@ def _assert_native_size(image):
 
 
 def _chromium():
-    candidates = [os.environ.get("HSPY_UNMIX_CHROMIUM"), shutil.which("chromium"),
-                  shutil.which("chromium-browser"), shutil.which("google-chrome")]
-    for path in candidates:
-        if path and os.path.exists(path):
-            return path
-    pytest.skip("no Chromium binary (apt-get install chromium)")
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _notebook(path, sources):
-    cells = [
-        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-         "source": source}
-        for source in sources
-    ]
-    path.write_text(json.dumps({
-        "cells": cells,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5,
-    }))
+    try:
+        return _SCRIPT.chromium_path()
+    except SystemExit:
+        pytest.skip("no Chromium binary (apt-get install chromium)")
 
 
 @pytest.fixture
 def voila_url(tmp_path, request):
     pytest.importorskip("voila")
     notebook = tmp_path / "form.ipynb"
-    _notebook(notebook, getattr(request, "param", NOTEBOOK_CELLS))
-    port = _free_port()
-    env = dict(os.environ, MPLBACKEND="agg", PYTHONWARNINGS="ignore",
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-    log = open(tmp_path / "voila.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "voila", str(notebook), "--no-browser",
-         f"--port={port}", "--Voila.ip=127.0.0.1", "--show_tracebacks=True"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url + "voila/static/", timeout=1)
-            except urllib.error.HTTPError:
-                break  # the server answers
-            except OSError:
-                if process.poll() is not None or time.time() > deadline:
-                    pytest.fail("voila did not start:\n" + (tmp_path / "voila.log").read_text())
-                time.sleep(0.3)
-            else:
-                break
+    _SCRIPT.write_notebook(notebook, getattr(request, "param", NOTEBOOK_CELLS))
+    with _SCRIPT.voila_server(notebook, timeout=30) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @contextlib.contextmanager
