@@ -25,13 +25,13 @@ def samson():
     return X, data["GT"].astype(float)
 
 
-def _sads(X, truth, **kwargs):
+def _sads(X, truth, seeds=range(5), **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return np.array(
             [
                 sad(truth, hspy_unmix.VCA(3, random_state=s, **kwargs).fit(X).components_).mean()
-                for s in range(5)
+                for s in seeds
             ]
         )
 
@@ -44,9 +44,11 @@ def test_samson_seed_spread_within_0_01_rad(samson):
 
 
 def test_samson_single_start_depends_on_the_seed(samson):
-    # the failure the default guards against (teeth of the test above)
+    # the failure the default guards against (teeth of the test above). Which
+    # seeds take a mixed pixel depends on the machine's floating point (none of
+    # seeds 0-4 on one machine, 10 of seeds 20-79 on another): 60 seeds.
     X, truth = samson
-    sads = _sads(X, truth, n_starts=1)
+    sads = _sads(X, truth, seeds=range(20, 80), n_starts=1)
     assert sads.max() - sads.min() > 0.1
 
 
