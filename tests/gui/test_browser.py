@@ -304,10 +304,6 @@ def _number_input(form, label):
 
 
 @pytest.mark.parametrize("voila_url", [RESTORE_ZLP_CELLS], indirect=True)
-@pytest.mark.xfail(strict=False, reason=(
-    "intermittent: once in three CI runs the Richardson-Lucy run started right after "
-    "the live preview switched to Richardson-Lucy never reported 'Done' within 300 s "
-    "(a possible wait between the preview thread and the run); not yet explained"))
 def test_restore_zlp_form_runs_and_stores_in_browser(voila_url):
     with _page(voila_url) as page:
         form = page.locator(".hspy-unmix-form")
