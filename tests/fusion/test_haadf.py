@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import hspy_unmix  # noqa: F401
-from hspy_unmix.fusion.haadf import block_mean, image_noise_sigma, replicate
+from hspy_unmix.fusion._haadf_model import block_mean, image_noise_sigma, replicate
 
 FACTOR = 2
 

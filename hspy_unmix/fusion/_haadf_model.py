@@ -1,0 +1,272 @@
+"""Model and solver of HAADF-guided pan-sharpening (:mod:`hspy_unmix.fusion.haadf`).
+
+The spectrum image (coarse grid, few counts per channel) and the ADF/HAADF
+image (same scan or an integer factor ``f`` finer, many counts per pixel)
+share one model of the abundances on the image's grid:
+
+* endmembers ``E`` (K x channels) from the SI (any package algorithm or given);
+* abundances ``A`` (one K-vector per image pixel, ``A >= 0``) maximise
+
+  - the Poisson log-likelihood of the spectra: each SI pixel ``p`` is the
+    mean of the ``f x f`` image pixels it covers,
+    ``x_p ~ Poisson(mean_{q in p}(A_q) @ E)``;
+  - the Gaussian log-likelihood of the image under a fitted forward model
+    ``h_q = b + (sum_k w_k A_qk) ** gamma + noise``: per-endmember effective
+    scattering weights ``w_k >= 0`` (``c Z_k^1.7`` for incoherent Rutherford
+    scattering of a thin sample, where the image is linear in the amounts,
+    ``gamma = 1``), an exponent ``gamma`` for channelling, thickness and
+    detector non-linearity, an offset ``b``; ``w``, ``gamma`` and ``b`` are
+    fitted against the SI-only abundances and refitted after each pass;
+  - minus an optional edge-preserving (Huber or total-variation) penalty on
+    the abundance maps;
+
+  solved by L-BFGS-B on tiles of the image grid (with a halo), so that the
+  SI is read tile by tile and eager and lazy signals go through one path.
+
+This module holds that model only, on arrays: the grid operators between
+the two grids, the image noise estimate, the image forward model and its
+fit, the registration check's shift search, one tile's objective and
+solve, and the tiling. Reading signals, checking options and building the
+result are :func:`~hspy_unmix.fusion.haadf.pan_sharpen_image`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Floor of the Poisson model (counts) in the log-likelihood and chi-square.
+MODEL_FLOOR = 1e-6
+#: Bounds of the fitted exponent of the image model.
+GAMMA_BOUNDS = (0.3, 3.0)
+
+
+# ------------------------------------------------------------------ grids
+def block_mean(A: np.ndarray, f: int) -> np.ndarray:
+    """Mean over ``f x f`` blocks of the first two axes."""
+    if f == 1:
+        return A
+    h, w = A.shape[0] // f, A.shape[1] // f
+    return A.reshape((h, f, w, f) + A.shape[2:]).mean(axis=(1, 3))
+
+
+def replicate(A: np.ndarray, f: int) -> np.ndarray:
+    """Each pixel repeated into an ``f x f`` block (adjoint of ``block_mean`` times f^2)."""
+    if f == 1:
+        return A
+    return np.repeat(np.repeat(A, f, axis=0), f, axis=1)
+
+
+def image_noise_sigma(image: np.ndarray) -> float:
+    """Standard deviation of the white noise of an image (Immerkaer 1996).
+
+    The 3 x 3 mask ``[[1,-2,1],[-2,4,-2],[1,-2,1]]`` cancels planes and
+    line-wise offsets (scan noise), so the estimate is that of the
+    pixel-to-pixel noise the image term of the fit assumes.
+    """
+    img = np.asarray(image, dtype=np.float64)
+    if min(img.shape) < 3:
+        return float(np.std(img)) or 1.0
+    conv = (img[:-2, :-2] - 2 * img[:-2, 1:-1] + img[:-2, 2:]
+            - 2 * img[1:-1, :-2] + 4 * img[1:-1, 1:-1] - 2 * img[1:-1, 2:]
+            + img[2:, :-2] - 2 * img[2:, 1:-1] + img[2:, 2:])
+    sigma = np.sqrt(np.pi / 2) * np.abs(conv).mean() / 6.0
+    return float(sigma) if sigma > 0 else float(np.std(img) * 1e-3 or 1.0)
+
+
+# ------------------------------------------------------------ image model
+@dataclass
+class ImageModel:
+    """``image = offset + (abundances @ weights) ** gamma`` (+ noise)."""
+
+    offset: float
+    weights: np.ndarray  # (K,)
+    gamma: float
+    noise_sigma: float
+    gamma_fitted: bool
+    r_squared: float = float("nan")
+
+    def predict(self, A: np.ndarray) -> np.ndarray:
+        return self.offset + np.power(np.maximum(A @ self.weights, 0.0), self.gamma)
+
+    def as_dict(self) -> dict:
+        return {
+            "model": "offset + (sum_k weights_k * a_k) ** gamma",
+            "offset": float(self.offset),
+            "weights": np.asarray(self.weights, dtype=float),
+            "relative_weights": np.asarray(self.weights / max(self.weights.max(), 1e-300)),
+            "gamma": float(self.gamma),
+            "gamma_fitted": bool(self.gamma_fitted),
+            "noise_sigma": float(self.noise_sigma),
+            "r_squared": float(self.r_squared),
+        }
+
+
+def fit_image_model(A: np.ndarray, image: np.ndarray, gamma, noise_sigma: float) -> ImageModel:
+    """Least-squares fit of offset, weights (>= 0) and gamma (or fixed gamma).
+
+    ``A`` (n, K) are abundances on the image's grid, ``image`` (n,).
+    """
+    from scipy.optimize import least_squares
+
+    from ..unmixing.abundances import nnls_abundances
+
+    A = np.asarray(A, dtype=np.float64)
+    h = np.asarray(image, dtype=np.float64).ravel()
+    n, k = A.shape
+    scale = float(np.mean(A.sum(1))) or 1.0
+    U = A / scale
+    hs = float(np.std(h)) or 1.0
+    # fitted in units where the abundances have mean total 1 and the image
+    # unit variance: image / hs = b' + (U @ v) ** g
+    design = np.column_stack([U, np.ones(n), -np.ones(n)])
+    coef = nnls_abundances(h[None] / hs, design.T)[0]  # gamma = 1 start
+    v1 = np.maximum(coef[:k], 1e-6 * max(coef[:k].max(), 1e-12))
+    b0 = coef[k] - coef[k + 1]
+    fit_gamma = gamma is None
+    g0 = 1.0 if fit_gamma else float(gamma)
+    mean_level = max(float(np.mean(U @ v1)), 1e-12)
+    v0 = v1 * mean_level ** (1.0 / g0 - 1.0)  # same mean image at exponent g0
+
+    def unpack(p):
+        return np.exp(p[:k]), (p[k] if fit_gamma else g0), p[-1]
+
+    def residual(p):
+        v, g, b = unpack(p)
+        return b + np.power(np.maximum(U @ v, 1e-300), g) - h / hs
+
+    p0 = np.concatenate([np.log(v0), [g0] if fit_gamma else [], [b0]])
+    p0[:k] = np.clip(p0[:k], -40.0, 40.0)
+    lo = np.full(p0.size, -np.inf)
+    hi = np.full(p0.size, np.inf)
+    lo[:k], hi[:k] = -40.0, 40.0  # log-weights: no overflow for absent phases
+    if fit_gamma:
+        lo[k], hi[k] = GAMMA_BOUNDS
+    sol = least_squares(residual, p0, bounds=(lo, hi), x_scale="jac", max_nfev=2000)
+    v, g, b = unpack(sol.x)
+    weights = v * hs ** (1.0 / g) / scale  # image = b hs + (A @ weights) ** g
+    b = b * hs
+    model = ImageModel(float(b), weights, float(g), float(noise_sigma), fit_gamma)
+    res = model.predict(A) - h
+    model.r_squared = float(1 - res.var() / max(h.var(), 1e-300))
+    return model
+
+
+def registration_shift(A0: np.ndarray, image_coarse: np.ndarray, max_shift: int = 1):
+    """Integer shift (rows, columns) of the SI grid that best explains the image.
+
+    A linear model of the block-averaged image from the SI-only abundances is
+    fitted at each shift of up to ``max_shift`` SI pixels; returns the best
+    shift and the R^2 at the best shift and at zero shift.
+    """
+    ny, nx, k = A0.shape
+    m = max_shift
+    if ny <= 2 * m + 2 or nx <= 2 * m + 2:
+        return (0, 0), 1.0, 1.0
+    core_img = image_coarse[m:ny - m, m:nx - m].ravel()
+    best, r2 = (0, 0), {}
+    for dy in range(-m, m + 1):
+        for dx in range(-m, m + 1):
+            a = A0[m + dy:ny - m + dy, m + dx:nx - m + dx].reshape(-1, k)
+            design = np.column_stack([a, np.ones(a.shape[0])])
+            coef, *_ = np.linalg.lstsq(design, core_img, rcond=None)
+            res = core_img - design @ coef
+            r2[(dy, dx)] = 1 - res.var() / max(core_img.var(), 1e-300)
+    best = max(r2, key=r2.get)
+    return best, float(r2[best]), float(r2[(0, 0)])
+
+
+# --------------------------------------------------------------- the fit
+@dataclass
+class FusionProblem:
+    """Everything one tile's solve needs besides its data."""
+
+    endmembers: np.ndarray  # (K, C) in counts per unit abundance
+    factor: int
+    scale: float  # abundance unit of the solve (mean total abundance)
+    model: ImageModel
+    image_weight: float
+    regularization: str | None
+    smoothness: float
+    huber_delta: float
+    max_iter: int
+
+
+def _edge_penalty(U, problem):
+    """Huber / smoothed-TV penalty of the maps and its gradient (U: h, w, K)."""
+    lam = problem.smoothness
+    if problem.regularization is None or lam <= 0:
+        return 0.0, 0.0
+    delta = problem.huber_delta if problem.regularization == "huber" else 1e-3
+    value = 0.0
+    grad = np.zeros_like(U)
+    for axis in (0, 1):
+        if U.shape[axis] < 2:
+            continue
+        d = np.diff(U, axis=axis)
+        small = np.abs(d) <= delta
+        value += np.where(small, d * d / (2 * delta), np.abs(d) - delta / 2).sum()
+        g = np.where(small, d / delta, np.sign(d))
+        pad = [(0, 0)] * U.ndim
+        pad[axis] = (1, 0)
+        gp = np.pad(g, pad)
+        pad[axis] = (0, 1)
+        gn = np.pad(g, pad)
+        grad += gp - gn
+    return lam * value, lam * grad
+
+
+def fused_objective(u, X, h, problem, shape):
+    """Negative log-posterior of one tile and its gradient.
+
+    ``u`` flattened abundances in units of ``problem.scale`` on the tile's
+    image grid ``shape = (rows, cols, K)``; ``X`` (rows/f, cols/f, C) counts;
+    ``h`` (rows, cols) image.
+    """
+    f = problem.factor
+    U = u.reshape(shape)
+    Es = problem.endmembers * problem.scale
+    # spectra: Poisson, each SI pixel the mean of its f x f image pixels
+    M = block_mean(U, f) @ Es
+    Mf = np.maximum(M, MODEL_FLOOR)
+    value = float((M - X * np.log(Mf)).sum())
+    g_coarse = (1.0 - X / Mf) @ Es.T
+    grad = replicate(g_coarse, f) / (f * f)
+    # image: Gaussian around the fitted forward model
+    model = problem.model
+    if problem.image_weight > 0:
+        ws = model.weights * problem.scale
+        t = np.maximum(U @ ws, 1e-12)
+        tg = np.power(t, model.gamma)
+        r = model.offset + tg - h
+        inv_var = problem.image_weight / model.noise_sigma ** 2
+        value += 0.5 * inv_var * float((r * r).sum())
+        grad += (inv_var * r * model.gamma * tg / t)[..., None] * ws
+    pen, g_pen = _edge_penalty(U, problem)
+    return value + pen, (grad + g_pen).ravel()
+
+
+def solve_tile(X, h, U0, problem):
+    """L-BFGS-B solve of one tile, abundances >= 0 (units of ``problem.scale``)."""
+    from scipy.optimize import minimize
+
+    shape = U0.shape
+    X = np.clip(np.asarray(X, dtype=np.float64), 0.0, None)
+    sol = minimize(
+        fused_objective, U0.ravel(), args=(X, h, problem, shape), jac=True,
+        method="L-BFGS-B", bounds=[(0.0, None)] * U0.size,
+        options={"maxiter": problem.max_iter, "maxcor": 20, "ftol": 1e-12, "gtol": 1e-9},
+    )
+    return sol.x.reshape(shape)
+
+
+def tiles(ny: int, nx: int, tile: int, halo: int):
+    """Tiles of the SI grid: (core slices, halo slices) in SI pixels."""
+    for y0 in range(0, ny, tile):
+        for x0 in range(0, nx, tile):
+            y1, x1 = min(y0 + tile, ny), min(x0 + tile, nx)
+            core = (slice(y0, y1), slice(x0, x1))
+            outer = (slice(max(y0 - halo, 0), min(y1 + halo, ny)),
+                     slice(max(x0 - halo, 0), min(x1 + halo, nx)))
+            yield core, outer
