@@ -13,7 +13,8 @@ import numpy as np
 from .._docstrings import fill_doc
 from . import _models
 from ._ipywidgets_common import _STYLE, _FormWidgets, _link, _results, _store_as_widget
-from ._previews import RestorationPreview, pixel_spectrum
+from ._previews import pixel_spectrum
+from ._restoration_preview import RestorationPreview
 
 
 def _restore_zlp_render(form):
