@@ -10,6 +10,7 @@ import importlib
 import inspect
 import os
 import pathlib
+import re
 import sys
 
 os.environ.setdefault("MPLBACKEND", "agg")
@@ -84,11 +85,45 @@ html_theme_options = {
     "show_toc_level": 2,
 }
 
+#: The real-data examples read files that are not distributed with the
+#: package from a ``shared/data/eels`` folder beside the repository. Without
+#: it they are left out of the gallery, and its index says so (the
+#: ``real_data`` tag, used by an ``only`` directive in the header).
+REAL_DATA_EXAMPLES = {
+    "plot_real_coreloss_unmixing.py": ["CuZn_coreloss_SI_50x40.hspy"],
+    "plot_pan_sharpening_haadf.py": ["CuZn_coreloss_SI_50x40.hspy", "CuZn_HAADF_50x40.hspy"],
+}
+
+
+def _real_data_folder():
+    for folder in (HERE, *HERE.parents):
+        if (folder / "shared" / "data" / "eels").is_dir():
+            return folder / "shared" / "data" / "eels"
+    return None
+
+
+def _missing_real_data(folder) -> list[str]:
+    """The real-data examples whose files are not all in ``folder`` (None: all)."""
+    return sorted(name for name, files in REAL_DATA_EXAMPLES.items()
+                  if folder is None or not all((folder / f).exists() for f in files))
+
+
+def _gallery_ignore(missing) -> str:
+    """sphinx-gallery's ``ignore_pattern``: ``__init__.py`` and ``missing``."""
+    return "|".join([r"__init__\.py", *(re.escape(name) for name in missing)])
+
+
+_MISSING_REAL_DATA = _missing_real_data(_real_data_folder())
+if not _MISSING_REAL_DATA and "tags" in globals():  # Sphinx provides ``tags``
+    tags.add("real_data")  # noqa: F821
+
 sphinx_gallery_conf = {
     # relative to this folder (absolute paths would end up in the toctrees)
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
+    # real-data examples whose files are missing: not run, not listed
+    "ignore_pattern": _gallery_ignore(_MISSING_REAL_DATA),
     "download_all_examples": False,
     "remove_config_comments": True,
     # one section per topic, each a folder of examples/ with a GALLERY_HEADER
