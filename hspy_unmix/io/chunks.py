@@ -95,8 +95,8 @@ def rechunk_navigation(signal, target_mb: float = DEFAULT_CHUNK_MB):
     >>> import numpy as np, hyperspy.api as hs
     >>> from hspy_unmix.io import rechunk_navigation
     >>> s = hs.signals.Signal1D(np.zeros((64, 64, 256), "float32")).as_lazy()
-    >>> rechunk_navigation(s, target_mb=1).data.chunksize
-    (4, 64, 256)
+    >>> rechunk_navigation(s, target_mb=1).data.chunksize  # 16 x 64 spectra of 1 KiB
+    (16, 64, 256)
     """
     if not getattr(signal, "_lazy", False):
         raise TypeError("rechunk_navigation needs a lazy signal; use as_lazy() first.")

@@ -133,7 +133,8 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
     >>> from hspy_unmix.synthetic import chequerboard_si
     >>> s, _ = chequerboard_si(n_components=3, random_state=0)
     >>> s = s.as_lazy()
-    >>> s.decomposition(algorithm="VCA", output_dimension=3, print_info=False)
+    >>> s.decomposition(algorithm="VCA", output_dimension=3, print_info=False,
+    ...                 show_progressbar=False)
     >>> s.learning_results.loadings.shape
     (4096, 3)
     """

@@ -38,7 +38,8 @@ class HALS(_MultiStartNMF):
     %(nmf_attributes)s
 
     %(examples_chequerboard_X)s
-    >>> model = hspy_unmix.HALS(n_components=3, n_starts=2, random_state=0).fit(X)
+    >>> model = hspy_unmix.HALS(n_components=3, n_starts=1, max_iter=200,
+    ...                         random_state=0).fit(X)
     >>> model.components_.shape
     (3, 200)
     """
@@ -98,7 +99,8 @@ class NMF_SO(HALS):
         penalty makes it non-monotonic when ``w > 0``).
 
     %(examples_chequerboard_X)s
-    >>> model = hspy_unmix.NMF_SO(n_components=3, w=0.1, n_starts=2, random_state=0).fit(X)
+    >>> model = hspy_unmix.NMF_SO(n_components=3, w=0.1, n_starts=1, max_iter=200,
+    ...                           random_state=0).fit(X)
     >>> bool((model.components_ >= 0).all())
     True
     """

@@ -61,7 +61,7 @@ class MALS(_MultiStartNMF):
 
     %(examples_chequerboard_X)s
     >>> model = hspy_unmix.MALS(n_components=3, n_starts=2, random_state=0).fit(X)
-    >>> model.components_.shape, model.ridge_history_[0], model.converged_
+    >>> model.components_.shape, float(model.ridge_history_[0]), model.converged_
     ((3, 200), 1.0, True)
     """
 

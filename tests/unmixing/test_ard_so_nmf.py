@@ -27,15 +27,3 @@ def test_ard_recovers_number_of_components(counts):
 
 
 @pytest.mark.slow
-def test_docstring_example_shows_what_it_keeps():
-    """The class example states the kept count on the averaged chequerboard
-    (mixed maps: the three phases and one mixture of them) and runs as written."""
-    import doctest
-
-    from hspy_unmix.unmixing import ard_so_nmf
-
-    finder = doctest.DocTestFinder()
-    (test,) = [t for t in finder.find(ard_so_nmf) if t.name.endswith(".ARD_SO_NMF")]
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    result = runner.run(test, out=lambda text: None)
-    assert result.attempted >= 7 and result.failed == 0

@@ -40,7 +40,7 @@ def build_latent_autoencoder(
     >>> from hspy_unmix.neural.networks.latent_autoencoder import (
     ...     build_latent_autoencoder)
     >>> model = build_latent_autoencoder(200, 2)
-    >>> model.get_layer("decoder").kernel.shape
+    >>> tuple(model.get_layer("decoder").kernel.shape)
     (2, 200)
     """
     inputs = keras.Input(shape=(n_channels,), name="spectra")
