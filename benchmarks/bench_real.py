@@ -76,7 +76,7 @@ def main():
     for label, loader in (("Samson", samson), ("CuZn", cuzn)):
         X, truth, k, image_shape = loader()
         for name in args.algorithms:
-            sads, errors, times, failed = [], [], [], []
+            sads, errors, times, failed, short = [], [], [], [], []
             for seed in args.seeds:
                 t = time.perf_counter()
                 try:
@@ -86,13 +86,19 @@ def main():
                     continue
                 times.append(time.perf_counter() - t)
                 errors.append(np.linalg.norm(X - A @ components) / np.linalg.norm(X))
-                if truth is not None:
+                if truth is not None and len(components) < len(truth):
+                    # a pruning method (ARD) kept fewer components than the
+                    # reference has: no matching, so no SAD for this seed
+                    short.append(f"seed {seed}: {len(components)} of {len(truth)} kept")
+                elif truth is not None:
                     sads.append(sad(truth, components).mean())
                     if seed == args.seeds[0]:
                         first[name] = (components, sads[-1])
             sad_text = (f"{np.mean(sads):.4f}", f"{np.ptp(sads):.4f}") if sads else ("-", "-")
             note = f" ({len(failed)} of {len(args.seeds)} seeds refused: {failed[0]})" \
                 if failed else ""
+            if short:
+                note += f" ({len(short)} of {len(args.seeds)} seeds without SAD: {'; '.join(short)})"
             print(f"| {label} | {name}{note} | {sad_text[0]} | {sad_text[1]} | "
                   f"{np.mean(errors) if errors else np.nan:.4f} | "
                   f"{np.mean(times) if times else np.nan:.2f} |", flush=True)
