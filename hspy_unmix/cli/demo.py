@@ -39,9 +39,11 @@ def _filtered_params(name: str, params: dict) -> dict:
 
 
 def _is_neural(name: str) -> bool:
+    """Whether ``name`` is a Keras estimator (its warm-up is importing Keras)."""
     from .._registry import estimator_class
+    from ..neural._estimator import NeuralUnmixingEstimator
 
-    return estimator_class(name).__module__.startswith("hspy_unmix.neural")
+    return issubclass(estimator_class(name), NeuralUnmixingEstimator)
 
 
 def _baseline_scaled(factors, loadings):

@@ -96,6 +96,8 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
     """
 
     _parallel_transform = False
+    #: The networks learn from every spectrum (``outlier_screen="auto"`` is off).
+    _screens_outliers = False
 
     _negative = "clip"
     _sum_to_one = True

@@ -73,6 +73,9 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
     _parallel_transform = True
     #: Whether the estimator reads image patches and needs ``image_shape``.
     _spatial = False
+    #: Whether ``outlier_screen="auto"`` screens spikes and hot or dead
+    #: pixels out of the endmember search (the classical estimators).
+    _screens_outliers = True
     #: Fitted attributes in data units: name -> power of the data scale they
     #: carry (see "Units" in the module documentation).
     _unit_attributes = {"components_": 1}

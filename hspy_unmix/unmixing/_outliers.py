@@ -149,12 +149,13 @@ def screened_rows(estimator, X: np.ndarray) -> np.ndarray | None:
     Sets ``outlier_mask_`` and ``n_outliers_`` on the estimator and warns
     with the number of flagged spectra. The screen is on when the
     estimator's ``outlier_screen`` is True, or ``"auto"`` (the default) for
-    the classical estimators of :mod:`hspy_unmix.unmixing`; it is off for
+    the estimators whose class sets ``_screens_outliers`` (the classical
+    ones of :mod:`hspy_unmix.unmixing`); it is off for
     spatial estimators (they need every pixel of the image).
     """
     setting = getattr(estimator, "outlier_screen", "auto")
     if isinstance(setting, str) and setting == "auto":
-        enabled = type(estimator).__module__.startswith("hspy_unmix.unmixing")
+        enabled = bool(getattr(estimator, "_screens_outliers", False))
     elif isinstance(setting, (bool, np.bool_)):
         enabled = bool(setting)
     else:
