@@ -141,3 +141,15 @@ def test_cuzn_spike_not_a_mals_component(cuzn_spectra, k):
         ).fit(cuzn_spectra)
     assert mals.outlier_mask_[_CUZN_SPIKE]
     assert not _spike_like(mals.components_, _CUZN_SPIKE_CHANNEL).any()
+
+
+
+def test_auto_screen_is_on_for_classical_and_off_for_network_estimators():
+    from hspy_unmix.unmixing._outliers import screened_rows
+
+    X = np.random.default_rng(0).random((200, 30)) + 1.0
+    X[7, 12] = 500.0  # a one-channel spike
+    with pytest.warns(UserWarning, match="1 of 200 spectra look like outliers"):
+        rows = screened_rows(hspy_unmix.VCA(3), X)
+    assert rows.size == 199 and 7 not in rows
+    assert screened_rows(hspy_unmix.DAEU(3), X) is None  # networks learn from every spectrum
