@@ -1,9 +1,10 @@
 """Several starts of a pure-pixel search, and the spread between them.
 
 VCA's random directions decide which extreme pixels it finds: on the Samson
-scene (95 x 95 pixels, 156 bands, stored row by row) one VCA run in two takes
-a pixel of about 77 % water as the soil endmember (SAD 0.265 rad instead of
-0.068). The search itself is cheap (K products of the projected data with a
+scene (95 x 95 pixels, 156 bands, stored row by row) a single VCA run takes
+a pixel of about 77 % water as the soil endmember at about one seed in six
+(SAD 0.263-0.268 rad instead of 0.068; which seeds depends on the machine's
+floating point). The search itself is cheap (K products of the projected data with a
 direction) once the signal subspace is known, so it is repeated
 ``n_starts`` times on the same projection and the start whose pure pixels
 span the simplex of largest volume is kept: the criterion VCA approximates

@@ -54,7 +54,8 @@ class VCA(UnmixingEstimator):
         with a direction, so 10 starts cost no measurable time more than one
         (Samson, 9025 x 156: median fit 0.26 s with 10 starts, 0.30 s with
         one, on a busy 2-core machine; the outlier screen adds 0.2 s). On Samson stored row by row, one start gives
-        SAD 0.068-0.266 rad over seeds 0-4, ten starts 0.0677-0.0682.
+        SAD 0.068 at most seeds and 0.263-0.268 rad at about one in six (which
+        ones depends on the machine), ten starts 0.0677-0.0682 over seeds 0-4.
     %(outlier_screen)s
 
     Attributes
