@@ -32,8 +32,10 @@ Hot and dead pixels
 Measured on the real CuZn core-loss SI (50 x 40 x 162): the 19288-count spike
 of pixel (y=42, x=11) scores 205, the next spectrum 31, the 99th percentile
 13; on clean synthetic chequerboards and the Samson scene no spectrum is
-flagged. The cost is one median filter of the data (about as much as one
-abundance solve).
+flagged. The cost is one pass of a compiled running median over the data
+(``_outlier_kernels``; 65536 x 1024 float64 in 1-2 s on a busy 2-core
+machine, where the vectorised form took 14-21 s), without
+temporary copies of it.
 """
 
 from __future__ import annotations
@@ -54,8 +56,8 @@ _SPIKE_TAIL = 3.0
 _INTENSITY_FACTOR = 20.0
 #: Hot/dead pixels are only defects while they are at most this fraction.
 _MAX_INTENSITY_FRACTION = 0.005
-#: Rows per block of the median filter (bounds the temporary memory).
-_BLOCK_ROWS = 4096
+#: Spectra over which each channel's residual centre and spread are taken.
+_STATS_ROWS = 4096
 
 
 class OutlierScreen:
@@ -82,33 +84,33 @@ class OutlierScreen:
         return int(self.mask.sum())
 
 
-def _median_residual(X: np.ndarray) -> np.ndarray:
-    from scipy.ndimage import median_filter
-
-    residual = np.empty(X.shape, dtype=np.float32)
-    for start in range(0, X.shape[0], _BLOCK_ROWS):
-        block = np.asarray(X[start : start + _BLOCK_ROWS], dtype=np.float32)
-        smooth = median_filter(block, size=(1, _SPIKE_WINDOW), mode="nearest")
-        residual[start : start + _BLOCK_ROWS] = block - smooth
-    return residual
-
-
 def spike_scores(X: np.ndarray) -> np.ndarray:
     """Largest robust z-score of a channel of each spectrum above its running
-    median (see the module documentation)."""
+    median (see the module documentation).
+
+    The centre and spread of each channel's residual are medians over the
+    spectra, or over ``_STATS_ROWS`` evenly spaced ones when there are more.
+    """
+    from ._outlier_kernels import largest_scaled_residual, median5_residuals
+
     if X.shape[1] < _SPIKE_WINDOW:
         return np.zeros(X.shape[0])
-    residual = _median_residual(X)
-    residual -= np.median(residual, axis=0)
+    X = np.ascontiguousarray(X)
+    n = X.shape[0]
+    rows = (np.arange(n) if n <= _STATS_ROWS
+            else np.linspace(0, n - 1, _STATS_ROWS).round().astype(np.int64))
+    residual = median5_residuals(X, rows)
+    center = np.median(residual, axis=0)
+    residual -= center
     spread = 1.4826 * np.median(np.abs(residual), axis=0)
     floor = float(np.median(spread))
     if not floor > 0:
         floor = float(np.mean(np.abs(residual)))
     if not floor > 0:
-        return np.zeros(X.shape[0])
-    spread = np.maximum(spread, floor)
+        return np.zeros(n)
+    spread = np.maximum(spread, floor).astype(np.float32)
     # Positive excursions only: a dip is not something a vertex search picks.
-    return (residual / spread).max(axis=1).astype(np.float64)
+    return largest_scaled_residual(X, center.astype(np.float32), spread)
 
 
 def screen_outliers(
