@@ -24,6 +24,3 @@ def test_ard_recovers_number_of_components(counts):
     assert model.relevance_history_.shape == (model.n_iter_, 8)
     angles = sad_matrix(truth.endmembers[:, ::4], model.components_)
     assert np.all(angles.min(axis=1) < 0.03)
-
-
-@pytest.mark.slow
