@@ -40,6 +40,27 @@ def _remove(path: pathlib.Path) -> None:
         path.unlink()
 
 
+def _remove_settled(path: pathlib.Path, quiet: float = 0.3, timeout: float = 10.0) -> None:
+    """Remove ``path`` and keep removing it until nothing recreates it for ``quiet`` s.
+
+    When one dask task fails, the scheduler raises at once while the other
+    tasks in flight still write their chunks, recreating part of a removed
+    store; they end within a chunk's time.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    _remove(path)
+    settled_since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(quiet / 3)
+        if path.exists():
+            _remove(path)
+            settled_since = time.monotonic()
+        elif time.monotonic() - settled_since >= quiet:
+            return
+
+
 def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | None = None,
                 **kwargs) -> pathlib.Path:
     """Save ``signal`` to ``out`` without ever leaving a partial file there.
@@ -87,7 +108,7 @@ def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | N
             _remove(out)
         os.replace(tmp, out)
     except BaseException:
-        _remove(tmp)
+        _remove_settled(tmp)
         raise
     return out
 
