@@ -167,6 +167,11 @@ class Form(HasTraits):
             callback(self)
 
 
+def axis_units(axis) -> str:
+    """The units of a HyperSpy axis, "" when it has none (HyperSpy's ``<undefined>``)."""
+    return axis.units if isinstance(axis.units, str) and axis.units != "<undefined>" else ""
+
+
 def _accepts(function, name: str) -> bool:
     try:
         parameters = inspect.signature(function).parameters

@@ -13,7 +13,8 @@ import numpy as np
 from .._docstrings import fill_doc
 from . import _models
 from ._ipywidgets_common import _STYLE, _FormWidgets, _link, _results, _store_as_widget
-from ._previews import pixel_spectrum
+from ._form import axis_units
+from ._previews import _energy_label, pixel_spectrum
 from ._restoration_preview import RestorationPreview
 
 
@@ -24,7 +25,7 @@ def _restore_zlp_render(form):
 
     before, after = form.signal, form.result
     axis = before.axes_manager.signal_axes[0]
-    units = axis.units if isinstance(axis.units, str) and axis.units != "<undefined>" else ""
+    units = axis_units(axis)
     # the result at the pixel shown for the input (the result's own
     # navigator starts at the first pixel)
     raw, indices = pixel_spectrum(before)
@@ -35,7 +36,7 @@ def _restore_zlp_render(form):
     for ax in (whole, zoom):
         ax.plot(axis.axis, raw, label="before", lw=1)
         ax.plot(after_axis, restored, label="after", lw=1)
-        ax.set_xlabel(f"Energy loss ({units})" if units else "Energy loss")
+        ax.set_xlabel(_energy_label(axis))
     whole.set_ylabel("Counts")
     whole.set_title(f"restore_zlp ({form.method}), pixel {indices}",
                     fontsize="medium")

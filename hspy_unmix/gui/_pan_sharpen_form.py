@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from traits.api import Any, Dict, Enum, Int, List, Str
 
-from ._form import Form, _accepts
+from ._form import Form, _accepts, axis_units
 
 
 def _number(value) -> str:
@@ -40,7 +40,7 @@ def describe_signal(signal) -> str:
         axis = am.signal_axes[0]
         parts.append(f"{nav} px" if nav else "one spectrum")
         parts.append(f"{axis.size} ch")
-        units = axis.units if isinstance(axis.units, str) and axis.units != "<undefined>" else ""
+        units = axis_units(axis)
         low, high = sorted((float(axis.axis[0]), float(axis.axis[-1])))
         parts.append(f"{_number(low)}-{_number(high)} {units}".strip())
     elif am.signal_dimension == 2:

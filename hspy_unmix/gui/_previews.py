@@ -33,6 +33,7 @@ import ipywidgets
 import numpy as np
 
 from ._ipywidgets_common import CSS_DPI, figure_png, png_css_width
+from ._form import axis_units
 from ._parameters import clean_float
 
 
@@ -104,12 +105,8 @@ class LiveFigure:
             self.widget.close()
 
 
-def _units(axis) -> str:
-    return axis.units if isinstance(axis.units, str) and axis.units != "<undefined>" else ""
-
-
 def _energy_label(axis) -> str:
-    units = _units(axis)
+    units = axis_units(axis)
     return f"Energy loss ({units})" if units else "Energy loss"
 
 
@@ -260,7 +257,7 @@ class EnergyRangePreview:
                         self.energies[first] - step / 2, self.energies[last] + step / 2,
                         color="0.6", alpha=0.5, lw=0))
         self.live.draw()
-        units = _units(self.axis)
+        units = axis_units(self.axis)
         masked = f"; signal mask <i>{html.escape(self.form.signal_mask)}</i>" if (
             self.form.signal_mask) else ""
         self.caption.value = (

@@ -14,7 +14,8 @@ import time
 import ipywidgets
 import numpy as np
 
-from ._previews import LiveFigure, _energy_label, _units, pixel_signal, pixel_spectrum
+from ._form import axis_units
+from ._previews import LiveFigure, _energy_label, pixel_signal, pixel_spectrum
 
 
 class RestorationPreview:
@@ -68,7 +69,7 @@ class RestorationPreview:
         the narrow restored peak and the raw tails both show.
         """
         spectrum = spectra[0]
-        if _units(self.axis) != "eV" or not np.isfinite(spectrum).any():
+        if axis_units(self.axis) != "eV" or not np.isfinite(spectrum).any():
             low, high = self.energies.min(), self.energies.max()
         else:
             peak = self.energies[int(np.nanargmax(spectrum))]
