@@ -274,7 +274,7 @@ def _take_rows(block, rows, n_channels):
     return np.asarray(block).reshape((-1, n_channels))[rows]
 
 
-def sample_spectra(data, n_samples: int, random_state=None, *,
+def sample_spectra(data, n_samples: int, random_state=None, *, dtype=None,
                    show_progressbar: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A uniform random sample of ``n_samples`` spectra of a dask array, in one pass.
 
@@ -292,13 +292,17 @@ def sample_spectra(data, n_samples: int, random_state=None, *,
         Number of spectra (all of them when the array has fewer).
     random_state
         Seed or :class:`numpy.random.RandomState` of the draw.
+    dtype
+        Data type of the sample (default: the array's). Each chunk's spectra
+        are converted as they are copied in and then freed, so a float64
+        sample of float32 data never holds a float32 copy beside it.
     show_progressbar
         dask's progress bar (local schedulers).
 
     Returns
     -------
     sample : numpy.ndarray
-        (n, n_channels), in the array's dtype, pixels in increasing C order.
+        (n, n_channels), in ``dtype``, pixels in increasing C order.
     index : numpy.ndarray
         Flat C-order navigation indices of the sampled pixels.
 
@@ -339,10 +343,11 @@ def sample_spectra(data, n_samples: int, random_state=None, *,
         tasks.append(take(blocks[bidx], rows, n_channels))
         order.append(sel)
     with _dask_progress(show_progressbar):
-        parts = dask.compute(*tasks)
-    sample = np.empty((n, n_channels), dtype=data.dtype)
-    for sel, part in zip(order, parts):
-        sample[sel] = part
+        parts = list(dask.compute(*tasks))
+    sample = np.empty((n, n_channels), dtype=data.dtype if dtype is None else dtype)
+    for i, sel in enumerate(order):
+        sample[sel] = parts[i]
+        parts[i] = None  # freed as the sample fills
     return sample, index
 
 

@@ -150,9 +150,12 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
     cap = getattr(estimator, "max_partial_fit_samples", None) or n_pixels
     with dask.config.set(scheduler=get) if get is not None else contextlib.nullcontext():
         sample, _ = sample_spectra(signal.data, cap, getattr(estimator, "random_state", None),
-                                   show_progressbar=show)
-        sample = sample.astype(np.float64)  # the fit's copy; the read one is freed
-        estimator.fit(sample)
+                                   dtype=np.float64, show_progressbar=show)
+        fit_owned = getattr(estimator, "_fit_owned", None)
+        if fit_owned is not None:
+            fit_owned(sample)  # scaled and screened in place: no further copies
+        else:
+            estimator.fit(sample)
         del sample
         estimator.__dict__.pop("_fit_abundances", None)
         estimator.n_samples_seen_ = n_pixels

@@ -35,9 +35,10 @@ it when HyperSpy's stream ends; reading an attribute never fits).
 by the sample size and one chunk, whatever the size of the spectrum image.
 
 The default cap, 20 000 pixels, keeps the sample of a 2048-channel SI at
-160 MB (float32) and its float64 copy for the fit at 330 MB, so a lazy
-decomposition stays well under 2 GB of memory (with 50 000 pixels, a 1 GiB
-SI already peaked at 1.97 GB). A phase is represented by about 20 000 times
+330 MB (float64; 160 MB for the float32 reservoir of ``partial_fit``). The
+sample is the fit's own (:meth:`UnmixingEstimator._fit_owned`): it is scaled
+and its outlier spectra left out in place, so the fit adds only its bounded
+sub-samples to it. A phase is represented by about 20 000 times
 its pixel fraction in the sample: raise the cap for rare phases (memory grows
 by about 24 bytes per channel and pixel), lower it for very long spectra.
 """
@@ -93,19 +94,29 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         self : object
             The fitted estimator (``components_`` set).
         """
+        return self._fit_owned(X, owned=False)
+
+    def _fit_owned(self, X, owned: bool = True):
+        """:meth:`fit`; with ``owned`` the fit may overwrite ``X``, a private
+        array of the caller (the lazy sample): the scaling and the outlier
+        screen's selection of rows then work in place instead of on copies of
+        the whole sample."""
         X = self._check_fit_input(X)
         self._clear_partial_state()
         self.__dict__.pop("n_samples_seen_", None)
         self._fit_abundances = None
         scale = data_scale(X)
         if scale != 1.0:
-            X = X / scale
+            if owned:
+                X /= scale
+            else:
+                X, owned = X / scale, True
         rows = screened_rows(self, X)
         if rows is None:
             self._fit(X)
         else:
             # Endmembers from the screened spectra; every spectrum unmixed.
-            self._fit(X[rows])
+            self._fit(_compact_rows(X, rows) if owned else X[rows])
             self._fit_abundances = None
             indices = self.__dict__.get("pure_pixel_indices_")
             if indices is not None:
@@ -266,7 +277,10 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         state = self.__dict__.pop("_partial", None)
         if state is None:
             return self
-        self.fit(state["sample"].astype(np.float64) * state["scale"])
+        sample = state.pop("sample").astype(np.float64)  # the float32 one is freed
+        sample *= state["scale"]
+        self._fit_owned(sample)
+        del sample
         self.__dict__.pop("_fit_abundances", None)
         self.n_samples_seen_ = state["n_seen"]
         return self
@@ -333,3 +347,12 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
     def _restore_arrays(self, arrays: dict):
         for key, value in arrays.items():
             setattr(self, key, value.item() if value.ndim == 0 else value)
+
+
+def _compact_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``X[rows]`` for increasing ``rows``, written into the first rows of
+    ``X`` (no copy of the array; ``X`` is overwritten)."""
+    for i, r in enumerate(rows.tolist()):
+        if i != r:
+            X[i] = X[r]
+    return X[: rows.size]

@@ -102,10 +102,13 @@ def spike_scores(X: np.ndarray) -> np.ndarray:
     residual = median5_residuals(X, rows)
     center = np.median(residual, axis=0)
     residual -= center
-    spread = 1.4826 * np.median(np.abs(residual), axis=0)
+    np.abs(residual, out=residual)  # the residual itself is not needed again
+    mean_deviation = float(np.mean(residual))
+    spread = 1.4826 * np.median(residual, axis=0, overwrite_input=True)
+    del residual
     floor = float(np.median(spread))
     if not floor > 0:
-        floor = float(np.mean(np.abs(residual)))
+        floor = mean_deviation
     if not floor > 0:
         return np.zeros(n)
     spread = np.maximum(spread, floor).astype(np.float32)

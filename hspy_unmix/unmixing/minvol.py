@@ -36,9 +36,11 @@ from .._docstrings import fill_doc
 from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
 from ._base import UnmixingEstimator
 from .abundances import solve_validated
-from .vca import VCA, _pixel_sample, check_abundance_solver, top_right_singular_vectors
+from .vca import VCA, _centred_sample, check_abundance_solver, top_right_singular_vectors
 
 __all__ = ["MinVolume"]
+#: Rows per block of the residual that estimates the noise of each channel.
+_BLOCK_ROWS = 1024
 
 
 @fill_doc
@@ -201,12 +203,14 @@ def minimum_volume_simplex(
 
     n_vertices = initial.shape[0]
     dim = n_vertices - 1
-    sample = _pixel_sample(X, max_samples, rng)
-    mean = sample.mean(axis=0)
-    basis, _ = top_right_singular_vectors(sample - mean, dim, rng, power_iterations=2)
-    reduced = (sample - mean) @ basis
-    residual = (sample - mean) - reduced @ basis.T
-    channel_noise = (residual**2).sum(axis=0) / max(sample.shape[0] - n_vertices, 1)
+    centred, mean = _centred_sample(X, max_samples, rng)
+    basis, _ = top_right_singular_vectors(centred, dim, rng, power_iterations=2)
+    channel_noise = np.zeros(X.shape[1])
+    for start in range(0, centred.shape[0], _BLOCK_ROWS):  # no full-size residual
+        block = centred[start:start + _BLOCK_ROWS]
+        channel_noise += ((block - (block @ basis) @ basis.T) ** 2).sum(axis=0)
+    channel_noise /= max(centred.shape[0] - n_vertices, 1)
+    del centred
 
     # Coordinates: abundances (sum to one) relative to the initial simplex,
     # so that the problem is scale-free and starts from the identity.
@@ -217,7 +221,7 @@ def minimum_volume_simplex(
             "lower n_components."
         )
     to_start = np.linalg.inv(start)
-    coords = np.column_stack([(X - mean) @ basis, np.ones(X.shape[0])]) @ to_start.T
+    coords = np.column_stack([X @ basis - mean @ basis, np.ones(X.shape[0])]) @ to_start.T
     coords[:, -1] = 1.0  # the last abundance is implied by the sum to one
     projection = to_start[:, :dim]
     noise = np.sqrt(np.einsum("ij,jk,ik->i", projection,

@@ -140,16 +140,16 @@ class VCA(UnmixingEstimator):
         rng = check_random_state(self.random_state)
         n_pixels, n_channels = X.shape
 
-        sample = _pixel_sample(X, self.max_subspace_samples, rng)
-        mean = sample.mean(axis=0)
-        centred = sample - mean
+        centred, mean = _centred_sample(X, self.max_subspace_samples, rng)
         basis_c, singular_c = self._top_subspace(centred, n_components, rng)
         if basis_c.shape[1] < n_components - 1:
             raise ValueError(
                 f"the spectra span only {basis_c.shape[1] + 1} affine dimension(s), "
                 f"too few for {n_components} endmembers; lower n_components."
             )
-        snr = estimate_snr(sample, singular_c, mean, n_components)
+        snr = _snr_from_power(
+            float(np.einsum("ij,ij->", centred, centred)) / centred.shape[0] + float(mean @ mean),
+            singular_c, mean, n_components, centred.shape)
         self.snr_estimate_ = float(snr)
         snr_used = snr if snr_input is None else snr_input
         threshold = 15.0 + 10.0 * np.log10(n_components)
@@ -164,7 +164,7 @@ class VCA(UnmixingEstimator):
             projected[:, :-1] = reduced
             projected[:, -1] = height
         else:
-            basis = _uncentred_subspace(sample, mean, basis_c, n_components)
+            basis = _uncentred_subspace(centred, mean, basis_c, n_components)
             offset = np.zeros(n_channels)
             reduced = X @ basis
             direction = reduced.mean(axis=0)
@@ -221,7 +221,7 @@ def check_abundance_solver(name) -> None:
         raise ValueError(f"abundance_solver must be one of {_SOLVERS}, got {name!r}.")
 
 
-def _uncentred_subspace(sample, mean, centred_basis, rank):
+def _uncentred_subspace(centred, mean, centred_basis, rank):
     """Leading ``rank``-dim subspace of the uncentred data.
 
     It lies (up to noise) in the span of the mean and the ``rank`` leading
@@ -230,7 +230,7 @@ def _uncentred_subspace(sample, mean, centred_basis, rank):
     SVD.
     """
     span = _orthonormal_columns(np.column_stack([mean, centred_basis]))
-    _, _, vt = np.linalg.svd(sample @ span, full_matrices=False)
+    _, _, vt = np.linalg.svd(centred @ span + mean @ span, full_matrices=False)
     return span @ vt[:rank].T
 
 
@@ -241,6 +241,17 @@ def _pixel_sample(X: np.ndarray, max_samples: int, rng) -> np.ndarray:
         return X
     rows = np.sort(rng.choice(n_pixels, size=max_samples, replace=False))
     return X[rows]
+
+
+def _centred_sample(X: np.ndarray, max_samples: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pixel_sample` minus its mean, and the mean: one array of the
+    sample's size (a sampled copy is centred in place)."""
+    sample = _pixel_sample(X, max_samples, rng)
+    mean = sample.mean(axis=0)
+    if sample is X:
+        return X - mean, mean
+    sample -= mean
+    return sample, mean
 
 
 def top_right_singular_vectors(
@@ -289,8 +300,13 @@ def estimate_snr(
 
     ``centred_singular`` are the leading singular values of the centred data.
     """
-    n_rows, n_channels = data.shape
-    power_data = float(np.einsum("ij,ij->", data, data)) / n_rows
+    power_data = float(np.einsum("ij,ij->", data, data)) / data.shape[0]
+    return _snr_from_power(power_data, centred_singular, mean, rank, data.shape)
+
+
+def _snr_from_power(power_data, centred_singular, mean, rank, shape) -> float:
+    """:func:`estimate_snr` from the mean power of the rows (``shape`` of the data)."""
+    n_rows, n_channels = shape
     power_signal = float(np.sum(centred_singular[:rank] ** 2)) / n_rows + float(
         mean @ mean
     )

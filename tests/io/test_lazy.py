@@ -74,18 +74,18 @@ def test_lazy_decomposition_reads_data_twice_and_fits_a_bounded_sample(eels3):
     n_blocks = lazy.data.numblocks[0]
     est = hspy_unmix.VCA(n_components=3, random_state=0, max_partial_fit_samples=500)
     fitted_rows = []
-    original_fit = est.fit
+    original_fit = est._fit_owned
 
-    def spy(X, y=None):
-        fitted_rows.append(np.asarray(X).shape[0])
-        return original_fit(X)
+    def spy(X, owned=True):
+        fitted_rows.append((np.asarray(X).shape[0], owned))
+        return original_fit(X, owned)
 
-    est.fit = spy
+    est._fit_owned = spy  # the sample is the decomposition's own: fitted in place
     lazy.decomposition(algorithm=est, output_dimension=3, print_info=False)
     # one sampling pass + one abundance pass, each chunk read once per pass
     # (500 of 4096 pixels leave no chunk of 256 pixels unsampled)
     assert reads["n"] == 2 * n_blocks
-    assert fitted_rows == [500]
+    assert fitted_rows == [(500, True)]
     assert est.n_samples_seen_ == 64 * 64
     assert lazy.learning_results.loadings.shape == (4096, 3)
     # the fit on 500 random pixels still finds the phases
