@@ -28,7 +28,7 @@ Three stages, all on :func:`hspy_unmix.synthetic.zlp_broad.zlp_broad_spectra`:
 shipped one). ``--stage1`` / ``--stage2`` start from a saved stage-1 / stage-2 model. After every improving epoch
 the best model is checkpointed (``PATH`` with ``.ckpt.keras``), one JSON line
 per epoch goes to ``PATH`` with ``.log``, and the final model and its metadata
-(``zlp_unet.json``: seeds, settings of both stages, times) are written at the
+(``zlp_unet.json``: seeds, settings of every stage, times) are written at the
 end.
 """
 
@@ -58,7 +58,7 @@ STAGE3 = dict(COMMON, n_train=32768, n_val=512, epochs=40, channels=1024,
               learning_rate=2e-4, random_state=20220903,
               generator_ranges={"plasmon_height": (1e-4, 0.2), "n_plasmons": (0, 4),
                                 "narrow_fwhm": (1.5, 60.0)})
-STAGE4 = dict(STAGE3, n_train=32768, epochs=40, learning_rate=1e-4, random_state=20220904)
+STAGE4 = dict(STAGE3, learning_rate=1e-4, random_state=20220904)
 
 
 def main(argv=None) -> None:
@@ -75,7 +75,7 @@ def main(argv=None) -> None:
 
     from hspy_unmix.restoration import load_zlp_model
     from hspy_unmix.restoration.model_io import DEFAULT_MODEL_PATH
-    from hspy_unmix.restoration.training import train_zlp_model
+    from hspy_unmix.restoration.training import save_zlp_model, train_zlp_model
 
     out = pathlib.Path(args.out) if args.out else DEFAULT_MODEL_PATH
 
@@ -110,12 +110,6 @@ def main(argv=None) -> None:
         model.zlp_metadata, model_kwargs=COMMON["model_kwargs"],
         **{previous: {k: v for k, v in earlier.items() if not k.startswith("stage")}},
         **{k: v for k, v in earlier.items() if k.startswith("stage")})
-    _finish(model, history, out)
-
-
-def _finish(model, history, out):
-    from hspy_unmix.restoration.training import save_zlp_model
-
     save_zlp_model(model, out)
     print(json.dumps({k: v[-3:] if isinstance(v, list) else v for k, v in history.items()}))
     print("saved", out)

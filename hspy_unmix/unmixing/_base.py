@@ -40,7 +40,8 @@ sample is the fit's own (:meth:`UnmixingEstimator._fit_owned`): it is scaled
 and its outlier spectra left out in place, so the fit adds only its bounded
 sub-samples to it. A phase is represented by about 20 000 times
 its pixel fraction in the sample: raise the cap for rare phases (memory grows
-by about 24 bytes per channel and pixel), lower it for very long spectra.
+by about 8 bytes per channel and pixel, 12 through HyperSpy's streaming
+loop), lower it for very long spectra.
 """
 
 from __future__ import annotations
