@@ -124,9 +124,16 @@ Examples
 
 # ----------------------------------------------------------------- NMF family
 DOCS["nmf_starts"] = """\
+init
+    ``"vca"`` (default): the first start is VCA's endmembers, the others are
+    random, and the VCA start is kept unless a random one ends with a cost
+    more than 5 % lower (NMF's equal-cost solutions differ from seed to seed;
+    the one anchored on pure pixels does not). ``"random"``: every start is
+    random and the lowest final cost is kept. See
+    :mod:`hspy_unmix.unmixing._nmf_base`.
 n_starts
-    Number of random initialisations (multi-start); the start with the
-    lowest final cost is kept.
+    Number of starts (multi-start), the VCA start included. The starts
+    within 5 % of the kept one's cost give ``endmember_angle_spread_``.
 max_iter
     Maximum number of iterations per start.
 tol
@@ -155,7 +162,16 @@ n_iter_ : int
 converged_ : bool
     Whether the best start met ``tol`` before ``max_iter``.
 start_costs_ : ndarray (n_starts,)
-    Final cost of every start; the kept start has the smallest.
+    Final cost of every start (the VCA start first with ``init="vca"``).
+kept_start_ : int
+    Index of the kept start.
+init_ : str
+    The start actually used: ``"random"`` when VCA could not start.
+n_near_optimal_starts_ : int
+    Starts within 5 % of the kept one's cost, the kept one included.
+endmember_angle_spread_ : ndarray (K,)
+    Per endmember, the largest angle (rad) to its match in the other
+    near-optimal starts: 0 when they all agree.
 reconstruction_err_ : float
     Frobenius norm ``||X - C S^T||_F`` of the kept start."""
 

@@ -25,8 +25,8 @@ class HALS(_MultiStartNMF):
     time with the closed-form solution of the column problem projected on
     the non-negative orthant; spectra are then scaled to unit l2 norm (eq. 12,
     the maps absorb the scale). The cost ``0.5 ||X - C S^T||_F^2`` never
-    increases. ``n_starts`` random starts run to convergence and the one with
-    the lowest cost is kept.
+    increases. ``n_starts`` starts (the first from VCA's endmembers, see
+    ``init``) run to convergence and one is kept.
 
     Parameters
     ----------
@@ -47,7 +47,7 @@ class HALS(_MultiStartNMF):
     _progress_label = "HALS"
 
     __init__ = estimator_init(
-        n_components=None, n_starts=5, max_iter=500, tol=1e-6,
+        n_components=None, init="vca", n_starts=5, max_iter=500, tol=1e-6,
         abundance_scaling="sum_to_one", max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES,
         random_state=None, show_progressbar=None,
     )
@@ -108,7 +108,7 @@ class NMF_SO(HALS):
     _progress_label = "NMF-SO"
 
     __init__ = estimator_init(
-        n_components=None, w=0.1, n_starts=5, max_iter=500, tol=1e-6,
+        n_components=None, w=0.1, init="vca", n_starts=5, max_iter=500, tol=1e-6,
         abundance_scaling="sum_to_one", max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES,
         random_state=None, show_progressbar=None,
     )

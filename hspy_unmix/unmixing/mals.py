@@ -68,7 +68,8 @@ class MALS(_MultiStartNMF):
     _progress_label = "MALS"
 
     __init__ = estimator_init(
-        n_components=None, n_starts=5, max_iter=500, tol=1e-6, ridge_schedule="adaptive",
+        n_components=None, init="vca", n_starts=5, max_iter=500, tol=1e-6,
+        ridge_schedule="adaptive",
         map_ridge="previous", abundance_scaling="sum_to_one",
         max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES, random_state=None,
         show_progressbar=None,

@@ -35,7 +35,7 @@ def test_mals_map_ridge_towards_previous_maps_is_more_accurate(small3):
 
 def test_mals_multistart_keeps_lowest_cost(small3):
     X = small3[0]
-    model = MALS(3, n_starts=3, max_iter=30, random_state=2).fit(X)
+    model = MALS(3, init="random", n_starts=3, max_iter=30, random_state=2).fit(X)
     assert model.cost_history_[-1] == model.start_costs_.min()
     assert model.ridge_history_[0] == 1.0
     assert np.all(np.diff(model.ridge_history_) < 0)  # the schedule decays

@@ -71,6 +71,94 @@ def test_deterministic_with_random_state(small3):
     assert not np.allclose(a.start_costs_, c.start_costs_)
 
 
+def _mixed_cone(seed=0):
+    """600 spectra of 3 endmembers, 597 of them mixtures (Dirichlet 0.7), 3
+    pure: the equal-cost NMF solutions differ from start to start."""
+    rng = np.random.default_rng(seed)
+    endmembers = np.abs(rng.normal(size=(3, 60))).cumsum(1)[:, ::-1] / 10
+    endmembers += rng.uniform(0.0, 1.0, (3, 60))
+    abundances = rng.dirichlet([0.7] * 3, size=600)
+    abundances[:3] = np.eye(3)
+    X = abundances @ endmembers + rng.normal(0.0, 0.01, (600, 60))
+    return np.clip(X, 0.0, None), endmembers
+
+
+@pytest.mark.parametrize("cls", [HALS, MALS])
+def test_vca_start_makes_the_result_independent_of_the_seed(cls):
+    from hspy_unmix.metrics.unmixing import sad
+
+    X, endmembers = _mixed_cone()
+    found = {}
+    for init in ("vca", "random"):
+        found[init] = [
+            cls(3, init=init, max_iter=300, random_state=seed, show_progressbar=False)
+            .fit(X).components_ for seed in range(4)
+        ]
+    def spread(components):
+        return max(sad(a, b).mean() for i, a in enumerate(components)
+                   for b in components[i + 1:])
+    # random starts end in different factorisations (the teeth of the test) ...
+    assert spread(found["random"]) > 0.02
+    # ... the VCA start in the same one, on the pure pixels
+    assert spread(found["vca"]) < 1e-3
+    assert max(sad(endmembers, c).mean() for c in found["vca"]) < 0.01
+
+
+@pytest.mark.parametrize(
+    "costs, kept, near",
+    [
+        ([1.04, 1.0, 1.1, 1.2, 1.3], 0, 2),  # 1.0 is within 5 % of 1.04
+        ([1.1, 1.0, 1.02, 1.2, 1.3], 1, 2),  # 1.0 is 9 % below 1.1
+        ([1.0, 1.0, 1.0, 1.0, 1.0], 0, 5),
+    ],
+)
+def test_vca_start_kept_unless_a_random_start_is_clearly_better(monkeypatch, costs, kept,
+                                                                near):
+    X, _ = _mixed_cone()
+    one_start = HALS._one_start
+    final = iter(costs)
+
+    def with_cost(self, *args):
+        maps, spectra, history, converged, extras = one_start(self, *args)
+        return maps, spectra, [next(final)], converged, extras
+
+    monkeypatch.setattr(HALS, "_one_start", with_cost)
+    model = HALS(3, max_iter=3, random_state=0, show_progressbar=False).fit(X)
+    assert model.init_ == "vca"
+    assert model.kept_start_ == kept
+    assert model.n_near_optimal_starts_ == near
+    assert model.endmember_angle_spread_.shape == (3,)
+    # start_costs_ are in data units (the fit works on the data / its scale)
+    np.testing.assert_allclose(model.start_costs_ / model.start_costs_[0],
+                               np.array(costs) / costs[0], rtol=1e-12)
+
+
+def test_endmember_spread_zero_for_one_start_and_positive_between_starts():
+    X, _ = _mixed_cone()
+    one = HALS(3, n_starts=1, max_iter=50, random_state=0, show_progressbar=False).fit(X)
+    np.testing.assert_array_equal(one.endmember_angle_spread_, 0.0)
+    # random starts stopped early all fit about equally and disagree
+    many = HALS(3, init="random", n_starts=4, max_iter=3, random_state=0,
+                show_progressbar=False).fit(X)
+    assert many.n_near_optimal_starts_ > 1
+    assert np.all(many.endmember_angle_spread_ > 0.01)
+
+
+def test_random_starts_when_vca_cannot_start(monkeypatch):
+    from hspy_unmix.unmixing import _nmf_base
+
+    def refuse(X, k, rng):
+        raise ValueError("VCA found an all-zero endmember.")
+
+    monkeypatch.setattr(_nmf_base, "_vca_start", refuse)
+    X, _ = _mixed_cone()
+    with pytest.warns(UserWarning, match="no VCA start on these data"):
+        model = HALS(3, n_starts=2, max_iter=20, random_state=0,
+                     show_progressbar=False).fit(X)
+    assert model.init_ == "random"
+    assert model.kept_start_ == int(np.argmin(model.start_costs_))
+
+
 def test_abundance_scaling_options(small3):
     X, endmembers, abundances = small3
     s2o = HALS(3, n_starts=1, max_iter=60, random_state=0)
@@ -113,6 +201,7 @@ def test_input_not_modified_and_negative_clipped(small3):
         (HALS(2, max_iter=0), "max_iter"),
         (HALS(2, tol=-1.0), "tol"),
         (HALS(2, abundance_scaling="area"), "abundance_scaling"),
+        (HALS(2, init="nndsvd"), "init must be one of"),
         (NMF_SO(2, w=1.5), "w"),
         (MALS(2, ridge_schedule="sometimes"), "ridge_schedule"),
         (MALS(2, ridge_schedule=[-1.0]), "ridge_schedule"),

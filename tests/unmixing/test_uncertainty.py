@@ -33,13 +33,17 @@ def test_vca_spread_saved_with_the_signal(tmp_path):
 
 def test_no_stale_uncertainty_after_another_algorithm():
     s, _ = chequerboard_si(n_components=3, random_state=0)
-    s.decomposition(algorithm="VCA", output_dimension=3, random_state=0, print_info=False)
     s.decomposition(
         algorithm="MALS", output_dimension=3, n_starts=2, max_iter=20,
         random_state=0, print_info=False,
     )
     stored = s.metadata.Signal[NODE]
-    assert "endmember_angle_spread" not in stored
+    assert np.asarray(stored["endmember_angle_spread"]).shape == (3,)
     assert np.asarray(stored["start_costs"]).shape == (2,)
+    # MinVolume has no starts: nothing of MALS's may stay behind
+    s.decomposition(algorithm="MinVolume", output_dimension=3, print_info=False)
+    stored = s.metadata.Signal[NODE]
+    assert "endmember_angle_spread" not in stored
+    assert "start_costs" not in stored
     with pytest.raises(ValueError, match="no endmember spread"):
         plot_endmember_spread(s)
