@@ -91,7 +91,7 @@ DATASETS = {
 }
 
 
-def endmember_spread(components):
+def seed_endmember_spread(components):
     """Largest mean spectral angle (rad) between two seeds' matched endmembers."""
     worst = 0.0
     for i in range(len(components)):
@@ -180,7 +180,7 @@ def main():
                 if failed else ""
             if short:
                 note += f" ({len(short)} of {len(args.seeds)} seeds short: {'; '.join(short)})"
-            spread = f"{endmember_spread(found):.4f}" if len(found) > 1 else "-"
+            spread = f"{seed_endmember_spread(found):.4f}" if len(found) > 1 else "-"
             print(f"| {label} | {name}{note} | {sad_text[0]} | {sad_text[1]} | {spread} | "
                   f"{np.mean(errors) if errors else np.nan:.4f} | "
                   f"{np.mean(times) if times else np.nan:.2f} |", flush=True)
@@ -262,7 +262,7 @@ def cuzn_recipe(algorithms, seeds):
                 continue
             cu = max(first, key=lambda j: j[0] - j[1])
             zn = max(first, key=lambda j: j[1] - j[0])
-            spread = f"{endmember_spread(found):.4f}" if len(found) > 1 else "-"
+            spread = f"{seed_endmember_spread(found):.4f}" if len(found) > 1 else "-"
             print(f"| {name} | {treatment} | {k} | {ok} of {len(seeds)} | "
                   f"{cu[0]:.3f}, {cu[1]:.3f} | {zn[0]:.3f}, {zn[1]:.3f} | {spread} |",
                   flush=True)
