@@ -78,6 +78,20 @@ def _samson_with_axis():
     return X, truth, k, shape, np.arange(X.shape[1])
 
 
+def _chequerboard(k, max_abundance):
+    """The package's synthetic chequerboard SI (data seed 0) with its truth."""
+
+    def load():
+        from hspy_unmix.synthetic import chequerboard_si
+
+        s, truth = chequerboard_si(n_components=k, max_abundance=max_abundance,
+                                   random_state=0)
+        return (s.data.reshape(-1, s.data.shape[-1]).astype(float), truth.endmembers, k,
+                s.data.shape[:-1], s.axes_manager.signal_axes[0].axis)
+
+    return load
+
+
 #: data set name -> loader; K is the number of phases the file is said to hold
 #: (SOURCES.md: Cu and ZnO on carbon; LSMO on STO; LSMO film and its
 #: surroundings) or, for the undocumented Angadi specimens, three.
@@ -88,6 +102,10 @@ DATASETS = {
     "LSMO": _eels("LSMO_coreloss_linescan_40.hspy", 2),
     "Angadi_16x16": _eels("angadi_coreloss_SI_16x16_0.5eV_28-540eV.dm3", 3),
     "Angadi_45x22": _eels("angadi_coreloss_SI_45x22_0.1eV_70-172eV.dm3", 3),
+    # synthetic, with a reference: the seed spread of the SAD on them
+    "Chequerboard_3": _chequerboard(3, 1.0),
+    "Chequerboard_3_nopure": _chequerboard(3, 0.7),
+    "Chequerboard_4": _chequerboard(4, 1.0),
 }
 
 
