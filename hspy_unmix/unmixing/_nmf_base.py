@@ -43,6 +43,10 @@ within the margin of the kept one give the uncertainty,
 ``endmember_angle_spread_`` (largest angle between each kept endmember and its
 match in those starts): how far the data let the endmembers move at an equal
 fit. ``init="random"`` keeps the lowest cost of ``n_starts`` random starts.
+Without pure pixels VCA's simplex lies inside the true one and is itself an
+exact factorisation, so the fit stays near it: on the no-pure-pixel
+chequerboard MALS reaches 0.083 rad from VCA and 0.040 +/- 0.024 rad from
+random starts (docs/benchmarks/nmf.md).
 """
 
 from __future__ import annotations
