@@ -183,6 +183,14 @@ init
     endmembers, as in Palsson et al.; ``"random"``: from uniform random
     non-negative spectra."""
 
+DOCS["neural_starts"] = """\
+n_starts
+    Networks trained, each from its own seed (the decoder start is
+    computed once); the one with the lowest training loss is kept, and the
+    starts within 5 % of that loss give ``endmember_angle_spread_`` (see
+    :mod:`hspy_unmix.neural._spectral_angle`). Each start costs one
+    training: the default of 3 triples the time of one; 1 trains one network."""
+
 DOCS["neural_abundances"] = """\
 abundances
     How ``transform`` (and ``fit_transform``) obtain the abundances:
@@ -213,7 +221,8 @@ epochs, batch_size
     Passes over the patches and patches per gradient step.
 learning_rate
     Adam learning rate.
-""" + DOCS["neural_init"] + "\n" + DOCS["neural_abundances"] + "\n" + DOCS["neural_training"]
+""" + "\n".join(DOCS[name] for name in (
+    "neural_init", "neural_starts", "neural_abundances", "neural_training"))
 
 DOCS["patch_network_note"] = """\
 ``X`` must hold all the pixels of an image of shape ``image_shape``, in
@@ -237,9 +246,19 @@ abundance_weights_ : numpy.ndarray, shape (R,)
     Factors turning the encoder output into abundances (see
     :mod:`hspy_unmix.neural._spectral_angle`).
 history_ : dict of list
-    Loss per epoch (``"loss"``, and ``"val_loss"`` with a validation split).
+    Loss per epoch of the kept start (``"loss"``, and ``"val_loss"`` with a
+    validation split).
 model_ : keras.Model
-    The trained network (stored as ``.keras`` by :meth:`save`)."""
+    The kept start's network (stored as ``.keras`` by :meth:`save`).
+start_costs_ : numpy.ndarray, shape (n_starts,)
+    Training loss of every start.
+kept_start_ : int
+    Index of the kept start (lowest loss).
+n_near_optimal_starts_ : int
+    Starts within 5 % of the kept one's loss, the kept one included.
+endmember_angle_spread_ : numpy.ndarray, shape (R,)
+    Per endmember, the largest angle (rad) to its match in the other
+    near-optimal starts: 0 when they all agree or with one start."""
 
 DOCS["network_parameters"] = """\
 Parameters

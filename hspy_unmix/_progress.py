@@ -55,10 +55,12 @@ def progress_bar(total: int | None, desc: str, show_progressbar: bool | None = N
         finally:
             bar.close()
     else:
-        yield _NoBar()
+        yield NoBar()
 
 
-class _NoBar:
+class NoBar:
+    """A bar that counts and shows nothing."""
+
     n = 0
 
     def update(self, n=1):
@@ -68,7 +70,7 @@ class _NoBar:
         pass
 
 
-class _ListenerBar(_NoBar):
+class _ListenerBar(NoBar):
     def __init__(self, total, desc, callback):
         self.total, self.desc, self.callback = total, desc, callback
         callback(desc, 0, total)

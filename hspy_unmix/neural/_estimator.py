@@ -145,6 +145,9 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
                 verbose=self.verbose,
             )
         record = {k: [float(v) for v in values] for k, values in history.history.items()}
+        # the loss of the weights kept: early stopping restores the best epoch's
+        monitored = record.get("val_loss" if validation_split > 0 else monitor_loss) or [np.inf]
+        self.__dict__["_training_cost"] = min(monitored) if patience is not None else monitored[-1]
         if append_history:
             previous = getattr(self, "history_", {})
             record = {k: previous.get(k, []) + v for k, v in record.items()}

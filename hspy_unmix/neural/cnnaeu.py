@@ -66,7 +66,8 @@ class CNNAEU(PatchUnmixing):
     __init__ = estimator_init(
         n_components=None, image_shape=None, patch_size=16, patch_stride=None,
         max_patches=512, filters=48, kernel_size=3, temperature=3.5, dropout=0.2,
-        epochs=60, batch_size=8, learning_rate=3e-3, init="vca", abundances="fcls",
+        epochs=60, batch_size=8, learning_rate=3e-3, init="vca", n_starts=3,
+        abundances="fcls",
         **training_parameters(early_stopping_patience=15),
     )
 
@@ -82,12 +83,12 @@ class CNNAEU(PatchUnmixing):
         if not self.temperature > 0:
             raise ValueError(f"temperature must be positive, got {self.temperature!r}.")
 
-    def _fit(self, X: np.ndarray):
-        self._check_params()
+    def _fit_start(self, X: np.ndarray, seed: int):
+        """Train one network from ``seed`` (see :meth:`_fit`)."""
         cube_shape = self._cube_shape(X)
         from .networks.cnnaeu import build_cnnaeu
 
-        seed, targets, inputs = self._prepare(X)
+        targets, inputs = self._prepare(X, seed)
         stride = self.patch_stride or max(1, self.patch_size // 4)
         rng = np.random.RandomState(seed)
         input_patches = _image_patches(

@@ -70,7 +70,8 @@ class MTAEU(PatchUnmixing):
     __init__ = estimator_init(
         n_components=None, image_shape=None, patch_size=3, shared_units=(64, 32),
         temperature=1.0, max_patches=16384, dropout=0.1, epochs=40, batch_size=64,
-        learning_rate=3e-3, init="vca", abundances="fcls", **training_parameters(),
+        learning_rate=3e-3, init="vca", n_starts=3, abundances="fcls",
+        **training_parameters(),
     )
 
     def _check_params(self):
@@ -95,12 +96,13 @@ class MTAEU(PatchUnmixing):
         half = self.patch_size // 2
         return np.pad(cube, ((half, half), (half, half), (0, 0)), mode="edge")
 
-    def _fit(self, X: np.ndarray):
+    def _fit_start(self, X: np.ndarray, seed: int):
+        """Train one network from ``seed`` (see :meth:`_fit`)."""
         shared = self._check_params()
         cube_shape = self._cube_shape(X)
         from .networks.mtaeu import build_mtaeu
 
-        seed, targets, inputs = self._prepare(X)
+        targets, inputs = self._prepare(X, seed)
         pixels = np.arange(X.shape[0])
         if pixels.size > self.max_patches:
             rng = np.random.RandomState(seed)

@@ -70,7 +70,8 @@ def test_daeu_random_start_improves_endmembers(chequerboard3):
 
     s, truth = chequerboard3
     X = _flat(s)[::2]
-    est = DAEU(3, epochs=25, init="random", random_state=1, show_progressbar=False)
+    est = DAEU(3, epochs=25, init="random", n_starts=1, random_state=1,
+               show_progressbar=False)
     est.fit(X)
     start = build_daeu(200, 3, seed=0).get_layer("endmembers").get_weights()[0]
     sad_start = sad(truth.endmembers, start).mean()
@@ -152,7 +153,8 @@ def test_daeu_warmup_trains_encoder_against_frozen_start(init, chequerboard3):
     from hspy_unmix.neural import autoencoders as ae
 
     X = _flat(chequerboard3[0])[::4]
-    frozen = ae.DAEU(3, epochs=3, warmup_epochs=3, init=init, random_state=5).fit(X)
+    frozen = ae.DAEU(3, epochs=3, warmup_epochs=3, init=init, n_starts=1,
+                     random_state=5).fit(X)
     initial = sa.minvol_endmembers if init == "minvol" else sa.vca_endmembers
     start = sa.unit_mean_rows(initial(X, 3, frozen._resolve_seed()))
     kernel = frozen.model_.get_layer("endmembers").get_weights()[0]
@@ -161,7 +163,7 @@ def test_daeu_warmup_trains_encoder_against_frozen_start(init, chequerboard3):
     assert len(frozen.history_["loss"]) == 3
     # two warm-up epochs then one joint epoch: the decoder moves, and the
     # history holds the epochs of both phases
-    joint = ae.DAEU(3, epochs=3, warmup_epochs=2, init=init, random_state=5,
+    joint = ae.DAEU(3, epochs=3, warmup_epochs=2, init=init, n_starts=1, random_state=5,
                     early_stopping_patience=None).fit(X)
     kernel = joint.model_.get_layer("endmembers").get_weights()[0]
     assert np.abs(kernel - start).max() > 1e-3
@@ -201,7 +203,7 @@ def test_daeu_fcls_abundances_solve_against_learned_endmembers(chequerboard3):
     from hspy_unmix.neural.autoencoders import DAEU
 
     X = _flat(chequerboard3[0])[::4]
-    est = DAEU(3, epochs=2, abundances="fcls", random_state=2)
+    est = DAEU(3, epochs=2, abundances="fcls", n_starts=1, random_state=2)
     abundances = est.fit_transform(X)
     _assert_simplex(abundances, X.shape[0], 3)
     expected = fcls_abundances(X, est.components_)
