@@ -51,6 +51,21 @@ def test_vca_deterministic(chequerboard3):
     np.testing.assert_array_equal(first.pure_pixel_indices_, second.pure_pixel_indices_)
 
 
+def test_endmembers_do_not_move_with_the_seed(chequerboard3):
+    """The subspace has a fixed seed and the pure pixels come in row order: where
+    the searches of two seeds find the same pixels, the components are equal
+    bit for bit and in the same order."""
+    s, _ = chequerboard3
+    X = s.data.reshape(-1, s.data.shape[-1])
+    fits = [VCA(n_components=3, random_state=seed).fit(X) for seed in range(5)]
+    for fit in fits:
+        assert np.all(np.diff(fit.pure_pixel_indices_) > 0)
+    same = [f for f in fits if set(f.pure_pixel_indices_) == set(fits[0].pure_pixel_indices_)]
+    assert len(same) >= 3
+    for fit in same[1:]:
+        np.testing.assert_array_equal(fit.components_, same[0].components_)
+
+
 @pytest.mark.parametrize("snr_input", [0.0, 100.0])
 def test_both_projections(snr_input, chequerboard3):
     s, truth = chequerboard3
