@@ -46,6 +46,7 @@ turns the rows of ``X`` back into it.
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 
@@ -150,11 +151,26 @@ class SpectralAngleUnmixing(NeuralUnmixingEstimator):
 
     def _initial_decoder(self, X: np.ndarray, seed: int) -> np.ndarray | None:
         """Initial endmembers scaled to unit mean, or None for the random start."""
-        if self.init == "vca":
-            return unit_mean_rows(vca_endmembers(X, self._n_components, seed))
-        if self.init == "minvol":
-            return unit_mean_rows(minvol_endmembers(X, self._n_components, seed))
-        return None
+        starts = {"vca": vca_endmembers, "minvol": minvol_endmembers}
+        if self.init not in starts:
+            return None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            endmembers = starts[self.init](X, self._n_components, seed)
+        for warning in caught:
+            self._rewarn_start(warning)
+        return unit_mean_rows(endmembers)
+
+    def _rewarn_start(self, warning) -> None:
+        """Say an outlier warning of the decoder's start in this network's terms
+        (the start's estimator and its options are not the user's)."""
+        text = str(warning.message)
+        if "look like outliers" in text:
+            text = (f"{self._name}: {text.split(': they are left out')[0]}: they are "
+                    f"left out of the decoder's start (init={self.init!r}); the "
+                    "network trains on every spectrum. Remove spikes first "
+                    "(spikes_removal_tool) to change the start.")
+        warnings.warn(text, warning.category, stacklevel=5)
 
     def _set_channel_standardisation(self, normalised: np.ndarray):
         self.channel_mean_ = normalised.mean(axis=0).astype(np.float64)

@@ -110,3 +110,15 @@ def test_bad_n_starts(n_starts):
     X = np.random.RandomState(0).rand(40, 5) + 0.1
     with pytest.raises(ValueError, match="n_starts"):
         DAEU(2, epochs=1, n_starts=n_starts).fit(X)
+
+
+def test_outlier_warning_of_the_start_speaks_of_the_network(chequerboard3):
+    from hspy_unmix.neural.daeu import DAEU
+
+    X = _flat(chequerboard3[0])[::16].copy()
+    X[5, 100] *= 50.0  # a one-channel spike
+    with pytest.warns(UserWarning, match="look like outliers") as record:
+        DAEU(3, epochs=1, n_starts=1, random_state=0, show_progressbar=False).fit(X)
+    texts = [str(w.message) for w in record if "outliers" in str(w.message)]
+    assert texts and all(t.startswith("DAEU: 1 of 256 spectra") for t in texts)
+    assert not any("outlier_screen" in t or "MinVolume" in t for t in texts)
