@@ -54,11 +54,13 @@ class VCA(UnmixingEstimator):
         projection; the one whose pure pixels span the largest simplex is
         kept (see :mod:`hspy_unmix.unmixing._multistart`). The subspace is
         computed once and each start is K products of the projected data
-        with a direction, so 10 starts cost no measurable time more than one
-        (Samson, 9025 x 156: median fit 0.26 s with 10 starts, 0.30 s with
-        one, on a busy 2-core machine; the outlier screen adds 0.2 s). On Samson stored row by row, one start gives
-        SAD 0.068 at most seeds and 0.263-0.268 rad at about one in six (which
-        ones depends on the machine), ten starts 0.0677-0.0682 over seeds 0-4.
+        with a direction, so 50 starts cost little more than one (Samson,
+        9025 x 156: about 0.1 s a fit with 10, 30 or 100 starts). On Samson
+        stored row by row, one start gives SAD 0.068 at most seeds and
+        0.263-0.268 rad at about one in six (which ones depends on the
+        machine). Ten starts still found two or three different pixel sets
+        over seeds 0-9 on the Angadi 45 x 22 and CuZn core-loss SIs, 30 and
+        100 one.
     %(outlier_screen)s
 
     Attributes
@@ -127,7 +129,7 @@ class VCA(UnmixingEstimator):
 
     __init__ = estimator_init(
         n_components=None, snr_input=None, max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES,
-        random_state=None, abundance_solver="fcls", outlier_screen="auto", n_starts=10,
+        random_state=None, abundance_solver="fcls", outlier_screen="auto", n_starts=50,
     )
 
     @property

@@ -17,7 +17,7 @@ def test_vca_spread_saved_with_the_signal(tmp_path):
     spread = np.asarray(stored["endmember_angle_spread"])
     assert spread.shape == (3,)
     assert np.array_equal(spread, s.unmixing_estimator.endmember_angle_spread_)
-    assert np.asarray(stored["start_volumes"]).shape == (10,)
+    assert np.asarray(stored["start_volumes"]).shape == (50,)
     assert stored["n_outliers"] == 0
     path = tmp_path / "vca.hspy"
     s.save(path)
