@@ -103,8 +103,13 @@ class NeuralUnmixingEstimator(UnmixingEstimator):
     _sum_to_one = True
 
     # --------------------------------------------------------------- fitting
+    def _resolve_seeds(self, n: int) -> list[int]:
+        """``n`` seeds drawn from ``random_state`` (the first is :meth:`_resolve_seed`)."""
+        rng = check_random_state(self.random_state)
+        return [int(seed) for seed in rng.randint(0, 2**31 - 1, size=n)]
+
     def _resolve_seed(self) -> int:
-        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        return self._resolve_seeds(1)[0]
 
     def _train(
         self, model, inputs, targets, *, description: str, monitor_loss="loss", epochs=None,

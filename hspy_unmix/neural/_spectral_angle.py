@@ -50,8 +50,6 @@ import warnings
 
 import numpy as np
 
-from sklearn.utils import check_random_state
-
 from .._progress import NoBar, progress_bar
 from ..unmixing._multistart import endmember_spread
 from ..unmixing.abundances import fit_endmember_scales, solve_validated
@@ -111,15 +109,15 @@ class SpectralAngleUnmixing(NeuralUnmixingEstimator):
         """Train ``n_starts`` networks (:meth:`_fit_start`); keep the lowest loss."""
         self._check_params()
         n_starts = self._check_int_param("n_starts")
-        seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=n_starts)
-        self.__dict__["_decoder_start"] = self._initial_decoder(X, int(seeds[0]))
+        seeds = self._resolve_seeds(n_starts)
+        self.__dict__["_decoder_start"] = self._initial_decoder(X, seeds[0])
         states = []
         try:
             bars = (progress_bar(n_starts, f"{self._name} starts", self.show_progressbar)
                     if n_starts > 1 else contextlib.nullcontext(NoBar()))
             with bars as bar:
                 for seed in seeds:
-                    self._fit_start(X, int(seed))
+                    self._fit_start(X, seed)
                     states.append(dict(self.__dict__))
                     bar.update(1)
         finally:
@@ -219,11 +217,9 @@ class SpectralAngleUnmixing(NeuralUnmixingEstimator):
         self._set_channel_standardisation(targets)
         return targets, self._encoder_inputs(X)
 
-    def _start_decoder(self, model, X: np.ndarray, seed: int) -> bool:
+    def _start_decoder(self, model) -> bool:
         """Set the decoder to the initial endmembers (False for a random start)."""
-        initial = self.__dict__.get("_decoder_start")
-        if initial is None and self.init != "random":
-            initial = self._initial_decoder(X, seed)
+        initial = self.__dict__.get("_decoder_start")  # set by _fit, once
         if initial is None:
             return False
         model.get_layer("endmembers").set_weights([initial.astype(np.float32)])

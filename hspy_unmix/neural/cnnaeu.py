@@ -103,7 +103,7 @@ class CNNAEU(PatchUnmixing):
             kernel_size=self.kernel_size, dropout=self.dropout,
             temperature=self.temperature, seed=seed,
         )
-        self._start_decoder(model, X, seed)
+        self._start_decoder(model)
         self._compile_and_train(
             model, input_patches, target_patches, description="CNNAEU training"
         )

@@ -100,7 +100,7 @@ class DAEU(SpectralAngleUnmixing):
         model = build_daeu(X.shape[1], self._n_components, dropout=self.dropout, seed=seed)
         decoder_layer = model.get_layer("endmembers")
         warmup = 0
-        if self._start_decoder(model, X, seed):
+        if self._start_decoder(model):
             warmup = min(int(self.warmup_epochs), int(self.epochs))
         if warmup:
             # encoder first, against the fixed initial endmembers

@@ -119,7 +119,7 @@ class MTAEU(PatchUnmixing):
             X.shape[1], self._n_components, patch_size=size, shared_units=shared,
             dropout=self.dropout, temperature=self.temperature, seed=seed,
         )
-        self._start_decoder(model, X, seed)
+        self._start_decoder(model)
         self._compile_and_train(
             model, input_patches, target_patches, description="MTAEU training"
         )
