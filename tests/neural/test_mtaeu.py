@@ -30,7 +30,8 @@ def trained_mtaeu(chequerboard32):
     from hspy_unmix.neural.autoencoders import MTAEU
 
     s, _ = chequerboard32
-    est = MTAEU(3, image_shape=SHAPE, epochs=10, random_state=0, show_progressbar=False)
+    est = MTAEU(3, image_shape=SHAPE, epochs=10, n_starts=1, random_state=0,
+                show_progressbar=False)
     return est, est.fit_transform(_flat(s))
 
 

@@ -116,7 +116,7 @@ def trained_cnnaeu(chequerboard3):
     from hspy_unmix.neural.autoencoders import CNNAEU
 
     s, _ = chequerboard3
-    est = CNNAEU(3, image_shape=(64, 64), epochs=30, random_state=0,
+    est = CNNAEU(3, image_shape=(64, 64), epochs=30, n_starts=1, random_state=0,
                  show_progressbar=False)
     return est, est.fit_transform(_flat(s))
 
