@@ -87,7 +87,10 @@ class SSS_VCA(UnmixingEstimator):
         one whose vertices span the largest simplex is kept (as in
         :class:`~hspy_unmix.unmixing.vca.VCA`), passing over starts that give
         an all-zero endmember. On Samson one search refused at seed 0 and
-        left 0.0063 rad between seeds 1-4 (see :doc:`/benchmarks/real_data`).
+        left 0.0063 rad between seeds 1-4; ten refuse at no seed and leave
+        0.0073 rad between seeds 0-4 (see :doc:`/benchmarks/real_data`).
+        Each start within 90 % of the largest volume costs one more solve
+        of the endmembers, for ``endmember_angle_spread_``.
     %(max_partial_fit_samples)s
 
     Attributes
