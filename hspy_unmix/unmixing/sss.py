@@ -232,13 +232,21 @@ class SSS_VCA(UnmixingEstimator):
                 f"SSS_VCA found an all-zero endmember at every start; the data do "
                 f"not support {k} components with sample_side={self.sample_side!r}."
             )
-        close = [int(i) for i in near_optimal(volumes) if int(i) != kept]
-        others = [self._endmembers(X, constraints, basis, candidates[all_indices[i]])
-                  for i in close]
-        others = [e for e in others if e is not None]
+        # one solve per distinct vertex set: searches often find the same one
+        kept_set = tuple(sorted(all_indices[kept].tolist()))
+        solved, n_close = {kept_set: endmembers}, 1
+        for i in near_optimal(volumes).tolist():
+            if i != kept:
+                vertex_set = tuple(sorted(all_indices[i].tolist()))
+                if vertex_set not in solved:
+                    solved[vertex_set] = self._endmembers(
+                        X, constraints, basis, candidates[list(vertex_set)])
+                if solved[vertex_set] is not None:
+                    n_close += 1
+        others = [e for key, e in solved.items() if key != kept_set and e is not None]
         self.start_volumes_ = volumes / max(float(volumes.max()), np.finfo(float).tiny)
         self.kept_start_ = kept
-        self.n_near_optimal_starts_ = 1 + len(others)
+        self.n_near_optimal_starts_ = n_close
         self.components_ = np.ascontiguousarray(endmembers)
         self.endmember_angle_spread_ = endmember_spread(self.components_, others)
         self._fit_abundances = self._transform(X)
