@@ -131,6 +131,25 @@ def _vca_start(X: np.ndarray, k: int, rng) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(maps), (components / norms[:, None]).T.copy()
 
 
+def _start(X, k: int, rng, init: str, name: str, fallback: str | None = None):
+    """``(maps, spectra, init)`` of one start: VCA's (``init="vca"``) or random.
+
+    When VCA cannot start on the data a warning says so and the start is
+    random; the returned ``init`` is then ``"random"`` (else ``fallback``, the
+    caller's running choice, or ``init`` itself).
+    """
+    if init == "vca":
+        try:
+            return (*_vca_start(X, k, rng), fallback or init)
+        except ValueError as exc:  # VCA cannot start on these data
+            warnings.warn(
+                f"{name}: no VCA start on these data ({exc}); the starts are random.",
+                stacklevel=5)
+            init = "random"
+            fallback = None
+    return (*_random_start(X, k, rng), fallback or init)
+
+
 def _normalise_spectra(maps: np.ndarray, spectra: np.ndarray) -> None:
     """Unit l2 spectra, the maps absorbing the scale (product unchanged)."""
     norms = np.linalg.norm(spectra, axis=0)
@@ -205,17 +224,8 @@ class _MultiStartNMF(UnmixingEstimator):
             self._n_starts, f"{self._progress_label} starts", self.show_progressbar
         ) as bar:
             for r in range(self._n_starts):
-                if r == 0 and init == "vca":
-                    try:
-                        maps, spectra = _vca_start(X, k, rng)
-                    except ValueError as exc:  # VCA cannot start on these data
-                        warnings.warn(
-                            f"{type(self).__name__}: no VCA start on these data "
-                            f"({exc}); the starts are random.", stacklevel=4)
-                        init = "random"
-                        maps, spectra = _random_start(X, k, rng)
-                else:
-                    maps, spectra = _random_start(X, k, rng)
+                maps, spectra, init = _start(
+                    X, k, rng, init if r == 0 else "random", type(self).__name__, init)
                 results.append(self._one_start(X, x_sq, maps, spectra))
                 bar.update(1)
                 bar.set_postfix(cost=f"{results[-1][2][-1]:.4g}")
