@@ -215,8 +215,8 @@ class ARD_SO_NMF(UnmixingEstimator):
     def _data_units(self) -> dict:
         # cost_history_ (a log posterior) changes by a constant with the units
         return nmf_data_units(
-            self._scaling, reconstruction_err_=1, noise_variance_=2, relevances_=1,
-            relevance_history_=1,
+            self._scaling, reconstruction_err_=1, noise_variance_=2, noise_penalty_=2,
+            relevances_=1, relevance_history_=1,
         )
 
     def _fit(self, X):

@@ -78,3 +78,14 @@ def test_ard_rejects_bad_options():
         ARD_SO_NMF(3, init="svd").fit(X)
     with pytest.raises(ValueError, match="keep_share"):
         ARD_SO_NMF(3, keep_share=2.0).fit(X)
+
+
+def test_evidence_and_noise_in_data_units():
+    X, _ = _chequerboard(averaging=1)
+    kwargs = dict(max_iter=300, random_state=0, show_progressbar=False)
+    ref = ARD_SO_NMF(3, **kwargs).fit(X)
+    scaled = ARD_SO_NMF(3, **kwargs).fit(X * 2.0**10)
+    # the fit runs on the same internal data: a power of two scales exactly
+    np.testing.assert_array_equal(scaled.evidence_, ref.evidence_)
+    assert scaled.noise_penalty_ == ref.noise_penalty_ * 2.0**20
+    assert scaled.noise_variance_ == ref.noise_variance_ * 2.0**20
