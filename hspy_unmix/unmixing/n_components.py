@@ -189,7 +189,8 @@ def estimate_n_components(
     if "ard" in methods:
         from .nmf import ARD_SO_NMF
 
-        model = ARD_SO_NMF(max_components, random_state=random_state,
+        # only the number and the relevances are reported: no refit
+        model = ARD_SO_NMF(max_components, random_state=random_state, refit=False,
                            show_progressbar=False).fit(X)
         result.ard_n_components = model.n_components_kept_
         result.ard_relevances = np.sort(model.relevances_)[::-1]
