@@ -51,7 +51,7 @@ def test_ard_finds_the_three_phases_of_the_demo_si_from_eight():
 
 
 def test_unbiased_copy_fits_the_components_to_the_noise_floor():
-    # Spectra fitted against shrunk maps (as the priors leave them) explain
+    # Biased spectra and shrunk maps (as the priors leave a model) explain
     # the data worse than the noise; the copy refitted without the priors
     # reaches the least-squares floor. The model passed in is not modified.
     rng = np.random.default_rng(1)
