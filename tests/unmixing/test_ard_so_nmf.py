@@ -37,10 +37,11 @@ def test_ard_recovers_number_of_components(counts, start):
 
 @pytest.mark.slow
 def test_ard_finds_the_three_phases_of_the_demo_si_from_eight():
-    # The demo's call. Testing the evidence on the MAP model kept a fourth
-    # component at seed 0 (2 BIC prices); without the refit the three kept
-    # spectra included one 0.71 rad off at seed 2.
-    for seed in (0, 1, 2):
+    # The demo's call, at the two seeds that fail the earlier versions:
+    # testing the evidence on the MAP model kept a fourth component at seed 0
+    # (2 BIC prices); without the refit one true phase was 0.22 rad from
+    # every kept spectrum at seed 2 (seeds 0-4: docs/user_guide/choosing.md).
+    for seed in (0, 2):
         s, truth = chequerboard_si(n_components=3, random_state=seed)
         X = s.data.reshape(-1, s.data.shape[-1])
         model = ARD_SO_NMF(8, random_state=seed, show_progressbar=False).fit(X)
