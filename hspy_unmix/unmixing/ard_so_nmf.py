@@ -22,6 +22,7 @@ from ._nmf_kernels import hals_rows_sweep, soft_orthogonal_hals_step
 from .._progress import NoBar, progress_bar
 from .._validation import check_int
 from .abundances import _squared_error, solve_validated
+from .hals import HALS
 
 
 class ARD_SO_NMF(UnmixingEstimator):
@@ -57,20 +58,21 @@ class ARD_SO_NMF(UnmixingEstimator):
     to pay for itself (on the 3-phase demo SI started from 8, a fourth
     component kept with 2 prices). On the copy, started from 8 on the demo
     SI and the 3- and 4-phase chequerboards, every component dropped was
-    worth 0.02-0.95 prices and every phase kept 50 or more. After each removal the others
-    are refitted (``refit_iter`` MAP iterations) before the next test. A
-    component whose evidence exceeds ``keep_share`` of ``||X||^2`` (its
-    share of the signal that the others cannot explain) is never dropped.
+    worth 0.02-0.95 prices and every phase kept 50 or more. After each
+    removal the others are refitted (``refit_iter`` MAP iterations) before
+    the next test. A component whose evidence exceeds ``keep_share`` of
+    ``||X||^2`` (its share of the signal that the others cannot explain) is
+    never dropped.
 
     The elimination decides the number; the components it leaves have
     come a long way from their start and can sit between two phases
     (from 8 on the demo SI and the 3-phase sets with and without pure
     pixels, seeds 0-4: one of the three spectra 0.18-0.71 rad from its
     phase at 6 of 15 fits; after the refit at most 0.064 rad with pure
-    pixels and 0.12 without, the level of a fit from 3). So with ``refit=True`` (default) the result is a second
-    MAP fit with the number kept, from the start ``init`` (the fit ARD
-    makes when started from that number), unless that fit prunes a
-    component. Cost: one more fit with fewer components; from 8 on the
+    pixels and 0.12 without, the level of a fit from 3). So with
+    ``refit=True`` (default) the result is a second MAP fit with the number
+    kept, from the start ``init`` (the fit ARD makes when started from that
+    number), unless that fit prunes a component. Cost: one more fit with fewer components; from 8 on the
     64 x 64 x 200 demo SI about 7 s in all on 2 cores.
 
     Parameters
@@ -257,9 +259,10 @@ class ARD_SO_NMF(UnmixingEstimator):
         self._relevance_rows, self._costs = [], []
         with progress_bar(self._max_iter, "ARD-SO-NMF", self.show_progressbar) as bar:
             maps, spectra, b, converged = self._map_fit(X, x_sq, k, rng, bar)
-        dropped = []
+        dropped, tested = [], None
         if self.backward_elimination:
-            maps, spectra, dropped = self._backward_elimination(X, x_sq, maps, spectra, b)
+            maps, spectra, dropped, tested = self._backward_elimination(
+                X, x_sq, maps, spectra, b)
         final = np.zeros(k)
         final[self._active] = self._relevances(maps, b)
         order = np.argsort(-final[self._active], kind="stable")
@@ -276,17 +279,18 @@ class ARD_SO_NMF(UnmixingEstimator):
         if self.refit and 0 < kept.size < k:
             self._relevance_rows, self._costs = [], []
             with progress_bar(self._max_iter, "ARD-SO-NMF refit", self.show_progressbar) as bar:
-                refit = self._map_fit(X, x_sq, kept.size, rng, bar)
-            if refit[1].shape[1] == kept.size:
-                maps, spectra = refit[:2]
-                order = np.argsort(-self._relevances(maps, refit[2]), kind="stable")
-                maps, spectra = maps[:, order], spectra[:, order]
+                refit_maps, refit_spectra, refit_b, _ = self._map_fit(
+                    X, x_sq, kept.size, rng, bar)
+            if refit_spectra.shape[1] == kept.size:
+                refit_order = np.argsort(-self._relevances(refit_maps, refit_b), kind="stable")
+                maps, spectra = refit_maps[:, refit_order], refit_spectra[:, refit_order]
                 self.refitted_ = True
         del self._active, self._relevance_rows, self._costs
-        evidence, self.noise_penalty_ = _evidence(
-            X, x_sq, _unbiased_spectra(X, maps, spectra).T
-        )
-        self.evidence_ = evidence
+        if tested is None or self.refitted_:
+            tested = _evidence(X, x_sq, _unbiased_spectra(X, x_sq, maps, spectra).T)
+        else:  # the elimination stopped on a test of this very model
+            tested = tested[0][order], tested[1]
+        self.evidence_, self.noise_penalty_ = tested
         _, components = _scaled_result(np.ascontiguousarray(maps), spectra, self._scaling)
         self.components_ = components
         self._fit_abundances = solve_validated(X, components, False)
@@ -359,19 +363,21 @@ class ARD_SO_NMF(UnmixingEstimator):
         """Drop, one at a time, the component the others replace within the noise.
 
         See the class documentation. Returns the remaining ``maps``,
-        ``spectra`` and the list of ``(starting index, evidence)`` dropped.
+        ``spectra``, the list of ``(starting index, evidence)`` dropped and
+        ``(evidence, penalty)`` of the remaining model when the elimination
+        stopped on its test (``None`` when one component is left).
         """
         dropped = []
         with progress_bar(
             spectra.shape[1] - 1, "ARD-SO-NMF elimination", self.show_progressbar
         ) as bar:
             while spectra.shape[1] > 1:
-                test_spectra = _unbiased_spectra(X, maps, spectra)
+                test_spectra = _unbiased_spectra(X, x_sq, maps, spectra)
                 evidence, penalty = _evidence(X, x_sq, test_spectra.T)
                 weakest = int(np.argmin(evidence))
                 gain = evidence[weakest] * penalty
                 if evidence[weakest] >= 1.0 or gain > self._keep_share * x_sq:
-                    break
+                    return maps, spectra, dropped, (evidence, penalty)
                 dropped.append((int(self._active[weakest]), float(evidence[weakest])))
                 keep = np.arange(spectra.shape[1]) != weakest
                 maps = np.ascontiguousarray(maps[:, keep])
@@ -380,7 +386,7 @@ class ARD_SO_NMF(UnmixingEstimator):
                 # the others take over its signal before the next test
                 self._iterate(X, x_sq, maps, spectra, b, self._refit_iter, NoBar())
                 bar.update(1)
-        return maps, spectra, dropped
+        return maps, spectra, dropped, None
 
     def _merge_duplicates(self, maps, spectra):
         """Merge components whose unit spectra are nearly parallel."""
@@ -404,23 +410,20 @@ class ARD_SO_NMF(UnmixingEstimator):
 _UNBIASED_ITER = 300
 
 
-def _unbiased_spectra(X, maps, spectra) -> np.ndarray:
+def _unbiased_spectra(X, x_sq: float, maps, spectra) -> np.ndarray:
     """Spectra of a copy of the model refitted without the priors (plain HALS).
 
     The exponential priors shrink every map, so the MAP model's residual
     (about twice the true model's on the chequerboards) inflates the noise
     variance and with it BIC's price; a spare component then seems to pay
-    for itself. Refitted without shrinkage, the same components give the
-    residual a least-squares model of them would (figures in the class
-    documentation).
+    for itself. Refitted without shrinkage (``_UNBIASED_ITER`` iterations of
+    :class:`~hspy_unmix.unmixing.hals.HALS` from this model), the same
+    components give the residual a least-squares model of them would
+    (figures in the class documentation).
     """
-    maps = maps.copy()
-    spectra = spectra.copy()
-    zero = np.zeros(maps.shape[1])
-    for _ in range(_UNBIASED_ITER):
-        soft_orthogonal_hals_step(maps, X @ spectra, spectra.T @ spectra, 0.0, zero)
-        hals_rows_sweep(spectra, X.T @ maps, maps.T @ maps)
-        _normalise_spectra(maps, spectra)
+    hals = HALS(max_iter=_UNBIASED_ITER, tol=0.0)
+    hals._check_params()
+    _, spectra, *_ = hals._one_start(X, x_sq, maps.copy(), spectra.copy())
     return spectra
 
 

@@ -68,7 +68,7 @@ def test_unbiased_copy_fits_the_components_to_the_noise_floor():
         A = solve_validated(X, components, False)
         return _squared_error(X, A, components) / X.size
 
-    refitted = _unbiased_spectra(X, maps, spectra)
+    refitted = _unbiased_spectra(X, float(np.sum(X * X)), maps, spectra)
     np.testing.assert_array_equal(spectra, before[0])
     np.testing.assert_array_equal(maps, before[1])
     assert noise_variance(spectra.T) > 3.0 * 0.01**2
