@@ -5,7 +5,8 @@ The SI has ``ny x 512`` pixels x 2048 channels (float32, 8 KiB per spectrum):
 1024 x 1024. Core-loss SIs mix the four realistic endmembers of
 :func:`hspy_unmix.synthetic.chequerboard.eels_endmembers` (interpolated to
 2048 channels) with smooth random abundance maps (sum to one) and Gaussian
-noise of Poisson variance; low-loss SIs (``--kind lowloss``) hold jittered,
+noise of Poisson variance, stored in chunks of about 1 MiB (``--chunk-mb``;
+HyperSpy's own default when it saves a file is about 1 MB); low-loss SIs (``--kind lowloss``) hold jittered,
 blurred near-zero-loss spectra for ``restore_zlp``. Every chunk is generated
 from its own seed inside a dask task, so memory stays at a few chunks
 whatever the size.
@@ -77,7 +78,7 @@ def _lowloss_block(block_info=None, *, template, seed):
     return noisy.reshape(y1 - y0, x1 - x0, -1)
 
 
-def make_lazy_si(gib: float, kind: str = "coreloss", chunk_mb: float = 64.0, seed: int = 0):
+def make_lazy_si(gib: float, kind: str = "coreloss", chunk_mb: float = 1.0, seed: int = 0):
     """The lazy SI (nothing computed): a ``LazyEELSSpectrum``."""
     import dask.array as da
 
@@ -119,7 +120,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gib", type=float, default=1.0)
     parser.add_argument("--kind", choices=("coreloss", "lowloss"), default="coreloss")
-    parser.add_argument("--chunk-mb", type=float, default=64.0)
+    parser.add_argument("--chunk-mb", type=float, default=1.0,
+                        help="stored chunk size in MiB (default 1: about HyperSpy's own "
+                        "default chunks when it saves a .zspy or .hspy file)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)

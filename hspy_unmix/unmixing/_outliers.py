@@ -100,11 +100,11 @@ def spike_scores(X: np.ndarray) -> np.ndarray:
     rows = (np.arange(n) if n <= _STATS_ROWS
             else np.linspace(0, n - 1, _STATS_ROWS).round().astype(np.int64))
     residual = median5_residuals(X, rows)
-    center = np.median(residual, axis=0)
+    center = _column_medians(residual)
     residual -= center
     np.abs(residual, out=residual)  # the residual itself is not needed again
     mean_deviation = float(np.mean(residual))
-    spread = 1.4826 * np.median(residual, axis=0, overwrite_input=True)
+    spread = 1.4826 * _column_medians(residual)
     del residual
     floor = float(np.median(spread))
     if not floor > 0:
@@ -114,6 +114,14 @@ def spike_scores(X: np.ndarray) -> np.ndarray:
     spread = np.maximum(spread, floor).astype(np.float32)
     # Positive excursions only: a dip is not something a vertex search picks.
     return largest_scaled_residual(X, center.astype(np.float32), spread)
+
+
+def _column_medians(a: np.ndarray, block: int = 256) -> np.ndarray:
+    """``np.median(a, axis=0)``, a block of columns at a time: the copy that
+    the median sorts is one block, not all of ``a``."""
+    return np.concatenate([np.median(a[:, j:j + block], axis=0)
+                           for j in range(0, a.shape[1], block)]) if a.shape[1] \
+        else np.median(a, axis=0)
 
 
 def screen_outliers(

@@ -39,8 +39,6 @@ from .abundances import solve_validated
 from .vca import VCA, _centred_sample, check_abundance_solver, top_right_singular_vectors
 
 __all__ = ["MinVolume"]
-#: Rows per block of the residual that estimates the noise of each channel.
-_BLOCK_ROWS = 1024
 
 
 @fill_doc
@@ -206,8 +204,7 @@ def minimum_volume_simplex(
     centred, mean = _centred_sample(X, max_samples, rng)
     basis, _ = top_right_singular_vectors(centred, dim, rng, power_iterations=2)
     channel_noise = np.zeros(X.shape[1])
-    for start in range(0, centred.shape[0], _BLOCK_ROWS):  # no full-size residual
-        block = centred[start:start + _BLOCK_ROWS]
+    for _, block in centred.blocks():  # no full-size residual
         channel_noise += ((block - (block @ basis) @ basis.T) ** 2).sum(axis=0)
     channel_noise /= max(centred.shape[0] - n_vertices, 1)
     del centred

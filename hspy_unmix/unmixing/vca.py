@@ -163,7 +163,7 @@ class VCA(UnmixingEstimator):
                 f"too few for {n_components} endmembers; lower n_components."
             )
         snr = _snr_from_power(
-            float(np.einsum("ij,ij->", centred, centred)) / centred.shape[0] + float(mean @ mean),
+            centred.sum_of_squares() / centred.shape[0] + float(mean @ mean),
             singular_c, mean, n_components, centred.shape)
         self.snr_estimate_ = float(snr)
         snr_used = snr if snr_input is None else snr_input
@@ -252,24 +252,74 @@ def _uncentred_subspace(centred, mean, centred_basis, rank):
     return span @ vt[:rank].T
 
 
-def _pixel_sample(X: np.ndarray, max_samples: int, rng) -> np.ndarray:
-    """Uniform random sample of at most ``max_samples`` rows (in order)."""
+def _centred_sample(X: np.ndarray, max_samples: int, rng) -> tuple[CentredRows, np.ndarray]:
+    """A uniform random sample of at most ``max_samples`` rows of ``X`` minus
+    its mean (a :class:`CentredRows`, no copy of the rows), and the mean."""
     n_pixels = X.shape[0]
-    if n_pixels <= max_samples:
-        return X
-    rows = np.sort(rng.choice(n_pixels, size=max_samples, replace=False))
-    return X[rows]
+    rows = (None if n_pixels <= max_samples
+            else np.sort(rng.choice(n_pixels, size=max_samples, replace=False)))
+    centred = CentredRows(X, rows)
+    return centred, centred.mean
 
 
-def _centred_sample(X: np.ndarray, max_samples: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_pixel_sample` minus its mean, and the mean: one array of the
-    sample's size (a sampled copy is centred in place)."""
-    sample = _pixel_sample(X, max_samples, rng)
-    mean = sample.mean(axis=0)
-    if sample is X:
-        return X - mean, mean
-    sample -= mean
-    return sample, mean
+class CentredRows:
+    """The matrix ``X[rows] - mean(X[rows])`` without its copy.
+
+    Products with it (``A @ M``, ``A.T @ Q``), its sum of squares and its row
+    blocks are computed a block of ``block_rows`` rows at a time, so that a
+    sample of many spectra costs one block beside ``X`` instead of a centred
+    copy of itself (8192 spectra of 2048 channels: 16 MiB instead of
+    128 MiB). ``np.asarray`` gives the full matrix.
+    """
+
+    def __init__(self, X: np.ndarray, rows: np.ndarray | None = None, block_rows: int = 1024):
+        self._X, self._rows, self._block = X, rows, int(block_rows)
+        n = X.shape[0] if rows is None else rows.size
+        self.shape = (n, X.shape[1])
+        total = np.zeros(X.shape[1])
+        for _, block in self._raw_blocks():
+            total += block.sum(axis=0)
+        self.mean = total / max(n, 1)
+
+    def _raw_blocks(self):
+        for start in range(0, self.shape[0], self._block):
+            stop = min(start + self._block, self.shape[0])
+            yield start, (self._X[start:stop] if self._rows is None
+                          else self._X[self._rows[start:stop]])
+
+    def blocks(self):
+        """``(start, block)`` pairs: consecutive centred row blocks (new arrays)."""
+        for start, block in self._raw_blocks():
+            yield start, block - self.mean
+
+    def __matmul__(self, matrix: np.ndarray) -> np.ndarray:
+        out = np.empty((self.shape[0], matrix.shape[1]))
+        for start, block in self.blocks():
+            out[start:start + block.shape[0]] = block @ matrix
+        return out
+
+    def rmatmul_transposed(self, matrix: np.ndarray) -> np.ndarray:
+        """``A.T @ matrix`` for ``matrix`` of shape (n_rows, k)."""
+        out = np.zeros((self.shape[1], matrix.shape[1]))
+        for start, block in self.blocks():
+            out += block.T @ matrix[start:start + block.shape[0]]
+        return out
+
+    def sum_of_squares(self) -> float:
+        return float(sum(np.einsum("ij,ij->", b, b) for _, b in self.blocks()))
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.empty(self.shape)
+        for start, block in self.blocks():
+            out[start:start + block.shape[0]] = block
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def _transposed_product(data, matrix):
+    """``data.T @ matrix`` for an array or a :class:`CentredRows`."""
+    if isinstance(data, CentredRows):
+        return data.rmatmul_transposed(matrix)
+    return data.T @ matrix
 
 
 def top_right_singular_vectors(
@@ -277,7 +327,8 @@ def top_right_singular_vectors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Leading right singular vectors (n_channels, rank) and singular values.
 
-    A randomized range finder (Halko, Martinsson & Tropp 2011) with power
+    ``data`` is an array or a :class:`CentredRows` (only multiplied, never
+    copied). A randomized range finder (Halko, Martinsson & Tropp 2011) with power
     iterations; an exact SVD when the matrix is small. Tall matrices are only
     touched by matrix products (BLAS 3), and orthonormalised through their
     small Gram matrix, which is much faster than a LAPACK QR of a tall matrix
@@ -286,12 +337,12 @@ def top_right_singular_vectors(
     n_rows, n_cols = data.shape
     width = rank + oversampling
     if min(n_rows, n_cols) <= 2 * width:
-        _, singular, vt = np.linalg.svd(data, full_matrices=False)
+        _, singular, vt = np.linalg.svd(np.asarray(data), full_matrices=False)
         return vt[:rank].T.copy(), singular[:rank].copy()
     q = _orthonormal_columns(data @ rng.standard_normal((n_cols, width)))
     for _ in range(power_iterations):
-        q = _orthonormal_columns(data @ _orthonormal_columns(data.T @ q))
-    small = q.T @ data  # (width, n_cols): data ~= q @ small
+        q = _orthonormal_columns(data @ _orthonormal_columns(_transposed_product(data, q)))
+    small = _transposed_product(data, q).T  # (width, n_cols): data ~= q @ small
     eigenvalues, left = np.linalg.eigh(small @ small.T)
     order = np.argsort(eigenvalues)[::-1][:rank]
     singular = np.sqrt(np.maximum(eigenvalues[order], 0.0))

@@ -46,6 +46,50 @@ def test_rechunk_navigation_lazy_only(eels3):
     assert lazy.data.numblocks[0] > 1
 
 
+def test_stored_chunks_merged_whole_never_split(eels3, tmp_path):
+    """A .zspy store keeps its chunks whole: small ones merged up to the target,
+    large ones left as stored (a read of part of a chunk decompresses it all)."""
+    from hspy_unmix.io.chunks import stored_navigation_chunks
+
+    s, _ = eels3  # 64 x 64 x 200 float64: 1600 bytes per spectrum
+    lazy = s.as_lazy()
+    lazy.data = lazy.data.rechunk((3, 64, 200))  # 3 rows (300 KiB) per stored chunk
+    path = save_atomic(lazy, tmp_path / "si.zspy")
+    small = load_lazy(path, target_mb=1.0)  # 655 spectra: 3 stored chunks of 192
+    assert small.data.chunks[0] == (9,) * 6 + (10,)  # the last 1-row chunk fits too
+    assert small.data.chunks[1:] == ((64,), (200,))
+    whole = load_lazy(path, target_mb=0.1)  # smaller than one stored chunk
+    assert whole.data.chunks[0] == (3,) * 21 + (1,)
+    np.testing.assert_array_equal(small.data.compute(), s.data)
+    # an array in memory is split freely to the target
+    free = rechunk_navigation(s.as_lazy(), target_mb=0.1)
+    assert free.data.chunksize == (1, 64, 200)
+    # stored chunks along the fast axis merge first, the slow axis takes what is left
+    chunks = stored_navigation_chunks(((2,) * 4, (100,) * 5, (10, 10)), (8, 500, 20),
+                                      "float32", target_mb=4 * 500 * 20 * 4 / 2**20)
+    assert chunks == ((4, 4), (500,), (20,))
+    with pytest.raises(ValueError, match="positive"):
+        stored_navigation_chunks(((2,),), (2, 5), "float32", target_mb=-1)
+
+
+def test_sample_written_in_place_equals_gathered(eels3):
+    """Threads write the sample in place; other schedulers send it back: same rows."""
+    import dask
+    import dask.array as da
+
+    from hspy_unmix.io.chunks import sample_spectra
+
+    s, _ = eels3
+    data = da.from_array(s.data, chunks=(5, 64, 200))
+    results = {}
+    for scheduler in ("threads", "synchronous", "processes"):
+        with dask.config.set(scheduler=scheduler):
+            results[scheduler] = sample_spectra(data, 333, 3, dtype=np.float64)
+    for sample, index in results.values():
+        np.testing.assert_array_equal(sample, s.data.reshape(-1, 200)[index])
+        np.testing.assert_array_equal(index, results["threads"][1])
+
+
 def _counting_lazy(data, chunks):
     """A lazy EELS SI whose every chunk read is counted (one call per block)."""
     import threading

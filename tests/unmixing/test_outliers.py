@@ -153,3 +153,11 @@ def test_auto_screen_is_on_for_classical_and_off_for_network_estimators():
         rows = screened_rows(hspy_unmix.VCA(3), X)
     assert rows.size == 199 and 7 not in rows
     assert screened_rows(hspy_unmix.DAEU(3), X) is None  # networks learn from every spectrum
+
+
+def test_column_medians_by_blocks_equal_numpy():
+    from hspy_unmix.unmixing._outliers import _column_medians
+
+    a = np.random.default_rng(1).standard_normal((4097, 601)).astype(np.float32)
+    np.testing.assert_array_equal(_column_medians(a, block=256), np.median(a, axis=0))
+    assert _column_medians(np.zeros((3, 0))).shape == (0,)

@@ -150,6 +150,32 @@ def test_randomized_subspace_matches_svd():
     np.testing.assert_allclose(basis @ basis.T, vt[:4].T @ vt[:4], atol=1e-6)
 
 
+def test_centred_rows_without_copy_equal_the_centred_sample():
+    """The blockwise centred sample gives the products of the explicit one."""
+    from hspy_unmix.unmixing.vca import CentredRows
+
+    rng = np.random.default_rng(5)
+    X = 1e3 * (rng.random((2500, 4)) @ rng.random((4, 40))) + rng.standard_normal((2500, 40))
+    rows = np.sort(rng.choice(2500, 1777, replace=False))
+    for subset in (None, rows):
+        explicit = X if subset is None else X[subset]
+        explicit = explicit - explicit.mean(axis=0)
+        op = CentredRows(X, subset, block_rows=300)  # blocks that do not divide the rows
+        M, Q = rng.standard_normal((40, 7)), rng.standard_normal((explicit.shape[0], 5))
+        assert op.shape == explicit.shape
+        np.testing.assert_allclose(np.asarray(op), explicit, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(op @ M, explicit @ M, rtol=1e-12, atol=1e-8)
+        np.testing.assert_allclose(op.rmatmul_transposed(Q), explicit.T @ Q, rtol=1e-12,
+                                   atol=1e-7)
+        assert op.sum_of_squares() == pytest.approx(float((explicit**2).sum()), rel=1e-12)
+        basis, singular = top_right_singular_vectors(op, 3, np.random.RandomState(0))
+        _, ref_singular, vt = np.linalg.svd(explicit, full_matrices=False)
+        np.testing.assert_allclose(singular, ref_singular[:3], rtol=1e-6)
+        np.testing.assert_allclose(np.abs(basis.T @ vt[:3].T), np.eye(3), atol=1e-5)
+    # X itself is never modified
+    assert X.min() >= 0
+
+
 def test_snr_estimate_follows_noise():
     rng = np.random.default_rng(2)
     clean = rng.dirichlet(np.ones(3), 2000) @ (rng.random((3, 100)) + 0.5)
