@@ -70,7 +70,7 @@ def navigation_chunks(shape, dtype, signal_ndim: int = 1,
     shape = tuple(int(n) for n in shape)
     nav_shape, sig_shape = shape[: len(shape) - signal_ndim], shape[len(shape) - signal_ndim:]
     spectrum_bytes = int(np.prod(sig_shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    remaining = max(1, int(target_mb * 2**20 // max(spectrum_bytes, 1)))
+    remaining = batch_rows(spectrum_bytes, target_mb)
     chunks = []
     for size in reversed(nav_shape):
         c = max(1, min(size, remaining))
@@ -172,7 +172,7 @@ def stored_navigation_chunks(stored, shape, dtype, signal_ndim: int = 1,
         raise ValueError(f"target_mb must be positive, got {target_mb}.")
     n_nav = len(shape) - signal_ndim
     spectrum_bytes = int(np.prod(shape[n_nav:], dtype=np.int64)) * np.dtype(dtype).itemsize
-    budget = max(1, int(target_mb * 2**20 // max(spectrum_bytes, 1)))  # spectra per chunk
+    budget = batch_rows(spectrum_bytes, target_mb)  # spectra per chunk
     out = [None] * len(shape)
     for d in range(len(shape) - 1, -1, -1):
         if d >= n_nav:
@@ -360,7 +360,7 @@ def _take_rows(block, rows, n_channels):
 
 
 def _fill_rows(block, rows, n_channels, sel, *, out):
-    out[sel] = np.asarray(block).reshape((-1, n_channels))[rows]
+    out[sel] = _take_rows(block, rows, n_channels)
 
 
 def _shares_memory_with_workers() -> bool:
