@@ -298,12 +298,25 @@ class CentredRows:
             out[start:start + block.shape[0]] = block @ matrix
         return out
 
+    #: ``ndarray @ CentredRows`` calls :meth:`__rmatmul__` instead of
+    #: converting this to an array.
+    __array_ufunc__ = None
+
+    @property
+    def T(self):  # noqa: N802 (numpy's name)
+        """The transpose, for products ``A.T @ Q`` only."""
+        return _TransposedRows(self)
+
     def rmatmul_transposed(self, matrix: np.ndarray) -> np.ndarray:
         """``A.T @ matrix`` for ``matrix`` of shape (n_rows, k)."""
         out = np.zeros((self.shape[1], matrix.shape[1]))
         for start, block in self.blocks():
             out += block.T @ matrix[start:start + block.shape[0]]
         return out
+
+    def __rmatmul__(self, matrix: np.ndarray) -> np.ndarray:
+        """``matrix @ A`` for ``matrix`` of shape (k, n_rows)."""
+        return self.rmatmul_transposed(matrix.T).T
 
     def sum_of_squares(self) -> float:
         return float(sum(np.einsum("ij,ij->", b, b) for _, b in self.blocks()))
@@ -315,11 +328,15 @@ class CentredRows:
         return out if dtype is None else out.astype(dtype, copy=False)
 
 
-def _transposed_product(data, matrix):
-    """``data.T @ matrix`` for an array or a :class:`CentredRows`."""
-    if isinstance(data, CentredRows):
-        return data.rmatmul_transposed(matrix)
-    return data.T @ matrix
+class _TransposedRows:
+    """``CentredRows.T``: only ``A.T @ Q``."""
+
+    def __init__(self, rows: CentredRows):
+        self._rows = rows
+        self.shape = rows.shape[::-1]
+
+    def __matmul__(self, matrix: np.ndarray) -> np.ndarray:
+        return self._rows.rmatmul_transposed(matrix)
 
 
 def top_right_singular_vectors(
@@ -341,8 +358,8 @@ def top_right_singular_vectors(
         return vt[:rank].T.copy(), singular[:rank].copy()
     q = _orthonormal_columns(data @ rng.standard_normal((n_cols, width)))
     for _ in range(power_iterations):
-        q = _orthonormal_columns(data @ _orthonormal_columns(_transposed_product(data, q)))
-    small = _transposed_product(data, q).T  # (width, n_cols): data ~= q @ small
+        q = _orthonormal_columns(data @ _orthonormal_columns(data.T @ q))
+    small = q.T @ data  # (width, n_cols): data ~= q @ small
     eigenvalues, left = np.linalg.eigh(small @ small.T)
     order = np.argsort(eigenvalues)[::-1][:rank]
     singular = np.sqrt(np.maximum(eigenvalues[order], 0.0))

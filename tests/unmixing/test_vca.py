@@ -167,6 +167,8 @@ def test_centred_rows_without_copy_equal_the_centred_sample():
         np.testing.assert_allclose(op @ M, explicit @ M, rtol=1e-12, atol=1e-8)
         np.testing.assert_allclose(op.rmatmul_transposed(Q), explicit.T @ Q, rtol=1e-12,
                                    atol=1e-7)
+        np.testing.assert_allclose(op.T @ Q, explicit.T @ Q, rtol=1e-12, atol=1e-7)
+        np.testing.assert_allclose(Q.T @ op, Q.T @ explicit, rtol=1e-12, atol=1e-7)
         assert op.sum_of_squares() == pytest.approx(float((explicit**2).sum()), rel=1e-12)
         basis, singular = top_right_singular_vectors(op, 3, np.random.RandomState(0))
         _, ref_singular, vt = np.linalg.svd(explicit, full_matrices=False)
