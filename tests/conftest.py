@@ -112,5 +112,31 @@ def small3():
 
 
 @pytest.fixture(scope="session")
+def counting_lazy():
+    """``make(data, chunks) -> (lazy EELS SI, reads)``: ``reads["n"]`` counts the
+    chunk reads (one per block computed)."""
+    import threading
+
+    import dask.array as da
+
+    from hspy_unmix._compat import eels_classes
+
+    def make(data, chunks):
+        reads = {"n": 0}
+        lock = threading.Lock()
+
+        def read(block):
+            with lock:
+                reads["n"] += 1
+            return block
+
+        arr = da.from_array(data, chunks=chunks)
+        counted = arr.map_blocks(read, dtype=arr.dtype, meta=np.empty((0,) * arr.ndim, arr.dtype))
+        return eels_classes()[1](counted), reads
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def rng():
     return np.random.default_rng(12345)

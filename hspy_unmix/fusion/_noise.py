@@ -16,7 +16,7 @@ Both numbers are estimated from the spectrum image itself
 (:func:`estimate_noise`):
 
 1. a sample of at most :data:`MAX_PIXELS` spectra (an even subsample of the
-   scan: the same pixels eager or lazy);
+   scan, every ``step``-th row whole: the same pixels eager or lazy);
 2. a high-pass residual across channels,
    ``r_c = x_c - (x_{c-1} + x_{c+1}) / 2``, which removes the smooth part of
    each spectrum; with noise independent between channels
@@ -45,6 +45,8 @@ import numpy as np
 
 #: At most this many spectra enter the estimate (an even subsample of the scan).
 MAX_PIXELS = 16384
+#: Channels of one intensity bin converted to float64 at a time.
+CHANNEL_BLOCK = 256
 #: Intensity bins of the pixels (fewer when there are fewer than MIN_GROUP_PIXELS each).
 N_GROUPS = 8
 #: Smallest number of pixels of an intensity bin.
@@ -80,20 +82,39 @@ class NoiseModel:
 
 
 def sample_spectra(data, lazy: bool, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """An even subsample of at most ``max_pixels`` spectra, (n, channels) float64.
+    """An even subsample of at most ``max_pixels`` spectra, (n, channels).
 
-    Each navigation axis is taken with the same stride, so the sample is the
-    same for an eager array and its lazy copy.
+    Float32 data stay float32 (the estimate works on a float64 copy of one
+    intensity bin at a time), other types become float64. Of a scan with two
+    or more navigation axes, whole rows of the last (fastest) axis are kept,
+    every ``step``-th along the others (the same ``step`` each): a lazy SI
+    stored row by row reads about one chunk in ``step``. Otherwise every axis
+    is taken with the same stride. The sample is the same for an eager array
+    and its lazy copy.
     """
     nav_shape = data.shape[:-1]
     n = int(np.prod(nav_shape)) if nav_shape else 1
-    step = 1
-    if nav_shape:
-        while int(np.prod([-(-m // step) for m in nav_shape])) > max_pixels:
+    index = ()
+    if n > max_pixels:
+        whole_rows = len(nav_shape) >= 2 and nav_shape[-1] <= max_pixels
+        outer = nav_shape[:-1] if whole_rows else nav_shape
+        per_step = nav_shape[-1] if whole_rows else 1
+        step = 1
+        while int(np.prod([-(-m // step) for m in outer])) * per_step > max_pixels:
             step += 1
-    sub = data[tuple(slice(None, None, step) for _ in nav_shape)] if n > 1 else data
-    sub = sub.compute() if lazy else sub
-    return np.asarray(sub, dtype=np.float64).reshape(-1, data.shape[-1])
+        index = tuple(slice(None, None, step) for _ in outer)
+        index += (slice(None),) * (len(nav_shape) - len(outer))
+    dtype = np.float32 if np.dtype(data.dtype) == np.float32 else np.float64
+    if lazy and nav_shape:
+        from ..io.chunks import sample_spectra as take_spectra
+
+        # the kept pixels' flat indices; each chunk holding some is read once
+        # and its spectra copied into the sample
+        grid = np.arange(n, dtype=np.int64).reshape(nav_shape)[index] if index else None
+        return take_spectra(data, n, index=None if grid is None else grid.ravel(),
+                            dtype=dtype)[0]
+    sub = data[index] if index else data
+    return np.asarray(sub, dtype=dtype).reshape(-1, data.shape[-1])
 
 
 def _highpass(X):
@@ -118,15 +139,24 @@ def variance_points(X):
     """
     n_pix = X.shape[0]
     n_groups = max(1, min(N_GROUPS, n_pix // MIN_GROUP_PIXELS))
-    order = np.argsort(X.sum(1), kind="stable")
-    R = _highpass(X)
+    order = np.argsort(X.sum(1, dtype=np.float64), kind="stable")
     zs, vs, ns = [], [], []
+    n_channels = X.shape[1]
     for idx in np.array_split(order, n_groups):
         if idx.size < 3:
             continue
-        vs.append(R[idx].var(0, ddof=1))
-        zs.append(_spread_of(X[idx].mean(0)))
-        ns.append(np.full(R.shape[1], idx.size))
+        v = np.empty(n_channels - 2)
+        z = np.empty(n_channels - 2)
+        # one bin and CHANNEL_BLOCK channels (plus the two neighbours the
+        # high-pass needs) in float64 at a time
+        for c in range(0, n_channels - 2, CHANNEL_BLOCK):
+            stop = min(c + CHANNEL_BLOCK, n_channels - 2)
+            block = np.asarray(X[idx, c:stop + 2], dtype=np.float64)
+            v[c:stop] = _highpass(block).var(0, ddof=1)
+            z[c:stop] = _spread_of(block.mean(0))
+        vs.append(v)
+        zs.append(z)
+        ns.append(np.full(v.size, idx.size))
     return np.concatenate(zs), np.concatenate(vs), np.concatenate(ns)
 
 
@@ -194,8 +224,10 @@ def estimate_noise(X) -> NoiseModel:
 
     See the module notes for the method. Needs at least 5 channels and
     3 spectra; spectra without noise give zero gain and read-out noise.
+    Float32 spectra are not copied whole (each intensity bin is converted
+    to float64 in turn).
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = _floating(X)
     if X.shape[1] < 5 or X.shape[0] < 3:
         raise ValueError(
             f"weighting='auto' needs at least 3 spectra of 5 channels to estimate the "
@@ -213,7 +245,13 @@ def estimate_noise(X) -> NoiseModel:
 def noise_or_none(X):
     """:func:`estimate_noise` of spectra ``X``, or None when they are fewer than
     :data:`MIN_NOISE_SPECTRA` (or have fewer than 5 channels)."""
-    X = np.asarray(X, dtype=np.float64)
+    X = _floating(X)
     if X.shape[0] < MIN_NOISE_SPECTRA or X.shape[1] < 5:
         return None
     return estimate_noise(X)
+
+
+def _floating(X) -> np.ndarray:
+    """``X`` as float32 (kept) or float64 (any other type)."""
+    X = np.asarray(X)
+    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)

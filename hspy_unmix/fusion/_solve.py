@@ -27,6 +27,11 @@ class LevelFit:
     q: np.ndarray  # (C_out, K) orthonormal basis of the weighted endmembers
     r_t: np.ndarray  # (K, K) reduced endmembers: (E W)^T = Q R, divided by the dose ratio
     smoothness_weight: float  # lambda * trace((E W)(E W)^T) / K
+    weighted: np.ndarray  # (K, C_out) weighted endmembers E W (times the dose ratio)
+    scale: float  # data_scale of ``weighted`` (a power of two)
+    # (C_out, 2K): a spectrum x times this is [x W (E W / scale)^T, x W Q]: the
+    # products of the least-squares solve and the reduced data, in one product
+    projection: np.ndarray
 
 
 #: Intensity levels per octave of the per-pixel weights of ``weighting="auto"``.
@@ -69,7 +74,8 @@ class SolvePlan:
         if not self.per_pixel:
             return np.zeros(X.shape[0], dtype=np.int64)
         total = float(np.clip(self.mean_spectrum, 0.0, None).sum())
-        s = np.clip(X.sum(1), 0.0, None) / total if total > 0 else np.ones(X.shape[0])
+        s = (np.clip(X.sum(1, dtype=np.float64), 0.0, None) / total if total > 0
+             else np.ones(X.shape[0]))
         top = float(np.clip(self.mean_spectrum, 0.0, None).max())
         s_min = POISSON_NEGLIGIBLE * self.noise.read_noise ** 2 / (self.noise.gain * top) if top > 0 else 1.0
         j_min = int(np.floor(LEVELS_PER_OCTAVE * np.log2(min(s_min, 1.0))))
@@ -86,11 +92,17 @@ class SolvePlan:
                 weights = weights_of_variance(self.noise.variance(scale * self.mean_spectrum))
             else:
                 weights = self.weights
+            from ..unmixing._scale import data_scale
+
             Ew = self.endmembers * weights * self.dose_ratio
             k = Ew.shape[0]
             q, r = np.linalg.qr(Ew.T)
+            scale = data_scale(Ew)
+            projection = np.concatenate([(Ew * (weights / scale)).T, weights[:, None] * q],
+                                        axis=1)
             fit = LevelFit(weights, q, r.T / self.dose_ratio,
-                           self.smoothness * float(np.trace(Ew @ Ew.T)) / k)
+                           self.smoothness * float(np.trace(Ew @ Ew.T)) / k,
+                           Ew, scale, np.ascontiguousarray(projection))
             self._fits[level] = fit
         return fit
 
@@ -104,22 +116,27 @@ class SolvePlan:
         return [(int(v), np.sort(order[a:b])) for v, a, b in zip(values, starts, bounds)]
 
     def initial(self, raw_flat, name="the signal"):
-        """Unregularised abundances (n, K), reduced data (n, K) and levels (n,) of raw spectra."""
-        from ..unmixing.abundances import fcls_abundances, nnls_abundances
+        """Unregularised abundances (n, K), reduced data (n, K) and levels (n,) of raw spectra.
+
+        One product per intensity level with the level's ``projection`` gives
+        both the least-squares products and the reduced data, so the spectra
+        (float32 stays float32) are neither copied to float64 nor weighted.
+        """
+        from ..unmixing.abundances import solve_products
 
         raw_flat = np.asarray(raw_flat)
         check_finite(raw_flat, name)
-        X = self.energy.apply(raw_flat)
+        X = raw_flat[:, self.energy.self_slice]
         levels = self.levels(X)
         k = self.endmembers.shape[0]
         A = np.empty((X.shape[0], k))
         Xr = np.empty((X.shape[0], k))
-        solver = fcls_abundances if self.sum_to_one else nnls_abundances
         for level, idx in self.groups(levels):
             fit = self.fit(level)
-            Xw = X[idx] * fit.weights
-            A[idx] = solver(Xw, self.endmembers * (self.dose_ratio * fit.weights))
-            Xr[idx] = Xw @ fit.q
+            P = _project(X, idx, fit.projection)
+            A[idx] = solve_products(P[:, :k] / fit.scale, fit.weighted, fit.scale,
+                                    self.sum_to_one)
+            Xr[idx] = P[:, k:]
         return A, Xr, levels
 
     def smooth(self, A, Xr, levels, nav_ndim):
@@ -163,6 +180,26 @@ class SolvePlan:
             variance = np.maximum(model, CHI2_FLOOR)
         chi2 = (diff2 / variance).sum(axis=1) / dof
         return rms, chi2
+
+
+#: Spectra converted to float64 at a time by the projection of a chunk.
+PROJECTION_ROWS = 1024
+
+
+def _project(X, idx, projection):
+    """``X[idx] @ projection`` in float64, PROJECTION_ROWS spectra at a time.
+
+    Bounds the float64 copy of float32 spectra that the product makes to a
+    few MiB, whatever the chunk size.
+    """
+    rows = np.arange(X.shape[0])[idx] if not isinstance(idx, slice) else None
+    m = X.shape[0] if rows is None else rows.size
+    out = np.empty((m, projection.shape[1]))
+    for a in range(0, m, PROJECTION_ROWS):
+        b = min(a + PROJECTION_ROWS, m)
+        part = X[a:b] if rows is None else X[rows[a:b]]
+        out[a:b] = np.asarray(part, dtype=np.float64) @ projection
+    return out
 
 
 def neighbour_mean(A: np.ndarray, nav_ndim: int) -> np.ndarray:
@@ -264,6 +301,21 @@ def make_solve_plan(plan_e, E, sum_to_one, smoothness, iterations, weights, dose
     return plan
 
 
+def output_dtype(dtype) -> np.dtype:
+    """Type of the fused spectra: float32 for float32 (or 8/16-bit) data, else float64.
+
+    The fused spectra carry the precision of the data they sharpen; a float64
+    copy of a float32 SI would double what is written and held.
+    """
+    return np.result_type(dtype, np.float32)
+
+
+def fused_spectra(A, endmembers, dtype):
+    """``A @ endmembers`` computed in ``dtype`` (K products per value: float32
+    keeps the float32 rounding of the result, and no float64 copy is made)."""
+    return np.matmul(np.asarray(A, dtype=dtype), np.asarray(endmembers, dtype=dtype))
+
+
 def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
     """Abundances, fused spectra and quality maps as dask arrays, block by block."""
     import dask.array as da
@@ -296,8 +348,9 @@ def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
             _solve_chunk_overlapped, plan, nav_ndim,
             chunks=darr.chunks[:-1] + ((k,),), dtype=np.float64,
         )
+    out = output_dtype(data.dtype)
     fused = A.map_blocks(
-        lambda a: a @ fused_endmembers, chunks=A.chunks[:-1] + ((n_out,),), dtype=np.float64
+        fused_spectra, fused_endmembers, out, chunks=A.chunks[:-1] + ((n_out,),), dtype=out
     )
     rms = chi2 = None
     if return_report:
@@ -330,7 +383,7 @@ def solve_eager(data, lazy_in, plan, return_report, show_progressbar):
     if smooth:
         A = plan.smooth(A, solved[:, k:2 * k].reshape(nav_shape + (k,)),
                         solved[:, 2 * k].astype(np.int64), nav_ndim)
-    fused = A @ (plan.endmembers * plan.dose_ratio)
+    fused = fused_spectra(A, plan.endmembers * plan.dose_ratio, output_dtype(data.dtype))
     rms = chi2 = None
     if return_report:
         Af = A.reshape(-1, k)

@@ -228,8 +228,9 @@ def pan_sharpen(
         spectrum, by a robust straight-line fit (channels where the spectra's
         own curvature varies, such as edge onsets, get no weight); a
         coefficient under 3 standard errors is taken as zero. At most 16384
-        spectra are used (an even subsample of the scan, the same for a lazy
-        signal). ``mean`` is ``other``'s mean spectrum on ``self``'s
+        spectra are used (an even subsample of the scan: every ``step``-th
+        row whole, so a lazy SI reads about one row in ``step``; the same
+        pixels for a lazy signal). ``mean`` is ``other``'s mean spectrum on ``self``'s
         channels scaled to ``self``'s mean total, times each pixel's total
         over the mean total (in 4 levels per octave), so that a faint pixel,
         whose variance is mostly read-out noise, is weighted almost
@@ -278,7 +279,8 @@ def pan_sharpen(
         A new signal: ``self``'s navigation axes and metadata (title prefixed
         "Pan-sharpened"), ``self``'s energy axis (its channels inside
         ``other``'s range), data in ``self``'s units per channel at
-        ``self``'s dose. ``metadata.Signal.pan_sharpen`` records
+        ``self``'s dose, float32 for float32 (or 8- and 16-bit integer)
+        data and float64 otherwise. ``metadata.Signal.pan_sharpen`` records
         ``algorithm``, ``n_components``, ``n_components_estimated``,
         ``energy_overlap`` (first and last output energy, ``self``'s units),
         ``interpolation`` ("none", "linear" or "rebin": how ``other``'s
@@ -392,10 +394,13 @@ def pan_sharpen(
     # 4. noise model and abundances of every pixel of self (and the quality report)
     noise = mean_self = None
     if weighting == "auto":
-        sample = plan_e.apply(sample_spectra(self.data, lazy_in))
+        sample = sample_spectra(self.data, lazy_in)[:, plan_e.self_slice]
         # non-finite spectra are left out here; the solve refuses them (when
         # computed, for a lazy signal)
-        noise = noise_or_none(sample[np.isfinite(sample).all(axis=1)])
+        finite = np.isfinite(sample).all(axis=1)
+        if not finite.all():
+            sample = sample[finite]
+        noise = noise_or_none(sample)
         if noise is None:  # too few spectra to estimate the noise
             weighting = "poisson"
     if noise is not None:
@@ -404,7 +409,7 @@ def pan_sharpen(
         mean_self = plan_e.from_other(Xo.mean(0)[None])[0]
         total = float(mean_self.sum())
         if total > 0:
-            mean_self = mean_self * (float(np.nanmean(sample, axis=0).sum()) / total)
+            mean_self = mean_self * (float(sample.sum(dtype=np.float64)) / len(sample) / total)
         weights = channel_weights(mean_self[None], weighting, noise)
     else:
         weights = channel_weights(plan_e.from_other(Xo.mean(0)[None]), weighting)

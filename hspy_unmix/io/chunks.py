@@ -394,7 +394,7 @@ def release_freed_memory() -> None:
     trim(0)
 
 
-def sample_spectra(data, n_samples: int, random_state=None, *, dtype=None,
+def sample_spectra(data, n_samples: int | None, random_state=None, *, index=None, dtype=None,
                    show_progressbar: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A uniform random sample of ``n_samples`` spectra of a dask array, in one pass.
 
@@ -412,6 +412,10 @@ def sample_spectra(data, n_samples: int, random_state=None, *, dtype=None,
         Number of spectra (all of them when the array has fewer).
     random_state
         Seed or :class:`numpy.random.RandomState` of the draw.
+    index
+        Flat C-order navigation indices of the pixels to take (increasing,
+        unique) instead of a random draw; ``n_samples`` and ``random_state``
+        are then ignored. Only the chunks holding them are read.
     dtype
         Data type of the sample (default: the array's). Each chunk's spectra
         are converted as they are copied in and then freed, so a float64
@@ -443,10 +447,14 @@ def sample_spectra(data, n_samples: int, random_state=None, *, dtype=None,
         data = data.rechunk({data.ndim - 1: -1})
     nav_shape = data.shape[:-1]
     n_pixels = int(np.prod(nav_shape, dtype=np.int64))
-    n = min(int(n_samples), n_pixels)
-    rng = check_random_state(random_state)
-    index = np.sort(rng.choice(n_pixels, size=n, replace=False)) if n < n_pixels \
-        else np.arange(n_pixels)
+    if index is None:
+        n = min(int(n_samples), n_pixels)
+        rng = check_random_state(random_state)
+        index = np.sort(rng.choice(n_pixels, size=n, replace=False)) if n < n_pixels \
+            else np.arange(n_pixels)
+    else:
+        index = np.asarray(index, dtype=np.int64)
+        n = index.size
     coords = np.unravel_index(index, nav_shape)
     bounds = [np.cumsum((0,) + tuple(c)) for c in data.chunks[:-1]]
     block_of = [np.searchsorted(b, c, side="right") - 1 for b, c in zip(bounds, coords)]

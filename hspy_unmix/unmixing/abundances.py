@@ -176,32 +176,50 @@ def solve_validated(
     max_iter: int = 200,
     tol: float = 1e-12,
 ) -> np.ndarray:
-    """Solve for already validated float64 ``X`` and ``E`` (no checks).
+    """Solve for already validated ``X`` (float32 or float64) and float64 ``E`` (no checks).
 
     An all-zero endmember (a component that died in an iterative fit) gets
     zero abundance; the others are solved without it.
     """
+    scale = data_scale(E)
+    B = X @ (E / scale).T if scale != 1.0 else X @ E.T
+    if scale != 1.0:
+        B /= scale
+    return solve_products(B, E, scale, sum_to_one, max_iter=max_iter, tol=tol)
+
+
+def solve_products(
+    B: np.ndarray,
+    E: np.ndarray,
+    scale: float,
+    sum_to_one: bool,
+    *,
+    max_iter: int = 200,
+    tol: float = 1e-12,
+) -> np.ndarray:
+    """Abundances from the products ``B = X @ (E / scale).T / scale`` (n, K).
+
+    What :func:`solve_validated` does after its one pass over the spectra:
+    a caller that already has the products (pan-sharpening computes them
+    with its other projections in one product) solves without the spectra.
+    ``scale`` is a power of two (:func:`~hspy_unmix.unmixing._scale.data_scale`
+    of ``E``), so the scaling is exact.
+    """
     alive = np.any(E != 0, axis=1)
     if not alive.all():
-        abundances = np.zeros((X.shape[0], E.shape[0]))
+        abundances = np.zeros((B.shape[0], E.shape[0]))
         if alive.any():
-            abundances[:, alive] = solve_validated(
-                X, np.ascontiguousarray(E[alive]), sum_to_one, max_iter=max_iter, tol=tol
-            )
+            abundances[:, alive] = solve_products(
+                np.ascontiguousarray(B[:, alive]), np.ascontiguousarray(E[alive]), scale,
+                sum_to_one, max_iter=max_iter, tol=tol)
         return abundances
     from ._abundance_kernels import solve_qp_chunks
 
-    scale = data_scale(E)
-    if scale != 1.0:
-        E = E / scale
-    B = X @ E.T
-    if scale != 1.0:
-        B /= scale
     if not np.isfinite(B).all():
         raise ValueError(
             "X @ endmembers.T overflows float64; rescale the spectra."
         )
-    gram, B_scaled, c, norms = kspace_problem(E, B)
+    gram, B_scaled, c, norms = kspace_problem(E / scale if scale != 1.0 else E, B)
     u = np.empty_like(B_scaled)
     n_iter = np.empty(B_scaled.shape[0], dtype=np.int64)
     solve_qp_chunks(gram, B_scaled, c, bool(sum_to_one), max_iter, tol, u, n_iter)

@@ -324,3 +324,31 @@ def test_pan_sharpen_refuses_a_non_energy_axis():
     other.axes_manager.signal_axes[0].units = "nm"
     with pytest.raises(ValueError, match="not an energy"):
         fine.pan_sharpen(other, n_components=3, random_state=0)
+
+
+def test_float32_si_fused_in_float32_with_the_weighted_nnls_abundances(pair):
+    """A float32 SI gives float32 fused spectra, eager equal to lazy; the
+    abundances are each pixel's NNLS with Poisson channel weights (scipy as
+    reference: weights ``1 / sqrt(max(m, 1e-3 max m))``, ``m`` the coarse SI's
+    mean spectrum)."""
+    from scipy.optimize import nnls
+
+    fine, coarse, _ = pair
+    s32 = fine.deepcopy()
+    s32.change_dtype("float32")
+    kwargs = dict(n_components=3, random_state=0, weighting="poisson", return_report=True)
+    eager = s32.pan_sharpen(coarse, **kwargs)
+    lazy_in = s32.as_lazy()
+    lazy_in.data = lazy_in.data.rechunk((16, 20, -1))
+    lazy = lazy_in.pan_sharpen(coarse, **kwargs)
+    assert eager.fused.data.dtype == np.float32 and lazy.fused.data.dtype == np.float32
+    np.testing.assert_allclose(lazy.fused.data.compute(), eager.fused.data, rtol=1e-6, atol=1e-6)
+    assert fine.pan_sharpen(coarse, n_components=3, random_state=0).data.dtype == np.float64
+    m = np.asarray(coarse.data, np.float64).reshape(-1, coarse.data.shape[-1]).mean(0)
+    w = 1.0 / np.sqrt(np.maximum(m, 1e-3 * m.max()))
+    E = eager.endmembers.data
+    X = np.asarray(s32.data, np.float64).reshape(-1, E.shape[1])
+    A = np.moveaxis(eager.abundances.data, 0, -1).reshape(-1, 3)
+    for i in np.random.default_rng(0).choice(X.shape[0], 40, replace=False):
+        ref = nnls((E * w).T, X[i] * w)[0]
+        np.testing.assert_allclose(A[i], ref, rtol=1e-6, atol=1e-8 * np.abs(ref).max())

@@ -232,3 +232,45 @@ def test_energy_maps_keep_counts_per_ev():
     assert e_s.size == 1400
     np.testing.assert_allclose(plan.from_other(counts_o[plan.other_slice][None])[0],
                                integral(e_s - 0.0625, e_s + 0.0625), rtol=1e-12)
+
+
+# --- memory: the sample of a large SI ------------------------------------------
+
+def test_noise_sample_reads_whole_rows_of_one_chunk_in_step(counting_lazy):
+    """Every 4th row whole: a lazy SI in 1-row chunks reads 1 chunk in 4, the
+    same pixels as the eager array, float32 kept."""
+    from hspy_unmix.fusion._noise import sample_spectra
+
+    data = np.random.default_rng(0).poisson(5.0, (64, 32, 50)).astype(np.float32)
+    lazy, reads = counting_lazy(data, (1, 32, 50))
+    eager = sample_spectra(data, False, max_pixels=512)
+    sample = sample_spectra(lazy.data, True, max_pixels=512)
+    assert sample.dtype == np.float32 and eager.dtype == np.float32
+    np.testing.assert_array_equal(eager, data[::4].reshape(-1, 50))
+    np.testing.assert_array_equal(sample, eager)
+    assert reads["n"] == 16  # of 64 chunks (a stride on both axes reads all 64)
+    # integers become float64; a line scan is strided
+    assert sample_spectra(data.astype(np.uint16), False, 512).dtype == np.float64
+    line = data.reshape(-1, 50)
+    np.testing.assert_array_equal(sample_spectra(line, False, 512), line[::4])
+
+
+def test_noise_points_by_channel_blocks_equal_the_whole_bin():
+    """The bin statistics computed CHANNEL_BLOCK channels at a time equal the
+    textbook formulas on the whole bin (600 channels: a partial last block)."""
+    from hspy_unmix.fusion import _noise
+
+    rng = np.random.default_rng(1)
+    X = rng.poisson(rng.uniform(5, 50, (400, 1)) * np.linspace(1, 3, 600)).astype(np.float32)
+    z, v, n = _noise.variance_points(X)
+    order = np.argsort(X.astype(np.float64).sum(1), kind="stable")
+    zs, vs = [], []
+    for idx in np.array_split(order, _noise.N_GROUPS):
+        G = X[idx].astype(np.float64)
+        R = G[:, 1:-1] - 0.5 * (G[:, :-2] + G[:, 2:])
+        vs.append(((R - R.mean(0)) ** 2).sum(0) / (len(idx) - 1))
+        m = G.mean(0)
+        zs.append(m[1:-1] + 0.25 * (m[:-2] + m[2:]))
+    np.testing.assert_allclose(v, np.concatenate(vs), rtol=1e-12)
+    np.testing.assert_allclose(z, np.concatenate(zs), rtol=1e-12)
+    assert n.tolist() == [50] * (8 * 598)

@@ -90,31 +90,9 @@ def test_sample_written_in_place_equals_gathered(eels3):
         np.testing.assert_array_equal(index, results["threads"][1])
 
 
-def _counting_lazy(data, chunks):
-    """A lazy EELS SI whose every chunk read is counted (one call per block)."""
-    import threading
-
-    import dask.array as da
-
-    reads = {"n": 0}
-    lock = threading.Lock()
-
-    def read(block):
-        with lock:
-            reads["n"] += 1
-        return block
-
-    arr = da.from_array(data, chunks=chunks)
-    counted = arr.map_blocks(read, dtype=arr.dtype, meta=np.empty((0, 0, 0), arr.dtype))
-    from hspy_unmix._compat import eels_classes
-
-    lazy = eels_classes()[1](counted)
-    return lazy, reads
-
-
-def test_lazy_decomposition_reads_data_twice_and_fits_a_bounded_sample(eels3):
+def test_lazy_decomposition_reads_data_twice_and_fits_a_bounded_sample(eels3, counting_lazy):
     s, truth = eels3
-    lazy, reads = _counting_lazy(s.data, (4, 64, 200))
+    lazy, reads = counting_lazy(s.data, (4, 64, 200))
     n_blocks = lazy.data.numblocks[0]
     est = hspy_unmix.VCA(n_components=3, random_state=0, max_partial_fit_samples=500)
     fitted_rows = []
@@ -137,7 +115,7 @@ def test_lazy_decomposition_reads_data_twice_and_fits_a_bounded_sample(eels3):
 
     assert np.mean(sad(truth.endmembers, lazy.learning_results.factors.T)) < 0.1
     # HyperSpy's streaming loop (taken for Poisson normalisation) reads more
-    lazy2, reads2 = _counting_lazy(s.data, (4, 64, 200))
+    lazy2, reads2 = counting_lazy(s.data, (4, 64, 200))
     lazy2.decomposition(algorithm="VCA", output_dimension=3, random_state=0,
                         normalize_poissonian_noise=True, print_info=False)
     assert reads2["n"] >= 3 * n_blocks
