@@ -245,3 +245,33 @@ def test_lazy_decomposition_progress_bars_follow_show_progressbar(eels3, capfd, 
     out, err = capfd.readouterr()
     # one bar per pass: two (sample, abundances) or HyperSpy's Learn/Project
     assert (out + err).count("100%") >= 2
+
+
+def test_threaded_chunk_pass_runs_blas_on_one_thread_and_restores_it():
+    """The tasks of map_chunks see BLAS on one thread on the threaded
+    scheduler, the setting is restored afterwards; the synchronous scheduler
+    keeps BLAS's threads."""
+    import dask
+    import dask.array as da
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from hspy_unmix.io.chunks import map_chunks
+
+    def blas_threads():
+        return sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+
+    seen = []
+
+    def record(X):
+        seen.append(blas_threads()[0])
+        return X[:, :1]
+
+    data = da.from_array(np.ones((8, 4, 5)), chunks=(2, 4, 5))
+    with threadpool_limits(limits=2, user_api="blas"):
+        with dask.config.set(scheduler="threads"):
+            map_chunks(record, data, 1)
+        assert seen == [1] * 4 and blas_threads() == [2]
+        seen.clear()
+        with dask.config.set(scheduler="synchronous"):
+            map_chunks(record, data, 1)
+        assert seen == [2] * 4
