@@ -275,3 +275,21 @@ def test_threaded_chunk_pass_runs_blas_on_one_thread_and_restores_it():
         with dask.config.set(scheduler="synchronous"):
             map_chunks(record, data, 1)
         assert seen == [2] * 4
+
+
+def test_save_atomic_computes_a_lazy_signal_with_blas_on_one_thread(tmp_path):
+    import dask
+    import dask.array as da
+    from hyperspy.signals import LazySignal1D
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+
+    def record(block):
+        seen.append({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+        return block
+
+    data = da.from_array(np.ones((4, 3, 5)), chunks=(1, 3, 5)).map_blocks(record, meta=np.empty((0, 0, 0)))
+    with threadpool_limits(limits=2, user_api="blas"), dask.config.set(scheduler="threads"):
+        save_atomic(LazySignal1D(data), tmp_path / "out.zspy")
+    assert seen == [{1}] * 4
