@@ -32,6 +32,7 @@ def check_spectra(
     n_features: int | None = None,
     min_samples: int = 1,
     copy: bool = False,
+    keep_float32: bool = False,
 ) -> np.ndarray:
     """Return ``X`` as a C-contiguous float64 (n_pixels, n_channels) array.
 
@@ -50,11 +51,15 @@ def check_spectra(
         Minimum number of rows.
     copy
         Always return a new array, even when ``X`` is already float64.
+    keep_float32
+        Keep float32 data float32 (for fits that convert a batch of rows to
+        float64 at a time; every other type still becomes float64).
 
     Returns
     -------
     numpy.ndarray
-        A float64 array; never a view that the caller could modify.
+        A float64 (or, with ``keep_float32``, float32) array; never a view
+        that the caller could modify.
     """
     if hasattr(X, "compute") and not isinstance(X, np.ndarray):
         X = X.compute()
@@ -81,8 +86,9 @@ def check_spectra(
             f"{name} has {X_arr.shape[1]} channels but the estimator was fitted "
             f"on {n_features}."
         )
-    out = np.array(X_arr, dtype=np.float64, order="C", copy=True) if (
-        copy or X_arr.dtype != np.float64 or not X_arr.flags.c_contiguous
+    dtype = np.float32 if keep_float32 and X_arr.dtype == np.float32 else np.float64
+    out = np.array(X_arr, dtype=dtype, order="C", copy=True) if (
+        copy or X_arr.dtype != dtype or not X_arr.flags.c_contiguous
     ) else X_arr
     check_finite(out, name, hint="Replace them first, e.g. with numpy.nan_to_num or by "
                  "masking those pixels (navigation_mask).")
@@ -212,10 +218,12 @@ def numerical_rank(X: np.ndarray, at_most: int) -> int:
     n_samples, n_channels = X.shape
     n_columns = at_most + _RANK_OVERSAMPLING
     if n_channels <= n_columns:
-        sketch = X
+        sketch = np.asarray(X, dtype=np.float64)  # float32 data: the tolerance is float64's
     else:
+        from .io.chunks import matmul_rows
+
         gaussian = np.random.default_rng(0).standard_normal((n_channels, n_columns))
-        sketch = X @ gaussian
+        sketch = matmul_rows(X, gaussian)
     peak = float(np.abs(sketch).max()) if sketch.size else 0.0
     if not peak > 0:
         return 0

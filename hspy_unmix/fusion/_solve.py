@@ -122,6 +122,7 @@ class SolvePlan:
         both the least-squares products and the reduced data, so the spectra
         (float32 stays float32) are neither copied to float64 nor weighted.
         """
+        from ..io.chunks import matmul_rows
         from ..unmixing.abundances import solve_products
 
         raw_flat = np.asarray(raw_flat)
@@ -133,7 +134,7 @@ class SolvePlan:
         Xr = np.empty((X.shape[0], k))
         for level, idx in self.groups(levels):
             fit = self.fit(level)
-            P = _project(X, idx, fit.projection)
+            P = matmul_rows(X[idx], fit.projection)
             A[idx] = solve_products(P[:, :k] / fit.scale, fit.weighted, fit.scale,
                                     self.sum_to_one)
             Xr[idx] = P[:, k:]
@@ -180,26 +181,6 @@ class SolvePlan:
             variance = np.maximum(model, CHI2_FLOOR)
         chi2 = (diff2 / variance).sum(axis=1) / dof
         return rms, chi2
-
-
-#: Spectra converted to float64 at a time by the projection of a chunk.
-PROJECTION_ROWS = 1024
-
-
-def _project(X, idx, projection):
-    """``X[idx] @ projection`` in float64, PROJECTION_ROWS spectra at a time.
-
-    Bounds the float64 copy of float32 spectra that the product makes to a
-    few MiB, whatever the chunk size.
-    """
-    rows = np.arange(X.shape[0])[idx] if not isinstance(idx, slice) else None
-    m = X.shape[0] if rows is None else rows.size
-    out = np.empty((m, projection.shape[1]))
-    for a in range(0, m, PROJECTION_ROWS):
-        b = min(a + PROJECTION_ROWS, m)
-        part = X[a:b] if rows is None else X[rows[a:b]]
-        out[a:b] = np.asarray(part, dtype=np.float64) @ projection
-    return out
 
 
 def neighbour_mean(A: np.ndarray, nav_ndim: int) -> np.ndarray:

@@ -231,6 +231,27 @@ def map_rows(func, X, *, show_progressbar: bool | None = False,
     return out
 
 
+def matmul_rows(X, M, target_mb: float | None = None) -> np.ndarray:
+    """``X @ M`` in float64; ``X`` other than float64 is converted a batch of
+    rows at a time (about ``target_mb`` MiB of float64, default
+    :data:`TASK_BATCH_MB`), so a float32 sample is never copied whole.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.io.chunks import matmul_rows
+    >>> X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    >>> bool(np.array_equal(matmul_rows(X, np.eye(3), target_mb=1e-5), X))
+    True
+    """
+    M = np.asarray(M)
+    if X.dtype == np.float64 or X.shape[0] == 0:
+        return np.asarray(X @ M, dtype=np.float64)
+    return map_rows(lambda rows: np.asarray(rows, dtype=np.float64) @ M, X,
+                    target_mb=TASK_BATCH_MB if target_mb is None else target_mb,
+                    row_bytes=8 * X.shape[1])
+
+
 @contextlib.contextmanager
 def _dask_progress(show: bool):
     """dask's console ProgressBar for local schedulers (no-op otherwise)."""

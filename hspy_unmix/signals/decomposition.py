@@ -111,8 +111,9 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
     Pass 1 (:func:`hspy_unmix.io.chunks.sample_spectra`) reads each chunk
     that holds sampled pixels once and keeps at most the estimator's
     ``max_partial_fit_samples`` spectra (a uniform sample seeded by its
-    ``random_state``; all pixels when there are fewer); the estimator is
-    fitted on them. Pass 2 (:func:`hspy_unmix.io.chunks.lazy_transform`)
+    ``random_state``; all pixels when there are fewer; float32 for float32
+    data and an estimator whose fit takes float32, VCA and MinVolume, else
+    float64); the estimator is fitted on them. Pass 2 (:func:`hspy_unmix.io.chunks.lazy_transform`)
     solves the abundances of every pixel. Both run on the active dask
     scheduler (or ``get``), one progress bar each.
 
@@ -149,8 +150,12 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
     n_pixels = signal.axes_manager.navigation_size or 1
     cap = getattr(estimator, "max_partial_fit_samples", None) or n_pixels
     with dask.config.set(scheduler=get) if get is not None else contextlib.nullcontext():
+        # float32 data stay float32 for the estimators whose fit takes them
+        # (half the memory of the sample); float64 for the others
+        keep = getattr(estimator, "_fits_float32", False) and signal.data.dtype == np.float32
         sample, _ = sample_spectra(signal.data, cap, getattr(estimator, "random_state", None),
-                                   dtype=np.float64, show_progressbar=show)
+                                   dtype=np.float32 if keep else np.float64,
+                                   show_progressbar=show)
         fit_owned = getattr(estimator, "_fit_owned", None)
         if fit_owned is not None:
             fit_owned(sample)  # scaled and screened in place: no further copies

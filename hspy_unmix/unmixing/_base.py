@@ -78,6 +78,9 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
     #: Whether ``outlier_screen="auto"`` screens spikes and hot or dead
     #: pixels out of the endmember search (the classical estimators).
     _screens_outliers = True
+    #: The fit takes float32 spectra as they are (products a batch of rows
+    #: at a time in float64): a float32 lazy sample costs half the memory.
+    _fits_float32 = False
     #: Fitted attributes in data units: name -> power of the data scale they
     #: carry (see "Units" in the module documentation).
     _unit_attributes = {"components_": 1}
@@ -292,7 +295,8 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------- helpers
     def _check_fit_input(self, X):
-        X = check_spectra(X, name="X", negative=self._negative)
+        X = check_spectra(X, name="X", negative=self._negative,
+                          keep_float32=self._fits_float32)
         warn_zero_rows(X, name="X")
         self._n_components = check_n_components(self.n_components, X)
         check_rank(X, self._required_rank(self._n_components), self._n_components)

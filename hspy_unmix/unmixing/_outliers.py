@@ -144,7 +144,7 @@ def screen_outliers(
     tail = float(np.percentile(scores, 99)) if n_pixels else 0.0
     spike = scores > max(float(spike_threshold), _SPIKE_TAIL * tail)
 
-    totals = X.sum(axis=1)
+    totals = X.sum(axis=1, dtype=np.float64)
     typical = float(np.median(totals))
     intensity = np.zeros(n_pixels, dtype=bool)
     if typical > 0:

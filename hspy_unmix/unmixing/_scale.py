@@ -19,16 +19,33 @@ def data_scale(X: np.ndarray) -> float:
     squares of ``X`` would overflow or underflow float64 (beyond about
     1e+-150): the values are then divided by a power of two first.
     """
-    values = np.asarray(X, dtype=np.float64).ravel()
-    if not values.size:
+    values = np.asarray(X)
+    size = values.size
+    if not size:
         return 1.0
     with np.errstate(over="ignore", under="ignore"):
-        rms = float(np.sqrt(np.dot(values, values) / values.size))
+        rms = float(np.sqrt(sum(np.dot(p, p) for p in _float64_parts(values)) / size))
     if not (np.isfinite(rms) and rms > 1e-150):
-        peak = float(np.max(np.abs(values)))
+        peak = max(float(np.max(np.abs(p))) for p in _float64_parts(values))
         if not (np.isfinite(peak) and peak > 0):
             return 1.0
         power = 2.0 ** np.floor(np.log2(peak))
-        reduced = values / power
-        rms = power * float(np.sqrt(np.dot(reduced, reduced) / values.size))
+        rms = power * float(np.sqrt(sum(np.dot(p / power, p / power)
+                                        for p in _float64_parts(values)) / size))
     return float(2.0 ** np.round(np.log2(rms)))
+
+
+#: Values of a non-float64 array converted to float64 at a time by data_scale.
+_PART_VALUES = 2**20
+
+
+def _float64_parts(values):
+    """The values of ``values`` as flat float64 arrays: the whole array when it
+    is float64, else parts of :data:`_PART_VALUES` (no float64 copy of a
+    float32 sample)."""
+    flat = values.ravel()
+    if flat.dtype == np.float64:
+        yield flat
+        return
+    for start in range(0, flat.size, _PART_VALUES):
+        yield np.asarray(flat[start:start + _PART_VALUES], dtype=np.float64)

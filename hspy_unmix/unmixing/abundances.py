@@ -178,11 +178,15 @@ def solve_validated(
 ) -> np.ndarray:
     """Solve for already validated ``X`` (float32 or float64) and float64 ``E`` (no checks).
 
+    Float32 ``X`` is converted to float64 a batch of rows at a time.
+
     An all-zero endmember (a component that died in an iterative fit) gets
     zero abundance; the others are solved without it.
     """
+    from ..io.chunks import matmul_rows
+
     scale = data_scale(E)
-    B = X @ (E / scale).T if scale != 1.0 else X @ E.T
+    B = matmul_rows(X, (E / scale).T if scale != 1.0 else E.T)
     if scale != 1.0:
         B /= scale
     return solve_products(B, E, scale, sum_to_one, max_iter=max_iter, tol=tol)

@@ -131,6 +131,7 @@ class MinVolume(UnmixingEstimator):
     """
 
     _negative = "clip"
+    _fits_float32 = True
     _unit_attributes = {"components_": 1, "vca_components_": 1}
     #: Upper bound on the pixels used to estimate the subspace and the noise.
     max_subspace_samples = 8192
@@ -199,6 +200,8 @@ def minimum_volume_simplex(
     """
     from scipy.optimize import minimize
 
+    from ..io.chunks import matmul_rows
+
     n_vertices = initial.shape[0]
     dim = n_vertices - 1
     centred, mean = _centred_sample(X, max_samples, rng)
@@ -218,7 +221,8 @@ def minimum_volume_simplex(
             "lower n_components."
         )
     to_start = np.linalg.inv(start)
-    coords = np.column_stack([X @ basis - mean @ basis, np.ones(X.shape[0])]) @ to_start.T
+    coords = np.column_stack([matmul_rows(X, basis) - mean @ basis,
+                              np.ones(X.shape[0])]) @ to_start.T
     coords[:, -1] = 1.0  # the last abundance is implied by the sum to one
     projection = to_start[:, :dim]
     noise = np.sqrt(np.einsum("ij,jk,ik->i", projection,

@@ -120,6 +120,7 @@ class VCA(UnmixingEstimator):
     """
 
     _negative = "clip"
+    _fits_float32 = True
     #: Upper bound on the pixels used to estimate the signal subspace.
     max_subspace_samples = 8192
     #: Power iterations of the randomized SVD.
@@ -145,6 +146,8 @@ class VCA(UnmixingEstimator):
     def _find_endmembers(self, X: np.ndarray, n_components: int):
         """Set ``components_``, ``pure_pixel_indices_`` and ``snr_estimate_``
         (no abundances: a start for other methods, e.g. MinVolume)."""
+        from ..io.chunks import matmul_rows
+
         snr_input = self.snr_input
         if snr_input is not None:
             snr_input = float(snr_input)
@@ -173,7 +176,7 @@ class VCA(UnmixingEstimator):
             # Affine (K-1)-dim projection plus a constant coordinate.
             basis = basis_c[:, : n_components - 1]
             offset = mean
-            reduced = X @ basis - mean @ basis
+            reduced = matmul_rows(X, basis) - mean @ basis
             height = np.sqrt((reduced**2).sum(axis=1).max())
             projected = np.empty((n_pixels, n_components))
             projected[:, :-1] = reduced
@@ -181,7 +184,7 @@ class VCA(UnmixingEstimator):
         else:
             basis = _uncentred_subspace(centred, mean, basis_c, n_components)
             offset = np.zeros(n_channels)
-            reduced = X @ basis
+            reduced = matmul_rows(X, basis)
             direction = reduced.mean(axis=0)
             denominators = reduced @ direction
             floor = 1e-12 * np.abs(denominators).max()
@@ -278,7 +281,7 @@ class CentredRows:
         self.shape = (n, X.shape[1])
         total = np.zeros(X.shape[1])
         for _, block in self._raw_blocks():
-            total += block.sum(axis=0)
+            total += block.sum(axis=0, dtype=np.float64)
         self.mean = total / max(n, 1)
 
     def _raw_blocks(self):

@@ -203,15 +203,19 @@ def test_starts_with_an_all_zero_endmember_are_passed_over(chequerboard3, monkey
 
 
 @pytest.mark.slow
-def test_several_starts_make_the_endmembers_seed_robust(chequerboard3):
-    """One search strays at some seed (0.0197 rad at seed 1 on this machine);
-    the largest of ten simplexes stays within 0.0101 at seeds 0-5."""
-    s, truth = chequerboard3
+def test_several_starts_make_the_endmembers_seed_robust():
+    """At low dose (40 counts per spectrum) one search's mean SAD varies with
+    the seed (spread 0.021 rad over seeds 0-11 measured), the largest of ten
+    simplexes far less (0.0033 over seeds 0-5)."""
+    from hspy_unmix.synthetic import chequerboard_si
+
+    s, truth = chequerboard_si(n_components=3, counts=40.0, random_state=0)
     X = s.data.reshape(-1, 200)
 
-    def worst(n_starts):
-        return max(sad(truth.endmembers, SSS_VCA(3, random_state=seed, n_starts=n_starts)
-                       .fit(X).components_).mean() for seed in range(6))
+    def spread(n_starts, seeds):
+        values = [sad(truth.endmembers, SSS_VCA(3, random_state=seed, n_starts=n_starts)
+                      .fit(X).components_).mean() for seed in seeds]
+        return max(values) - min(values)
 
-    assert worst(10) < 0.015
-    assert worst(1) > 0.015
+    assert spread(10, range(6)) < 0.006
+    assert spread(1, range(12)) > 0.01
