@@ -109,7 +109,7 @@ def _random_start(X: np.ndarray, k: int, rng) -> tuple[np.ndarray, np.ndarray]:
         if not np.any(spectra[:, j] > 0):
             spectra[:, j] = mean_spectrum * rng.uniform(0.5, 1.5, n_channels)
     spectra /= np.linalg.norm(spectra, axis=0)
-    scale = np.sqrt(np.mean(np.sum(X * X, axis=1))) / k
+    scale = np.sqrt(np.mean(np.einsum("ij,ij->i", X, X))) / k
     maps = rng.uniform(0.0, 1.0, (n_pixels, k)) * scale
     return maps, spectra
 
@@ -217,7 +217,7 @@ class _MultiStartNMF(UnmixingEstimator):
         self._check_params()
         rng = check_random_state(self.random_state)
         k = self._n_components
-        x_sq = float(np.sum(X * X))
+        x_sq = float(np.einsum("ij,ij->", X, X))  # no squared copy of X
         results = []
         init = self.init
         with progress_bar(

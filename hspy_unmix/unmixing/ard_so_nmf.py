@@ -255,7 +255,7 @@ class ARD_SO_NMF(UnmixingEstimator):
         self._check_params()
         rng = check_random_state(self.random_state)
         k = self._n_components
-        x_sq = float(np.sum(X * X))
+        x_sq = float(np.einsum("ij,ij->", X, X))  # no squared copy of X
         self._relevance_rows, self._costs = [], []
         with progress_bar(self._max_iter, "ARD-SO-NMF", self.show_progressbar) as bar:
             maps, spectra, b, converged = self._map_fit(X, x_sq, k, rng, bar)

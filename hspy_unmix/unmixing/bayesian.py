@@ -196,7 +196,7 @@ class BLU(UnmixingEstimator):
 
     def _fit(self, X: np.ndarray):
         from ._blu_kernels import run_gibbs_chunk
-        from .vca import VCA
+        from .vca import VCA, CentredRows
 
         n_burn_in, n_samples, passes, prior, concentration = self._check_params()
         rng = check_random_state(self.random_state)
@@ -213,10 +213,13 @@ class BLU(UnmixingEstimator):
             self._fit_abundances = np.ones((n_pixels, 1))
             return
 
-        ybar = X.mean(axis=0)
-        basis, variances = _principal_directions(X - ybar, k - 1, rng)
-        Z = np.ascontiguousarray((X - ybar) @ basis)
-        total_sq = float(np.einsum("ij,ij->", X - ybar, X - ybar))
+        # X - ybar as an operator: its products and sum of squares a block of
+        # rows at a time, never a centred copy of the sample
+        centred = CentredRows(X)
+        ybar = centred.mean
+        basis, variances = _principal_directions(centred, k - 1, rng)
+        Z = np.ascontiguousarray(centred @ basis)
+        total_sq = centred.sum_of_squares()
         orthogonal_sq = max(total_sq - float(np.einsum("ij,ij->", Z, Z)), 0.0)
 
         vca = VCA(n_components=k, random_state=rng, outlier_screen=False).fit(X)
