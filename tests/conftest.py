@@ -138,5 +138,28 @@ def counting_lazy():
 
 
 @pytest.fixture(scope="session")
+def fit_peak():
+    """``peak(estimator, X) -> ratio``: traced peak memory of fitting
+    ``estimator`` on a private copy of ``X`` (the lazy path's owned sample),
+    the copy included, over ``X.nbytes``. The kernels are compiled first."""
+    import tracemalloc
+
+    from sklearn.base import clone
+
+    def peak(estimator, X):
+        clone(estimator).fit(X[:500])
+        tracemalloc.start()
+        try:
+            sample = X.copy()
+            tracemalloc.reset_peak()
+            clone(estimator)._fit_owned(sample, owned=True)
+            return tracemalloc.get_traced_memory()[1] / X.nbytes
+        finally:
+            tracemalloc.stop()
+
+    return peak
+
+
+@pytest.fixture(scope="session")
 def rng():
     return np.random.default_rng(12345)

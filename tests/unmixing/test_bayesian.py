@@ -412,21 +412,10 @@ def test_blu_lazy_signal_bounded_sample():
     assert scores["sad_mean"] < 0.03
 
 
-def test_fit_makes_no_centred_copy_of_the_sample(chequerboard3):
+def test_fit_makes_no_centred_copy_of_the_sample(chequerboard3, fit_peak):
     """BLU on a float64 sample adds less than half its size (traced peak, the
-    sample included; its centred copies made it 3x)."""
-    import tracemalloc
-
+    sample included: 1.21x measured; its centred copies made it 3.0x)."""
     s, _ = chequerboard3
     X = np.ascontiguousarray(np.tile(s.data.reshape(-1, s.data.shape[-1]), (6, 1)),
                              dtype=np.float64)
-    BLU(3, n_burn_in=2, n_samples=2, random_state=0).fit(X[:500])  # compile the kernels
-    tracemalloc.start()
-    try:
-        sample = X.copy()
-        tracemalloc.reset_peak()
-        BLU(3, n_burn_in=2, n_samples=2, random_state=0)._fit_owned(sample, owned=True)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 1.5 * X.nbytes, (peak, X.nbytes)
+    assert fit_peak(BLU(3, n_burn_in=2, n_samples=2, random_state=0), X) < 1.5

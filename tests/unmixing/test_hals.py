@@ -73,21 +73,11 @@ def test_signal_decomposition_hals_non_negative():
     assert isinstance(s.unmixing_estimator, HALS)
 
 
-def test_fit_makes_no_copy_of_the_sample(chequerboard3):
+def test_fit_makes_no_copy_of_the_sample(chequerboard3, fit_peak):
     """HALS on a float64 sample adds less than half its size (traced peak,
-    the sample included; its squared copy for the cost alone made it 2x)."""
-    import tracemalloc
-
+    the sample included: 1.17x measured; its squared copy for the cost made
+    it 2.0x)."""
     s, _ = chequerboard3
     X = np.ascontiguousarray(np.tile(s.data.reshape(-1, s.data.shape[-1]), (6, 1)),
                              dtype=np.float64)
-    HALS(3, n_starts=1, max_iter=5, random_state=0).fit(X[:500])  # compile the kernels
-    tracemalloc.start()
-    try:
-        sample = X.copy()
-        tracemalloc.reset_peak()
-        HALS(3, n_starts=1, max_iter=20, random_state=0)._fit_owned(sample, owned=True)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 1.5 * X.nbytes, (peak, X.nbytes)
+    assert fit_peak(HALS(3, n_starts=1, max_iter=20, random_state=0), X) < 1.5
