@@ -292,8 +292,11 @@ def output_dtype(dtype) -> np.dtype:
 
 
 def fused_spectra(A, endmembers, dtype):
-    """``A @ endmembers`` computed in ``dtype`` (K products per value: float32
-    keeps the float32 rounding of the result, and no float64 copy is made)."""
+    """``A @ endmembers`` computed in ``dtype``.
+
+    Each value is a sum of K products, so float32 arithmetic loses nothing
+    against a float32 result, and no float64 copy of the fused spectra is made.
+    """
     return np.matmul(np.asarray(A, dtype=dtype), np.asarray(endmembers, dtype=dtype))
 
 

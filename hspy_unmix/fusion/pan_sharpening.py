@@ -230,8 +230,8 @@ def pan_sharpen(
         coefficient under 3 standard errors is taken as zero. At most 16384
         spectra are used (an even subsample of the scan: every ``step``-th
         row whole, so a lazy SI reads about one row in ``step``; the same
-        pixels for a lazy signal). ``mean`` is ``other``'s mean spectrum on ``self``'s
-        channels scaled to ``self``'s mean total, times each pixel's total
+        pixels for a lazy signal). ``mean`` is ``other``'s mean spectrum on
+        ``self``'s channels scaled to ``self``'s mean total, times each pixel's total
         over the mean total (in 4 levels per octave), so that a faint pixel,
         whose variance is mostly read-out noise, is weighted almost
         uniformly and a bright one almost by Poisson statistics. ``other``

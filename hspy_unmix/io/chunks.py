@@ -9,6 +9,8 @@
 * :func:`map_rows`: apply a function to an array in memory batch by batch
   (the eager walk); :func:`map_chunks`: to a dask array navigation chunk by
   navigation chunk, as dask tasks or one chunk at a time here (the lazy walk).
+  :func:`matmul_rows`: a product with a float32 sample over :func:`map_rows`,
+  in float64 without a float64 copy of the sample.
 * :func:`lazy_transform`: abundances of a lazy SI with a fitted estimator,
   over :func:`map_chunks`.
 * :func:`sample_spectra`: a uniform random sample of the spectra of a dask
@@ -281,8 +283,9 @@ def single_threaded_blas():
 
     Each dask task that calls BLAS would otherwise start BLAS's own threads
     beside the other tasks': on 2 cores the abundance pass of a 2 GiB SI
-    took 4.2-6.0 s with both levels of threads and 2.7-3.3 s with BLAS on
-    one (one read of the file: 2.0-2.2 s). Only the threaded scheduler is
+    took 5.1-5.3 s with both levels of threads and 3.7-4.3 s with BLAS on
+    one (three alternating runs; one read of the file: 1.9-2.7 s). Only the
+    threaded scheduler is
     limited (the limit is set from this thread, where BLAS honours it); the
     synchronous scheduler keeps BLAS's threads, and the workers of the
     process and distributed schedulers keep their own settings.
