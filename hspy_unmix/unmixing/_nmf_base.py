@@ -218,6 +218,7 @@ class _MultiStartNMF(UnmixingEstimator):
         rng = check_random_state(self.random_state)
         k = self._n_components
         x_sq = float(np.einsum("ij,ij->", X, X))  # no squared copy of X
+        data = self._iteration_data(X)
         results = []
         init = self.init
         with progress_bar(
@@ -226,7 +227,7 @@ class _MultiStartNMF(UnmixingEstimator):
             for r in range(self._n_starts):
                 maps, spectra, init = _start(
                     X, k, rng, init if r == 0 else "random", type(self).__name__, init)
-                results.append(self._one_start(X, x_sq, maps, spectra))
+                results.append(self._one_start(data, x_sq, maps, spectra))
                 bar.update(1)
                 bar.set_postfix(cost=f"{results[-1][2][-1]:.4g}")
         start_costs = np.array([result[2][-1] for result in results])
@@ -254,3 +255,8 @@ class _MultiStartNMF(UnmixingEstimator):
 
     def _transform(self, X):
         return solve_validated(X, self.components_, False)
+
+    def _iteration_data(self, X):
+        """What the iterations of every start multiply: ``X`` itself (HALS
+        replaces a large sample by its low-rank compression)."""
+        return X

@@ -16,6 +16,50 @@ from ._nmf_base import (
 )
 from ._nmf_kernels import hals_rows_sweep, soft_orthogonal_hals_step
 
+#: Above this many values (pixels x channels) the iterations multiply a
+#: low-rank compression of the sample instead of the sample (see HALS Notes).
+COMPRESS_ABOVE = 2**24
+#: Rank of the compression beyond the number of components.
+COMPRESSION_OVERSAMPLING = 10
+
+
+class LowRank:
+    """``X ~ L @ V.T``: ``V`` (n_channels, r) the leading right singular
+    vectors of ``X``, ``L = X @ V``. Products cost rank r instead of the
+    number of channels; ``.T`` multiplies the transpose."""
+
+    def __init__(self, L: np.ndarray, V: np.ndarray):
+        self.L, self.V = L, V
+        self.shape = (L.shape[0], V.shape[0])
+
+    def __matmul__(self, matrix):
+        return self.L @ (self.V.T @ matrix)
+
+    @property
+    def T(self):  # noqa: N802 (numpy's name)
+        return _LowRankTransposed(self)
+
+
+class _LowRankTransposed:
+    def __init__(self, low_rank: LowRank):
+        self._low_rank = low_rank
+
+    def __matmul__(self, matrix):
+        return self._low_rank.V @ (self._low_rank.L.T @ matrix)
+
+
+def compressed(X: np.ndarray, n_components: int) -> LowRank:
+    """Rank ``n_components + COMPRESSION_OVERSAMPLING`` compression of ``X``
+    (randomized range finder with two power iterations, from a fixed seed:
+    it does not depend on ``random_state``)."""
+    from ..io.chunks import matmul_rows
+    from .vca import _SUBSPACE_SEED, top_right_singular_vectors
+
+    rank = min(n_components + COMPRESSION_OVERSAMPLING, *X.shape)
+    V, _ = top_right_singular_vectors(X, rank, np.random.RandomState(_SUBSPACE_SEED),
+                                      oversampling=10, power_iterations=2)
+    return LowRank(matmul_rows(X, V), V)
+
 
 @fill_doc
 class HALS(_MultiStartNMF):
@@ -37,6 +81,21 @@ class HALS(_MultiStartNMF):
 
     %(nmf_attributes)s
 
+    Notes
+    -----
+    Large samples. Every iteration multiplies the sample twice (by the
+    spectra and, transposed, by the maps). Above :data:`COMPRESS_ABOVE`
+    values (pixels x channels; a lazy decomposition's default sample of
+    20 000 spectra of 2048 channels is 2.4 times that) the iterations
+    multiply ``X V V^T`` instead, ``V`` the leading ``K + 10`` right
+    singular vectors of the sample (randomized, two power iterations, a
+    fixed seed): products of rank ``K + 10`` instead of the number of
+    channels. The start (VCA) and the final abundances use the sample
+    itself. Measured on such a sample of the 4-phase scale-benchmark SI
+    (K = 4, one start, 2 cores under load): 8.7 s against 64 s, endmembers
+    within 0.001 rad of the uncompressed fit's, reconstruction RMSE equal
+    to 2e-6 relative. :class:`NMF_SO` does the same.
+
     %(examples_chequerboard_X)s
     >>> model = hspy_unmix.HALS(n_components=3, n_starts=1, max_iter=200,
     ...                         random_state=0).fit(X)
@@ -54,6 +113,12 @@ class HALS(_MultiStartNMF):
 
     def _update_maps(self, maps, cross, gram):
         hals_rows_sweep(maps, cross, gram)
+
+    def _iteration_data(self, X):
+        k = self._n_components
+        if X.size <= COMPRESS_ABOVE or min(X.shape) <= 4 * (k + COMPRESSION_OVERSAMPLING):
+            return X
+        return compressed(X, k)
 
     def _one_start(self, X, x_sq, maps, spectra):
         history = []

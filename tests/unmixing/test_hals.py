@@ -81,3 +81,36 @@ def test_fit_makes_no_copy_of_the_sample(chequerboard3, fit_peak):
     X = np.ascontiguousarray(np.tile(s.data.reshape(-1, s.data.shape[-1]), (6, 1)),
                              dtype=np.float64)
     assert fit_peak(HALS(3, n_starts=1, max_iter=20, random_state=0), X) < 1.5
+
+
+def test_large_sample_iterates_on_its_compression(chequerboard3, monkeypatch):
+    """Above COMPRESS_ABOVE values the iterations multiply a rank K + 10
+    compression (its products equal the explicit matrix's); the endmembers
+    and the reconstruction stay those of the uncompressed fit."""
+    from hspy_unmix.metrics.unmixing import sad
+    from hspy_unmix.unmixing import hals
+
+    s, _ = chequerboard3
+    X = s.data.reshape(-1, s.data.shape[-1]).astype(np.float64)
+    full = HALS(3, n_starts=1, random_state=0).fit(X)
+    seen = []
+    original = HALS._one_start
+
+    def spy(self, data, *args):
+        seen.append(type(data).__name__)
+        return original(self, data, *args)
+
+    monkeypatch.setattr(HALS, "_one_start", spy)
+    monkeypatch.setattr(hals, "COMPRESS_ABOVE", X.size - 1)
+    small = HALS(3, n_starts=1, random_state=0).fit(X)
+    assert seen == ["LowRank"]
+    assert np.max(sad(full.components_, small.components_)) < 0.005
+    assert abs(small.reconstruction_err_ / full.reconstruction_err_ - 1) < 1e-3
+    monkeypatch.setattr(hals, "COMPRESS_ABOVE", X.size)
+    HALS(3, n_starts=1, random_state=0).fit(X)
+    assert seen == ["LowRank", "ndarray"]
+    low = hals.compressed(X, 3)
+    dense = low.L @ low.V.T
+    M, C = np.random.default_rng(0).random((200, 3)), np.random.default_rng(1).random((4096, 3))
+    np.testing.assert_allclose(low @ M, dense @ M, rtol=1e-10)
+    np.testing.assert_allclose(low.T @ C, dense.T @ C, rtol=1e-10)
