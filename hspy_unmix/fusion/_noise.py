@@ -110,9 +110,8 @@ def sample_spectra(data, lazy: bool, max_pixels: int = MAX_PIXELS) -> np.ndarray
 
         # the kept pixels' flat indices; each chunk holding some is read once
         # and its spectra copied into the sample
-        grid = np.arange(n, dtype=np.int64).reshape(nav_shape)[index] if index else None
-        return take_spectra(data, n, index=None if grid is None else grid.ravel(),
-                            dtype=dtype)[0]
+        rows = np.arange(n, dtype=np.int64).reshape(nav_shape)[index].ravel()
+        return take_spectra(data, None, index=rows, dtype=dtype)[0]
     sub = data[index] if index else data
     return np.asarray(sub, dtype=dtype).reshape(-1, data.shape[-1])
 

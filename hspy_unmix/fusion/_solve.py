@@ -27,8 +27,10 @@ class LevelFit:
     q: np.ndarray  # (C_out, K) orthonormal basis of the weighted endmembers
     r_t: np.ndarray  # (K, K) reduced endmembers: (E W)^T = Q R, divided by the dose ratio
     smoothness_weight: float  # lambda * trace((E W)(E W)^T) / K
-    weighted: np.ndarray  # (K, C_out) weighted endmembers E W (times the dose ratio)
-    scale: float  # data_scale of ``weighted`` (a power of two)
+    # (K, C_out) weighted endmembers E W (times the dose ratio) over ``scale``,
+    # their data_scale (a power of two)
+    weighted_scaled: np.ndarray
+    scale: float
     # (C_out, 2K): a spectrum x times this is [x W (E W / scale)^T, x W Q]: the
     # products of the least-squares solve and the reduced data, in one product
     projection: np.ndarray
@@ -98,11 +100,11 @@ class SolvePlan:
             k = Ew.shape[0]
             q, r = np.linalg.qr(Ew.T)
             scale = data_scale(Ew)
-            projection = np.concatenate([(Ew * (weights / scale)).T, weights[:, None] * q],
-                                        axis=1)
+            Ew_scaled = Ew / scale
+            projection = np.concatenate([(Ew_scaled * weights).T, weights[:, None] * q], axis=1)
             fit = LevelFit(weights, q, r.T / self.dose_ratio,
                            self.smoothness * float(np.trace(Ew @ Ew.T)) / k,
-                           Ew, scale, np.ascontiguousarray(projection))
+                           Ew_scaled, scale, np.ascontiguousarray(projection))
             self._fits[level] = fit
         return fit
 
@@ -135,8 +137,7 @@ class SolvePlan:
         for level, idx in self.groups(levels):
             fit = self.fit(level)
             P = matmul_rows(X[idx], fit.projection)
-            A[idx] = solve_products(P[:, :k] / fit.scale, fit.weighted, fit.scale,
-                                    self.sum_to_one)
+            A[idx] = solve_products(P[:, :k] / fit.scale, fit.weighted_scaled, self.sum_to_one)
             Xr[idx] = P[:, k:]
         return A, Xr, levels
 

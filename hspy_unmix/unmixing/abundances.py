@@ -186,35 +186,36 @@ def solve_validated(
     from ..io.chunks import matmul_rows
 
     scale = data_scale(E)
-    B = matmul_rows(X, (E / scale).T if scale != 1.0 else E.T)
+    E_scaled = E / scale if scale != 1.0 else E
+    B = matmul_rows(X, E_scaled.T)
     if scale != 1.0:
         B /= scale
-    return solve_products(B, E, scale, sum_to_one, max_iter=max_iter, tol=tol)
+    return solve_products(B, E_scaled, sum_to_one, max_iter=max_iter, tol=tol)
 
 
 def solve_products(
     B: np.ndarray,
-    E: np.ndarray,
-    scale: float,
+    E_scaled: np.ndarray,
     sum_to_one: bool,
     *,
     max_iter: int = 200,
     tol: float = 1e-12,
 ) -> np.ndarray:
-    """Abundances from the products ``B = X @ (E / scale).T / scale`` (n, K).
+    """Abundances from the products ``B = X @ E_scaled.T / scale`` (n, K).
 
-    What :func:`solve_validated` does after its one pass over the spectra:
-    a caller that already has the products (pan-sharpening computes them
-    with its other projections in one product) solves without the spectra.
-    ``scale`` is a power of two (:func:`~hspy_unmix.unmixing._scale.data_scale`
-    of ``E``), so the scaling is exact.
+    ``E_scaled = E / scale``, ``scale`` a power of two near the endmembers'
+    root mean square (:func:`~hspy_unmix.unmixing._scale.data_scale`), so
+    both products are exact rescalings and cannot overflow. What
+    :func:`solve_validated` does after its one pass over the spectra: a
+    caller that already has the products (pan-sharpening computes them with
+    its other projections in one product) solves without the spectra.
     """
-    alive = np.any(E != 0, axis=1)
+    alive = np.any(E_scaled != 0, axis=1)
     if not alive.all():
-        abundances = np.zeros((B.shape[0], E.shape[0]))
+        abundances = np.zeros((B.shape[0], E_scaled.shape[0]))
         if alive.any():
             abundances[:, alive] = solve_products(
-                np.ascontiguousarray(B[:, alive]), np.ascontiguousarray(E[alive]), scale,
+                np.ascontiguousarray(B[:, alive]), np.ascontiguousarray(E_scaled[alive]),
                 sum_to_one, max_iter=max_iter, tol=tol)
         return abundances
     from ._abundance_kernels import solve_qp_chunks
@@ -223,7 +224,7 @@ def solve_products(
         raise ValueError(
             "X @ endmembers.T overflows float64; rescale the spectra."
         )
-    gram, B_scaled, c, norms = kspace_problem(E / scale if scale != 1.0 else E, B)
+    gram, B_scaled, c, norms = kspace_problem(E_scaled, B)
     u = np.empty_like(B_scaled)
     n_iter = np.empty(B_scaled.shape[0], dtype=np.int64)
     solve_qp_chunks(gram, B_scaled, c, bool(sum_to_one), max_iter, tol, u, n_iter)

@@ -247,7 +247,7 @@ def test_cholesky_kernels(compiled):
 
 
 def test_solve_products_equals_the_solvers_and_skips_dead_endmembers():
-    """From ``B = X @ (E / scale).T / scale`` alone: the abundances of the
+    """From ``B = X @ (E / scale).T / scale`` and ``E / scale`` alone: the abundances of the
     solvers (scipy's NNLS as reference), float32 X as its float64 copy, data
     scaled by 2**200 solved in the same numbers, a zero endmember at zero."""
     from hspy_unmix.unmixing._scale import data_scale
@@ -260,16 +260,16 @@ def test_solve_products_equals_the_solvers_and_skips_dead_endmembers():
         Ef = E * factor
         scale = data_scale(Ef)
         B = X @ (Ef / scale).T * (factor / scale)
-        A = solve_products(B, Ef, scale, False)
+        A = solve_products(B, Ef / scale, False)
         ref = np.array([nnls(Ef.T, x * factor)[0] for x in X])
         np.testing.assert_allclose(A, ref, rtol=1e-8, atol=1e-10 / factor)
-        np.testing.assert_allclose(solve_products(B, Ef, scale, True),
+        np.testing.assert_allclose(solve_products(B, Ef / scale, True),
                                    fcls_abundances(X * factor, Ef), rtol=1e-9, atol=1e-12)
     X32 = X.astype(np.float32)
     np.testing.assert_array_equal(solve_validated(X32, E, False),
                                   solve_validated(X32.astype(np.float64), E, False))
     dead = np.vstack([E[:1], np.zeros((1, 40)), E[1:]])
     scale = data_scale(dead)
-    A = solve_products(X @ (dead / scale).T / scale, dead, scale, False)
+    A = solve_products(X @ (dead / scale).T / scale, dead / scale, False)
     assert np.all(A[:, 1] == 0)
     np.testing.assert_allclose(A[:, [0, 2, 3]], nnls_abundances(X, E), rtol=1e-9, atol=1e-12)
