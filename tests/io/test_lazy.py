@@ -247,30 +247,34 @@ def test_lazy_decomposition_progress_bars_follow_show_progressbar(eels3, capfd, 
     assert (out + err).count("100%") >= 2
 
 
+def _blas_threads():
+    """Thread counts of the loaded BLAS libraries (sorted, distinct)."""
+    from threadpoolctl import threadpool_info
+
+    return sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+
+
 def test_threaded_chunk_pass_runs_blas_on_one_thread_and_restores_it():
     """The tasks of map_chunks see BLAS on one thread on the threaded
     scheduler, the setting is restored afterwards; the synchronous scheduler
     keeps BLAS's threads."""
     import dask
     import dask.array as da
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
     from hspy_unmix.io.chunks import map_chunks
-
-    def blas_threads():
-        return sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
 
     seen = []
 
     def record(X):
-        seen.append(blas_threads()[0])
+        seen.append(_blas_threads()[0])
         return X[:, :1]
 
     data = da.from_array(np.ones((8, 4, 5)), chunks=(2, 4, 5))
     with threadpool_limits(limits=2, user_api="blas"):
         with dask.config.set(scheduler="threads"):
             map_chunks(record, data, 1)
-        assert seen == [1] * 4 and blas_threads() == [2]
+        assert seen == [1] * 4 and _blas_threads() == [2]
         seen.clear()
         with dask.config.set(scheduler="synchronous"):
             map_chunks(record, data, 1)
@@ -281,15 +285,15 @@ def test_save_atomic_computes_a_lazy_signal_with_blas_on_one_thread(tmp_path):
     import dask
     import dask.array as da
     from hyperspy.signals import LazySignal1D
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
     seen = []
 
     def record(block):
-        seen.append({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+        seen.append(_blas_threads())
         return block
 
     data = da.from_array(np.ones((4, 3, 5)), chunks=(1, 3, 5)).map_blocks(record, meta=np.empty((0, 0, 0)))
     with threadpool_limits(limits=2, user_api="blas"), dask.config.set(scheduler="threads"):
         save_atomic(LazySignal1D(data), tmp_path / "out.zspy")
-    assert seen == [{1}] * 4
+    assert seen == [[1]] * 4
