@@ -21,7 +21,9 @@ DOCS["max_partial_fit_samples"] = """\
 max_partial_fit_samples
     Upper bound on the pixels a lazy decomposition fits on (a uniform
     random sample; :meth:`partial_fit` keeps the same bound on a stream):
-    the memory knob of lazy signals, about 12 bytes per channel and pixel."""
+    the memory knob of lazy signals: the sample costs 4 bytes per channel
+    and pixel of float32 data for VCA, MinVolume, HALS, NMF_SO and BLU,
+    8 for the others."""
 
 DOCS["fit_X_y"] = """\
 X : array-like of shape (n_pixels, n_channels)

@@ -105,8 +105,10 @@ def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | N
     _remove(tmp)
     show = resolve_show_progressbar(show_progressbar)
     try:
-        from .chunks import single_threaded_blas
+        from .chunks import share_malloc_arena, single_threaded_blas
 
+        if signal._lazy:
+            share_malloc_arena()
         blas = single_threaded_blas() if signal._lazy else contextlib.nullcontext()
         with _zarr2_store_warning_ignored(), blas:
             signal.save(str(tmp), overwrite=True, show_progressbar=show, **kwargs)

@@ -112,8 +112,8 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
     that holds sampled pixels once and keeps at most the estimator's
     ``max_partial_fit_samples`` spectra (a uniform sample seeded by its
     ``random_state``; all pixels when there are fewer; float32 for float32
-    data and an estimator whose fit takes float32, VCA and MinVolume, else
-    float64); the estimator is fitted on them. Pass 2
+    data and an estimator whose fit takes float32: VCA, MinVolume, HALS,
+    NMF_SO and BLU; else float64); the estimator is fitted on them. Pass 2
     (:func:`hspy_unmix.io.chunks.lazy_transform`) solves the abundances of
     every pixel. Both run on the active dask
     scheduler (or ``get``), one progress bar each.

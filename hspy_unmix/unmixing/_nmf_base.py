@@ -59,6 +59,7 @@ from sklearn.utils import check_random_state
 
 from ._base import UnmixingEstimator
 from ._multistart import endmember_spread
+from ._scale import sum_of_squares
 from .abundances import solve_validated, sum_to_one_scales
 from .._progress import progress_bar
 from .._validation import check_int
@@ -103,13 +104,13 @@ def _random_start(X: np.ndarray, k: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """
     n_pixels, n_channels = X.shape
     rows = rng.choice(n_pixels, size=k, replace=False)
-    spectra = X[rows].T.copy()
-    mean_spectrum = X.mean(axis=0)
+    spectra = X[rows].T.astype(np.float64)
+    mean_spectrum = X.mean(axis=0, dtype=np.float64)
     for j in range(k):
         if not np.any(spectra[:, j] > 0):
             spectra[:, j] = mean_spectrum * rng.uniform(0.5, 1.5, n_channels)
     spectra /= np.linalg.norm(spectra, axis=0)
-    scale = np.sqrt(np.mean(np.einsum("ij,ij->i", X, X))) / k
+    scale = np.sqrt(sum_of_squares(X) / n_pixels) / k
     maps = rng.uniform(0.0, 1.0, (n_pixels, k)) * scale
     return maps, spectra
 
@@ -217,7 +218,7 @@ class _MultiStartNMF(UnmixingEstimator):
         self._check_params()
         rng = check_random_state(self.random_state)
         k = self._n_components
-        x_sq = float(np.einsum("ij,ij->", X, X))  # no squared copy of X
+        x_sq = sum_of_squares(X)
         data = self._iteration_data(X)
         results = []
         init = self.init
@@ -259,4 +260,4 @@ class _MultiStartNMF(UnmixingEstimator):
     def _iteration_data(self, X):
         """What the iterations of every start multiply: ``X`` itself (HALS
         replaces a large sample by its low-rank compression)."""
-        return X
+        return np.asarray(X, dtype=np.float64)

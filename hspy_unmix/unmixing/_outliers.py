@@ -91,7 +91,7 @@ def spike_scores(X: np.ndarray) -> np.ndarray:
     The centre and spread of each channel's residual are medians over the
     spectra, or over ``_STATS_ROWS`` evenly spaced ones when there are more.
     """
-    from ._outlier_kernels import largest_scaled_residual, median5_residuals
+    from ._outlier_kernels import largest_scaled_residual
 
     if X.shape[1] < _SPIKE_WINDOW:
         return np.zeros(X.shape[0])
@@ -99,13 +99,7 @@ def spike_scores(X: np.ndarray) -> np.ndarray:
     n = X.shape[0]
     rows = (np.arange(n) if n <= _STATS_ROWS
             else np.linspace(0, n - 1, _STATS_ROWS).round().astype(np.int64))
-    residual = median5_residuals(X, rows)
-    center = _column_medians(residual)
-    residual -= center
-    np.abs(residual, out=residual)  # the residual itself is not needed again
-    mean_deviation = float(np.mean(residual))
-    spread = 1.4826 * _column_medians(residual)
-    del residual
+    center, spread, mean_deviation = _residual_statistics(X, rows)
     floor = float(np.median(spread))
     if not floor > 0:
         floor = mean_deviation
@@ -113,15 +107,34 @@ def spike_scores(X: np.ndarray) -> np.ndarray:
         return np.zeros(n)
     spread = np.maximum(spread, floor).astype(np.float32)
     # Positive excursions only: a dip is not something a vertex search picks.
-    return largest_scaled_residual(X, center.astype(np.float32), spread)
+    return largest_scaled_residual(X, center, spread)
 
 
-def _column_medians(a: np.ndarray, block: int = 256) -> np.ndarray:
-    """``np.median(a, axis=0)``, a block of columns at a time: the copy that
-    the median sorts is one block, not all of ``a``."""
-    return np.concatenate([np.median(a[:, j:j + block], axis=0)
-                           for j in range(0, a.shape[1], block)]) if a.shape[1] \
-        else np.median(a, axis=0)
+def _residual_statistics(X: np.ndarray, rows: np.ndarray, block: int = 256):
+    """Per channel, over the spectra ``rows`` of ``X``: the median of the
+    residual above the running median (float32), 1.4826 x the median absolute
+    deviation from it, and the mean absolute deviation of all channels.
+
+    Computed ``block`` channels at a time (with the window's two neighbours
+    on each side), so that the residuals held at once are one block of
+    channels (4 MiB for 4096 spectra) instead of all of them.
+    """
+    from ._outlier_kernels import median5_residuals
+
+    n_channels = X.shape[1]
+    halo = _SPIKE_WINDOW // 2
+    center = np.empty(n_channels, dtype=np.float32)
+    spread = np.empty(n_channels)
+    total = 0.0
+    for start in range(0, n_channels, block):
+        stop = min(start + block, n_channels)
+        first, last = max(start - halo, 0), min(stop + halo, n_channels)
+        residual = median5_residuals(X[:, first:last], rows)[:, start - first:stop - first]
+        center[start:stop] = np.median(residual, axis=0)
+        deviation = np.abs(residual - center[start:stop])
+        total += float(deviation.sum(dtype=np.float64))
+        spread[start:stop] = 1.4826 * np.median(deviation, axis=0)
+    return center, spread, total / max(rows.size * n_channels, 1)
 
 
 def screen_outliers(

@@ -24,7 +24,7 @@ def data_scale(X: np.ndarray) -> float:
     if not size:
         return 1.0
     with np.errstate(over="ignore", under="ignore"):
-        rms = float(np.sqrt(sum(np.dot(p, p) for p in _float64_parts(values)) / size))
+        rms = float(np.sqrt(sum_of_squares(values) / size))
     if not (np.isfinite(rms) and rms > 1e-150):
         peak = max(float(np.max(np.abs(p))) for p in _float64_parts(values))
         if not (np.isfinite(peak) and peak > 0):
@@ -35,8 +35,22 @@ def data_scale(X: np.ndarray) -> float:
     return float(2.0 ** np.round(np.log2(rms)))
 
 
-#: Values of a non-float64 array converted to float64 at a time by data_scale.
-_PART_VALUES = 2**20
+def sum_of_squares(X: np.ndarray) -> float:
+    """``sum(X**2)`` accumulated in float64, without a squared or a float64
+    copy of ``X`` (a float32 sample is converted a part at a time).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hspy_unmix.unmixing._scale import sum_of_squares
+    >>> sum_of_squares(np.full((3, 4), 2.0, dtype=np.float32))
+    48.0
+    """
+    return float(sum(np.dot(p, p) for p in _float64_parts(np.asarray(X))))
+
+
+#: Values of a non-float64 array converted to float64 at a time.
+_PART_VALUES = 2**18
 
 
 def _float64_parts(values):

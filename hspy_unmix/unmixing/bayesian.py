@@ -157,6 +157,7 @@ class BLU(UnmixingEstimator):
 
     _negative = "clip"
     _sum_to_one = True
+    _fits_float32 = True
     _unit_attributes = {
         "components_": 1, "init_components_": 1, "noise_variance_": 2, "trace_": 2,
     }
@@ -204,10 +205,10 @@ class BLU(UnmixingEstimator):
         n_pixels, n_channels = X.shape
         n_total = n_burn_in + n_samples
         if k == 1:
-            mean = X.mean(axis=0)
-            self.components_ = mean[None, :]
+            centred = CentredRows(X)
+            self.components_ = centred.mean[None, :]
             self.init_components_ = self.components_.copy()
-            self.noise_variance_ = float(np.mean((X - mean) ** 2))
+            self.noise_variance_ = centred.sum_of_squares() / X.size
             self.n_iter_ = 0
             self.trace_ = np.empty(0)
             self._fit_abundances = np.ones((n_pixels, 1))

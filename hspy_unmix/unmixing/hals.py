@@ -51,12 +51,14 @@ class _LowRankTransposed:
 def compressed(X: np.ndarray, n_components: int) -> LowRank:
     """Rank ``n_components + COMPRESSION_OVERSAMPLING`` compression of ``X``
     (randomized range finder with two power iterations, from a fixed seed:
-    it does not depend on ``random_state``)."""
+    it does not depend on ``random_state``). A float32 ``X`` is multiplied
+    a block of rows at a time in float64, never copied whole."""
     from ..io.chunks import matmul_rows
-    from .vca import _SUBSPACE_SEED, top_right_singular_vectors
+    from .vca import _SUBSPACE_SEED, RowBlocks, top_right_singular_vectors
 
     rank = min(n_components + COMPRESSION_OVERSAMPLING, *X.shape)
-    V, _ = top_right_singular_vectors(X, rank, np.random.RandomState(_SUBSPACE_SEED),
+    data = X if X.dtype == np.float64 else RowBlocks(X)
+    V, _ = top_right_singular_vectors(data, rank, np.random.RandomState(_SUBSPACE_SEED),
                                       oversampling=10, power_iterations=2)
     return LowRank(matmul_rows(X, V), V)
 
@@ -104,6 +106,7 @@ class HALS(_MultiStartNMF):
     """
 
     _progress_label = "HALS"
+    _fits_float32 = True
 
     __init__ = estimator_init(
         n_components=None, init="vca", n_starts=5, max_iter=500, tol=1e-6,
@@ -117,7 +120,7 @@ class HALS(_MultiStartNMF):
     def _iteration_data(self, X):
         k = self._n_components
         if X.size <= COMPRESS_ABOVE or min(X.shape) <= 4 * (k + COMPRESSION_OVERSAMPLING):
-            return X
+            return np.asarray(X, dtype=np.float64)
         return compressed(X, k)
 
     def _one_start(self, X, x_sq, maps, spectra):

@@ -265,24 +265,24 @@ def _centred_sample(X: np.ndarray, max_samples: int, rng) -> tuple[CentredRows, 
     return centred, centred.mean
 
 
-class CentredRows:
-    """The matrix ``X[rows] - mean(X[rows])`` without its copy.
+class RowBlocks:
+    """The rows ``X[rows]`` of a sample (all rows when ``rows`` is None) as a
+    float64 matrix that is only multiplied, never copied.
 
     Products with it (``A @ M``, ``A.T @ Q``), its sum of squares and its row
-    blocks are computed a block of ``block_rows`` rows at a time, so that a
-    sample of many spectra costs one block beside ``X`` instead of a centred
-    copy of itself (8192 spectra of 2048 channels: 16 MiB instead of
-    128 MiB). ``np.asarray`` gives the full matrix.
+    blocks are computed a block of ``block_rows`` rows at a time, converted
+    to float64 as they are used: a float32 sample of 20 000 spectra of 2048
+    channels costs one 4 MiB block beside itself instead of a 312 MiB float64
+    copy. ``np.asarray`` gives the full matrix.
+    :class:`CentredRows` subtracts the rows' mean.
     """
 
-    def __init__(self, X: np.ndarray, rows: np.ndarray | None = None, block_rows: int = 1024):
+    def __init__(self, X: np.ndarray, rows: np.ndarray | None = None, block_rows: int = 256):
         self._X, self._rows, self._block = X, rows, int(block_rows)
         n = X.shape[0] if rows is None else rows.size
         self.shape = (n, X.shape[1])
-        total = np.zeros(X.shape[1])
-        for _, block in self._raw_blocks():
-            total += block.sum(axis=0, dtype=np.float64)
-        self.mean = total / max(n, 1)
+        #: What :meth:`blocks` subtracts from each row.
+        self.mean = np.zeros(X.shape[1])
 
     def _raw_blocks(self):
         for start in range(0, self.shape[0], self._block):
@@ -291,7 +291,8 @@ class CentredRows:
                           else self._X[self._rows[start:stop]])
 
     def blocks(self):
-        """``(start, block)`` pairs: consecutive centred row blocks (new arrays)."""
+        """``(start, block)`` pairs: consecutive float64 row blocks, minus
+        :attr:`mean` (new arrays)."""
         for start, block in self._raw_blocks():
             yield start, block - self.mean
 
@@ -301,7 +302,7 @@ class CentredRows:
             out[start:start + block.shape[0]] = block @ matrix
         return out
 
-    #: ``ndarray @ CentredRows`` calls :meth:`__rmatmul__` instead of
+    #: ``ndarray @ RowBlocks`` calls :meth:`__rmatmul__` instead of
     #: converting this to an array.
     __array_ufunc__ = None
 
@@ -331,10 +332,25 @@ class CentredRows:
         return out if dtype is None else out.astype(dtype, copy=False)
 
 
-class _TransposedRows:
-    """``CentredRows.T``: only ``A.T @ Q``."""
+class CentredRows(RowBlocks):
+    """The matrix ``X[rows] - mean(X[rows])`` without its copy (a
+    :class:`RowBlocks` whose :attr:`mean` is the rows' mean): a sample of
+    8192 spectra of 2048 channels costs one block beside ``X`` instead of a
+    centred copy of itself (128 MiB in float64).
+    """
 
-    def __init__(self, rows: CentredRows):
+    def __init__(self, X: np.ndarray, rows: np.ndarray | None = None, block_rows: int = 256):
+        super().__init__(X, rows, block_rows)
+        total = np.zeros(X.shape[1])
+        for _, block in self._raw_blocks():
+            total += block.sum(axis=0, dtype=np.float64)
+        self.mean = total / max(self.shape[0], 1)
+
+
+class _TransposedRows:
+    """``RowBlocks.T``: only ``A.T @ Q``."""
+
+    def __init__(self, rows: RowBlocks):
         self._rows = rows
         self.shape = rows.shape[::-1]
 

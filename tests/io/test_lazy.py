@@ -297,3 +297,48 @@ def test_save_atomic_computes_a_lazy_signal_with_blas_on_one_thread(tmp_path):
     with threadpool_limits(limits=2, user_api="blas"), dask.config.set(scheduler="threads"):
         save_atomic(LazySignal1D(data), tmp_path / "out.zspy")
     assert seen == [[1]] * 4
+
+
+_ARENA_SCRIPT = """
+import ctypes, os, tempfile
+import dask, dask.array as da
+from hspy_unmix.io.chunks import sample_spectra
+
+def arenas():
+    libc = ctypes.CDLL("libc.so.6")
+    libc.fdopen.restype = ctypes.c_void_p
+    fd, path = tempfile.mkstemp()
+    stream = ctypes.c_void_p(libc.fdopen(os.dup(fd), b"w"))
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    os.close(fd)
+    with open(path) as f:
+        text = f.read()
+    os.remove(path)
+    return text.count("<heap nr=")
+
+dask.config.set(scheduler="threads", num_workers=2)
+data = da.ones((64, 64, 256), chunks=(4, 64, 256)) * 2.0  # each task allocates its chunk
+sample, _ = sample_spectra(data, 500, 0)
+assert float(sample.min()) == 2.0
+print(arenas())
+"""
+
+
+@pytest.mark.skipif(__import__("platform").libc_ver()[0] != "glibc",
+                    reason="glibc's malloc arenas")
+@pytest.mark.parametrize("environment, shared", [({}, True), ({"MALLOC_ARENA_MAX": "8"}, False)])
+def test_lazy_pass_worker_threads_share_the_main_malloc_arena(environment, shared):
+    """A pass over chunks on the threaded scheduler allocates its chunks in
+    glibc's main heap (one arena, whose free top release_freed_memory returns),
+    unless the environment chose MALLOC_ARENA_MAX itself (then the worker
+    threads get their own arenas, glibc's default)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | environment
+    out = subprocess.run([sys.executable, "-c", _ARENA_SCRIPT], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    n_arenas = int(out.split()[-1])
+    assert (n_arenas == 1) if shared else (n_arenas > 1)

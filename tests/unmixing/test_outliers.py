@@ -155,9 +155,20 @@ def test_auto_screen_is_on_for_classical_and_off_for_network_estimators():
     assert screened_rows(hspy_unmix.DAEU(3), X) is None  # networks learn from every spectrum
 
 
-def test_column_medians_by_blocks_equal_numpy():
-    from hspy_unmix.unmixing._outliers import _column_medians
+@pytest.mark.parametrize("block", [7, 256, 1000])
+def test_residual_statistics_by_channel_blocks_equal_the_whole_computation(block):
+    from scipy.ndimage import median_filter
 
-    a = np.random.default_rng(1).standard_normal((4097, 601)).astype(np.float32)
-    np.testing.assert_array_equal(_column_medians(a, block=256), np.median(a, axis=0))
-    assert _column_medians(np.zeros((3, 0))).shape == (0,)
+    from hspy_unmix.unmixing._outliers import _residual_statistics
+
+    rng = np.random.default_rng(1)
+    X = rng.poisson(50.0, (300, 601)).astype(np.float32)
+    X[5, 0] = X[9, 600] = X[11, 300] = 900.0  # spikes at both ends and inside
+    rows = np.arange(0, 300, 3)
+    residual = X[rows] - median_filter(X[rows], size=(1, 5), mode="nearest")
+    center = np.median(residual, axis=0)
+    deviation = np.abs(residual - center)
+    got_center, got_spread, got_mean = _residual_statistics(X, rows, block=block)
+    np.testing.assert_array_equal(got_center, center)
+    np.testing.assert_array_equal(got_spread, 1.4826 * np.median(deviation, axis=0))
+    np.testing.assert_allclose(got_mean, deviation.astype(np.float64).mean(), rtol=1e-12)
