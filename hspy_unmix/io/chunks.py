@@ -316,7 +316,8 @@ def _spectra_block(block, func, n_channels):
 
 
 def map_chunks(func, data, n_out: int, *, parallel: bool = True,
-               show_progressbar: bool = False, description: str = "Processing") -> np.ndarray:
+               show_progressbar: bool = False, description: str = "Processing",
+               out: np.ndarray | None = None) -> np.ndarray:
     """``func`` on the spectra of a dask array, one navigation chunk at a time.
 
     Parameters
@@ -336,42 +337,72 @@ def map_chunks(func, data, n_out: int, *, parallel: bool = True,
         A progress bar (dask's for tasks, the package's otherwise).
     description
         Label of the progress bar of the serial walk.
+    out
+        A C-contiguous float64 array of shape (n_pixels, n_out) to write the
+        result into (default: a new one). On the threaded and synchronous
+        schedulers each task writes its chunk's rows into it, so the pass
+        holds no other copy of the result (1 048 576 pixels x 4 values:
+        32 MiB each).
 
     Returns
     -------
     numpy.ndarray
-        Shape (n_pixels, n_out), pixels in C order of the navigation axes.
+        Shape (n_pixels, n_out), pixels in C order of the navigation axes
+        (``out`` when given).
     """
+    import dask
     import dask.array as da
 
     n_channels = data.shape[-1]
     if data.numblocks[-1] != 1:
         data = data.rechunk({data.ndim - 1: -1})
     nav_shape = data.shape[:-1]
+    n_pixels = int(np.prod(nav_shape, dtype=np.int64))
+    if out is None:
+        out = np.empty((n_pixels, n_out))
+    elif (out.shape != (n_pixels, n_out) or out.dtype != np.float64
+          or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a C-contiguous float64 array of shape "
+                         f"{(n_pixels, n_out)}, got {out.dtype} {out.shape}.")
+    result = out.reshape(nav_shape + (n_out,))  # a view: written in place
+    starts = [np.concatenate([[0], np.cumsum(c)]) for c in data.chunks[:-1]]
+    regions = [(index, tuple(slice(s[i], s[i + 1]) for s, i in zip(starts, index)))
+               for index in np.ndindex(*data.numblocks[:-1])]
     if parallel:
-        out = da.map_blocks(
+        share_malloc_arena()
+        release_freed_memory()  # what the caller freed before the pass (a fit's sample)
+        if _shares_memory_with_workers():
+            # each task writes its rows into the result: no chunk results
+            # held until a concatenation, and no concatenated copy
+            blocks = data.to_delayed().reshape(data.numblocks[:-1])
+            write = dask.delayed(functools.partial(_write_block, out=result), pure=False)
+            tasks = [write(blocks[index], func, n_channels, sl) for index, sl in regions]
+            with _dask_progress(show_progressbar), single_threaded_blas():
+                dask.compute(*tasks)
+            return out
+        mapped = da.map_blocks(
             _spectra_block, data, func, n_channels, dtype=np.float64,
             chunks=data.chunks[:-1] + ((n_out,),), meta=np.empty((0,) * data.ndim),
         )
-        share_malloc_arena()
-        with _dask_progress(show_progressbar), single_threaded_blas():
-            computed = out.compute()
-        return np.asarray(computed).reshape((-1, n_out))
+        with _dask_progress(show_progressbar):
+            result[...] = mapped.compute()
+        return out
     from .._progress import progress_bar
 
-    result = np.empty(nav_shape + (n_out,))
-    starts = [np.concatenate([[0], np.cumsum(c)]) for c in data.chunks[:-1]]
-    with progress_bar(int(np.prod(data.numblocks[:-1])), description, show_progressbar) as bar:
-        for index in np.ndindex(*data.numblocks[:-1]):
-            sl = tuple(slice(s[i], s[i + 1]) for s, i in zip(starts, index))
+    with progress_bar(len(regions), description, show_progressbar) as bar:
+        for index, sl in regions:
             block = np.asarray(data.blocks[index + (0,)].compute())
             result[sl] = _spectra_block(block, func, n_channels)
             bar.update(1)
-    return result.reshape((-1, n_out))
+    return out
+
+
+def _write_block(block, func, n_channels, region, *, out):
+    out[region] = _spectra_block(block, func, n_channels)
 
 
 def lazy_transform(estimator, data, n_components: int, show_progressbar: bool = False,
-                   parallel: bool = True) -> np.ndarray:
+                   parallel: bool = True, out: np.ndarray | None = None) -> np.ndarray:
     """Abundances of a lazy SI, one navigation chunk at a time.
 
     Parameters
@@ -388,6 +419,8 @@ def lazy_transform(estimator, data, n_components: int, show_progressbar: bool = 
         Run the chunks as dask tasks on the active scheduler (the estimator
         is sent to the workers); ``False`` keeps ``transform`` in this process
         (see :func:`map_chunks`).
+    out
+        Array to write the abundances into (see :func:`map_chunks`).
 
     Returns
     -------
@@ -405,7 +438,7 @@ def lazy_transform(estimator, data, n_components: int, show_progressbar: bool = 
     (64, 2)
     """
     return map_chunks(estimator.transform, data, n_components, parallel=parallel,
-                      show_progressbar=show_progressbar, description="Unmixing")
+                      show_progressbar=show_progressbar, description="Unmixing", out=out)
 
 
 def _take_rows(block, rows, n_channels):

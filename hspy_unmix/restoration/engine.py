@@ -27,7 +27,7 @@ NEGATIVE_HEAVY = 0.2
 
 #: Spectra restored together within a block: float64 work arrays are several
 #: times a part, so they are bounded whatever the chunk.
-PART = 2048
+PART = 256
 
 
 def spectrum_flags(block) -> np.ndarray:

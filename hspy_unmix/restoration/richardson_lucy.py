@@ -95,14 +95,39 @@ def richardson_lucy(
         flat = data.reshape(-1, n)
         kernels = np.ascontiguousarray(np.broadcast_to(psf.reshape(-1, k), (flat.shape[0], k)))
         return richardson_lucy_batch(flat, kernels, int(iterations), eps).reshape(data.shape)
+    from ..io.chunks import batch_rows
+
     n_fft = int(2 ** np.ceil(np.log2(n + k)))
+    flat = data.reshape(-1, n)
+    kernels = (psf.reshape(1, k) if psf.ndim == 1
+               else np.broadcast_to(psf, data.shape[:-1] + (k,)).reshape(-1, k))
+    # A batch of spectra at a time: the iterations hold about six arrays of
+    # n_fft values per row (a 16 MiB chunk of 2048 spectra of 2048 channels
+    # at once: about 300 MiB of temporaries).
+    rows = batch_rows(8 * n_fft, _FFT_BATCH_MB)
+    for start in range(0, flat.shape[0], rows):
+        part = slice(start, start + rows)
+        flat[part] = _richardson_lucy_fft(
+            flat[part], kernels if kernels.shape[0] == 1 else kernels[part],
+            int(iterations), eps, n_fft, half)
+    return data
+
+
+#: Size of one array of a batch of the FFT engine (MiB).
+_FFT_BATCH_MB = 8.0
+
+
+def _richardson_lucy_fft(data, psf, iterations, eps, n_fft, half):
+    """The FFT iterations on rows ``data`` (a new array), kernels ``psf`` (1 or
+    one per row), normalised."""
+    k = psf.shape[-1]
     # Shift so that index `half` of the kernel is the origin of the convolution.
     psf_ft = np.fft.rfft(psf, n_fft, axis=-1)
     flip_ft = np.fft.rfft(psf[..., ::-1], n_fft, axis=-1)
     # With a kernel of odd length the flipped kernel has the same centre; for
     # even lengths the centre moves by one channel, accepted here.
     estimate = data.copy()
-    for _ in range(int(iterations)):
+    for _ in range(iterations):
         blurred = _fft_convolve_same(estimate, psf_ft, n_fft, half)
         ratio = data / np.maximum(blurred, eps)
         estimate *= _fft_convolve_same(ratio, flip_ft, n_fft, k - 1 - half)

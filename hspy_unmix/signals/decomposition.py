@@ -385,9 +385,10 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
         from ..io.chunks import lazy_transform
 
         parallel = getattr(estimator, "_parallel_transform", True)
-        loadings[:] = lazy_transform(
+        lazy_transform(
             estimator, self.data, components.shape[0],
             show_progressbar=resolve_show_progressbar(show_progressbar), parallel=parallel,
+            out=loadings,
         )
     else:
         _transform_in_memory(self, estimator, spatial, loadings, n_channels, show_progressbar)

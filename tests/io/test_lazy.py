@@ -146,6 +146,27 @@ def test_lazy_transform_matches_eager(eels3):
     np.testing.assert_allclose(lazy_transform(est, data, 3, parallel=False), ref, atol=1e-10)
 
 
+@pytest.mark.parametrize("scheduler", ["threads", "sync", "processes"])
+def test_lazy_transform_writes_into_out_on_any_scheduler(eels3, scheduler):
+    """With ``out`` the abundances are written into the caller's array (by
+    the tasks themselves on the in-process schedulers), chunks that do not
+    span whole rows included; a wrong ``out`` is refused."""
+    import dask
+    import dask.array as da
+
+    s, _ = eels3
+    est = hspy_unmix.VCA(n_components=3, random_state=0).fit(s.data.reshape(-1, 200))
+    data = da.from_array(s.data, chunks=(5, 24, 200))  # uneven, partial rows
+    ref = est.transform(s.data.reshape(-1, 200))
+    out = np.full((s.data.shape[0] * s.data.shape[1], 3), np.nan)
+    with dask.config.set(scheduler=scheduler):
+        got = lazy_transform(est, data, 3, out=out)
+    assert got is out
+    np.testing.assert_allclose(out, ref, atol=1e-10)
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        lazy_transform(est, data, 3, out=np.empty((out.shape[0], 3), dtype=np.float32))
+
+
 def test_apply_unmixing_lazy_equals_eager(eels3):
     s, _ = eels3
     s.decomposition(algorithm="VCA", output_dimension=3, random_state=0, print_info=False)
