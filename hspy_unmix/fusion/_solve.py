@@ -301,6 +301,14 @@ def fused_spectra(A, endmembers, dtype):
     return np.matmul(np.asarray(A, dtype=dtype), np.asarray(endmembers, dtype=dtype))
 
 
+#: Largest navigation chunk of the lazy solve (MiB of input spectra). Each
+#: block's solve holds float64 work arrays several times its size, one block
+#: per worker thread: the scale benchmark's case (SI + SI, fused SI written
+#: to .zspy, 2 cores) peaked at 598 MiB with 16 MiB chunks and 568 MiB with
+#: 4 MiB ones at 8 GiB (564 and 551 MiB at 2 GiB), in the same time.
+SOLVE_CHUNK_MB = 4.0
+
+
 def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
     """Abundances, fused spectra and quality maps as dask arrays, block by block."""
     import dask.array as da
@@ -311,10 +319,10 @@ def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
     nav_ndim = data.ndim - 1
     fused_endmembers = plan.endmembers * plan.dose_ratio
     darr = data if lazy_in else da.from_array(np.asarray(data), chunks="auto")
-    # Whole spectra in chunks no larger than the package's default size
-    # (each block also holds its float64 abundances and fused spectra);
-    # smaller chunks of a lazy input are kept.
-    target = navigation_chunks(darr.shape, darr.dtype, 1)
+    # Whole spectra in chunks of at most SOLVE_CHUNK_MB (each block also
+    # holds its float64 work arrays and fused spectra); smaller chunks of a
+    # lazy input are kept.
+    target = navigation_chunks(darr.shape, darr.dtype, 1, SOLVE_CHUNK_MB)
     largest = [max(c) for c in darr.chunks]
     if len(darr.chunks[-1]) != 1 or np.prod(largest[:-1]) > np.prod(target[:-1]):
         darr = darr.rechunk(target)
