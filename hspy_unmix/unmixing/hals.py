@@ -93,12 +93,13 @@ class HALS(_MultiStartNMF):
     singular vectors of the sample (randomized, two power iterations, a
     fixed seed): products of rank ``K + 10`` instead of the number of
     channels. The start (VCA) and the final abundances use the sample
-    itself. A float32 sample (a lazy decomposition's of float32 data) is
-    fitted as it is: the compression and every product with the sample
-    convert a block of rows to float64 at a time. Measured on such a sample of the 4-phase scale-benchmark SI
+    itself. Measured on such a sample of the 4-phase scale-benchmark SI
     (K = 4, one start, 2 cores under load): 8.7 s against 64 s, endmembers
     within 0.001 rad of the uncompressed fit's, reconstruction RMSE equal
-    to 2e-6 relative. :class:`NMF_SO` does the same.
+    to 2e-6 relative. :class:`NMF_SO` does the same. A float32 sample (a
+    lazy decomposition's of float32 data) is fitted as it is: the
+    compression and every product with the sample convert a block of rows
+    to float64 at a time.
 
     %(examples_chequerboard_X)s
     >>> model = hspy_unmix.HALS(n_components=3, n_starts=1, max_iter=200,
