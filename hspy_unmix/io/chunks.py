@@ -354,10 +354,7 @@ def map_chunks(func, data, n_out: int, *, parallel: bool = True,
     import dask.array as da
 
     n_channels = data.shape[-1]
-    if data.numblocks[-1] != 1:
-        data = data.rechunk({data.ndim - 1: -1})
-    nav_shape = data.shape[:-1]
-    n_pixels = int(np.prod(nav_shape, dtype=np.int64))
+    data, nav_shape, n_pixels = _whole_spectra(data)
     if out is None:
         out = np.empty((n_pixels, n_out))
     elif (out.shape != (n_pixels, n_out) or out.dtype != np.float64
@@ -395,6 +392,15 @@ def map_chunks(func, data, n_out: int, *, parallel: bool = True,
             result[sl] = _spectra_block(block, func, n_channels)
             bar.update(1)
     return out
+
+
+def _whole_spectra(data):
+    """``data`` with its spectral axis in one chunk, its navigation shape and
+    its number of pixels."""
+    if data.numblocks[-1] != 1:
+        data = data.rechunk({data.ndim - 1: -1})
+    nav_shape = data.shape[:-1]
+    return data, nav_shape, int(np.prod(nav_shape, dtype=np.int64))
 
 
 def _write_block(block, func, n_channels, region, *, out):
@@ -576,10 +582,7 @@ def sample_spectra(data, n_samples: int | None, random_state=None, *, index=None
     from sklearn.utils import check_random_state
 
     n_channels = data.shape[-1]
-    if data.numblocks[-1] != 1:
-        data = data.rechunk({data.ndim - 1: -1})
-    nav_shape = data.shape[:-1]
-    n_pixels = int(np.prod(nav_shape, dtype=np.int64))
+    data, nav_shape, n_pixels = _whole_spectra(data)
     if index is None:
         n = min(int(n_samples), n_pixels)
         rng = check_random_state(random_state)
