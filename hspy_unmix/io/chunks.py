@@ -496,16 +496,10 @@ def share_malloc_arena() -> None:
     if "MALLOC_ARENA_MAX" in os.environ:
         return
     import ctypes
-    import platform
 
-    if platform.libc_ver()[0] != "glibc":
-        return
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt(_M_ARENA_MAX, 1)
+    mallopt = _glibc_function("mallopt", [ctypes.c_int, ctypes.c_int])
+    if mallopt is not None:
+        mallopt(_M_ARENA_MAX, 1)
 
 
 #: glibc's ``M_ARENA_MAX`` parameter of ``mallopt`` (malloc.h).
@@ -515,22 +509,34 @@ _M_ARENA_MAX = -8
 def release_freed_memory() -> None:
     """Give memory freed by many mid-sized arrays back to the system.
 
-    glibc keeps freed blocks below its mmap threshold in per-thread heaps;
-    after a pass that allocated one small array per chunk on the worker
-    threads, those heaps hold hundreds of MiB that later allocations of the
-    main thread cannot reuse. ``malloc_trim`` returns their free pages; on
-    other C libraries this does nothing.
+    glibc keeps freed blocks below its mmap threshold in its heaps; after a
+    pass that allocated one array per chunk, they hold memory that later
+    allocations cannot always reuse. ``malloc_trim`` returns the free pages
+    of every heap and the free top of the main one (not the tops of the
+    worker threads' own heaps: see :func:`share_malloc_arena`); on other C
+    libraries this does nothing.
     """
     import ctypes
-    import ctypes.util
 
+    trim = _glibc_function("malloc_trim", [ctypes.c_size_t])
+    if trim is not None:
+        trim(0)
+
+
+def _glibc_function(name: str, argtypes: list):
+    """glibc's function ``name`` with its argument types, or None on other C
+    libraries (or where it cannot be loaded)."""
+    import ctypes
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        function = getattr(ctypes.CDLL("libc.so.6"), name)
     except (OSError, AttributeError):
-        return
-    trim.argtypes = [ctypes.c_size_t]
-    trim(0)
+        return None
+    function.argtypes = argtypes
+    return function
 
 
 def sample_spectra(data, n_samples: int | None, random_state=None, *, index=None, dtype=None,

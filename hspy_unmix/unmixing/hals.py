@@ -123,7 +123,7 @@ class HALS(_MultiStartNMF):
     def _iteration_data(self, X):
         k = self._n_components
         if X.size <= COMPRESS_ABOVE or min(X.shape) <= 4 * (k + COMPRESSION_OVERSAMPLING):
-            return np.asarray(X, dtype=np.float64)
+            return super()._iteration_data(X)
         return compressed(X, k)
 
     def _one_start(self, X, x_sq, maps, spectra):
