@@ -18,6 +18,10 @@ set-up of the ``*_apply`` cases):
 * ``vca_decomposition_lowmem``: ``vca_decomposition`` with the memory knobs
   turned down: 4 MiB chunks (``load_lazy(path, target_mb=4)``) and a
   10 000-pixel sample (``max_partial_fit_samples=10000``);
+* ``vca_decomposition_chunks``, ``minvol_decomposition_chunks``,
+  ``hals_decomposition_chunks``: the same decompositions with
+  ``sample_chunks=0.1``: the sample is drawn from one navigation chunk in
+  ten, and only those are read in the first pass;
 * ``vca_decomposition_distributed``: ``vca_decomposition`` on a
   ``dask.distributed`` ``LocalCluster`` of 2 worker processes of 1 thread
   (cluster start-up outside the timing); peak RSS of the client and of the
@@ -68,7 +72,11 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CASES = ["read", "vca_apply", "vca_decomposition", "minvol_decomposition",
          "hals_decomposition", "blu_decomposition", "vca_decomposition_lowmem",
-         "vca_decomposition_distributed", "daeu_apply", "pan_sharpen"]
+         "vca_decomposition_chunks", "minvol_decomposition_chunks",
+         "hals_decomposition_chunks", "vca_decomposition_distributed", "daeu_apply",
+         "pan_sharpen"]
+#: ``sample_chunks`` of the ``*_chunks`` cases: the sampling pass reads 1 chunk in 10
+SAMPLE_CHUNKS = 0.1
 LOWLOSS_CASES = ["read_lowloss", "restore_zlp", "restore_zlp_rl"]
 #: reference (read) row of each case, same SI kind and size
 READ_OF = {**{c: "read" for c in CASES}, **{c: "read_lowloss" for c in LOWLOSS_CASES}}
@@ -81,7 +89,9 @@ RSS_TARGET_UNET_MB = 1.5e9 / 2**20
 UNET_CASES = ("daeu_apply", "restore_zlp")
 #: Targets of the wall time over one read of the same store.
 READ_RATIO_TARGETS = {"vca_decomposition": 2.0, "minvol_decomposition": 2.0,
-                      "vca_apply": 1.5, "hals_decomposition": 3.0, "pan_sharpen": 2.0}
+                      "vca_apply": 1.5, "hals_decomposition": 3.0, "pan_sharpen": 2.0,
+                      "vca_decomposition_chunks": 2.0, "minvol_decomposition_chunks": 2.0,
+                      "hals_decomposition_chunks": 3.0}
 K = 4
 
 
@@ -141,6 +151,12 @@ def run_case(case: str, path: str, workdir: str) -> dict:
     t0 = time.perf_counter()
     if case in ("read", "read_lowloss"):
         float(s.data.sum().compute())
+    elif case.endswith("_decomposition_chunks"):
+        algorithm = {"vca": "VCA", "minvol": "MinVolume", "hals": "HALS"}[case.split("_")[0]]
+        extra_params = {"n_starts": 1} if algorithm == "HALS" else {}
+        s.decomposition(algorithm=algorithm, output_dimension=K, random_state=0,
+                        sample_chunks=SAMPLE_CHUNKS, print_info=False, show_progressbar=False,
+                        **extra_params)
     elif case in ("minvol_decomposition", "blu_decomposition"):
         algorithm = {"minvol_decomposition": "MinVolume", "blu_decomposition": "BLU"}[case]
         s.decomposition(algorithm=algorithm, output_dimension=K, random_state=0,

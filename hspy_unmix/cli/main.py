@@ -53,6 +53,10 @@ def main(argv=None) -> int:
     unmix.add_argument("--out", required=True, help="output .hspy or .zspy file")
     unmix.add_argument("--lazy", action="store_true", help="stream the file (bounded memory)")
     unmix.add_argument("--random-state", type=int, default=None)
+    unmix.add_argument("--sample-chunks", type=float, default=None,
+                       help="with --lazy: fraction of the navigation chunks the sample "
+                            "is drawn from and read (default: a uniform sample, every "
+                            "chunk read)")
     zlp = sub.add_parser("restore-zlp", help="restore the near-zero-loss region of an SI file")
     zlp.add_argument("file")
     zlp.add_argument("--out", required=True, help="output .zspy (or .hspy) file")
@@ -106,8 +110,12 @@ def main(argv=None) -> int:
                   signal_type=args.signal_type)
     try:
         if args.command == "unmix":
+            if args.sample_chunks is not None and not args.lazy:
+                raise ValueError("--sample-chunks needs --lazy (an in-memory fit uses "
+                                 "every pixel).")
+            params = {} if args.sample_chunks is None else {"sample_chunks": args.sample_chunks}
             run_unmix(args.file, args.algorithm, args.n_components, args.out, lazy=args.lazy,
-                      random_state=args.random_state, **common)
+                      random_state=args.random_state, params=params, **common)
         elif args.command == "restore-zlp":
             options = {name: getattr(args, name) for name in (
                 "model", "iterations", "psf_half_width", "batch_size", "resample")}

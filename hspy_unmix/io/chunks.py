@@ -540,7 +540,8 @@ def _glibc_function(name: str, argtypes: list):
 
 
 def sample_spectra(data, n_samples: int | None, random_state=None, *, index=None, dtype=None,
-                   show_progressbar: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                   show_progressbar: bool = False,
+                   chunk_fraction: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A uniform random sample of ``n_samples`` spectra of a dask array, in one pass.
 
     The sampled pixels are drawn first (from ``random_state`` and the number
@@ -548,6 +549,10 @@ def sample_spectra(data, n_samples: int | None, random_state=None, *, index=None
     scheduler and chunking); then each navigation chunk that holds sampled
     pixels is read once, on the active dask scheduler, and only its sampled
     spectra are kept. Memory: the sample plus the chunks in flight.
+
+    With ``chunk_fraction`` the pixels are drawn from part of the chunks
+    only (:func:`chunk_subset_index`), so that only that part of the data is
+    read; the sample then depends on the chunking.
 
     Parameters
     ----------
@@ -567,6 +572,12 @@ def sample_spectra(data, n_samples: int | None, random_state=None, *, index=None
         sample of float32 data never holds a float32 copy beside it.
     show_progressbar
         dask's progress bar (local schedulers).
+    chunk_fraction
+        ``None`` or 1: the pixels are drawn from all pixels. A fraction in
+        (0, 1): from the pixels of about that fraction of the navigation
+        chunks (at least as many as hold ``n_samples`` pixels), one chunk
+        drawn from each of as many runs of consecutive chunks, so that the
+        chunks read are spread over the SI.
 
     Returns
     -------
@@ -589,7 +600,10 @@ def sample_spectra(data, n_samples: int | None, random_state=None, *, index=None
 
     n_channels = data.shape[-1]
     data, nav_shape, n_pixels = _whole_spectra(data)
-    if index is None:
+    if index is None and chunk_fraction is not None and chunk_fraction != 1:
+        index = chunk_subset_index(data, n_samples, chunk_fraction, random_state)
+        n = index.size
+    elif index is None:
         n = min(int(n_samples), n_pixels)
         rng = check_random_state(random_state)
         index = np.sort(rng.choice(n_pixels, size=n, replace=False)) if n < n_pixels \
@@ -628,6 +642,90 @@ def sample_spectra(data, n_samples: int | None, random_state=None, *, index=None
     del parts
     release_freed_memory()
     return sample, index
+
+
+def check_chunk_fraction(chunk_fraction) -> float | None:
+    """``chunk_fraction`` as a float in (0, 1], or None; a clear error otherwise."""
+    if chunk_fraction is None:
+        return None
+    try:
+        value = float(chunk_fraction)
+    except (TypeError, ValueError):
+        value = np.nan
+    if not 0.0 < value <= 1.0:
+        raise ValueError(
+            f"sample_chunks must be a fraction in (0, 1] of the navigation chunks, "
+            f"got {chunk_fraction!r}."
+        )
+    return value
+
+
+def chunk_subset_index(data, n_samples: int, chunk_fraction: float,
+                       random_state=None) -> np.ndarray:
+    """Flat C-order indices of a sample drawn from part of the navigation chunks.
+
+    The navigation chunks, in C order, are split into ``m`` runs of
+    consecutive chunks and one chunk is drawn at random from each run, with
+    ``m`` about ``chunk_fraction`` times the number of chunks, raised until
+    the chunks drawn hold ``n_samples`` pixels (or all chunks are taken);
+    ``n_samples`` pixels are then drawn uniformly from those chunks. Reading
+    only them reads about ``chunk_fraction`` of the data. A phase that sits
+    entirely in chunks that were not drawn is missed: keep the fraction well
+    above the share of the SI that the smallest phase covers.
+
+    Parameters
+    ----------
+    data
+        Dask array, navigation axes first, one spectral axis last.
+    n_samples
+        Number of pixels to draw (all pixels of the chunks when they hold fewer).
+    chunk_fraction
+        Fraction of the chunks to read, in (0, 1].
+    random_state
+        Seed or :class:`numpy.random.RandomState`.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Increasing flat C-order navigation indices.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> from hspy_unmix.io.chunks import chunk_subset_index
+    >>> data = da.zeros((40, 10, 3), chunks=(2, 10, 3))  # 20 chunks of 20 pixels
+    >>> index = chunk_subset_index(data, 50, 0.25, 0)
+    >>> index.size, len(np.unique(index // 20))
+    (50, 5)
+    """
+    from sklearn.utils import check_random_state
+
+    fraction = check_chunk_fraction(chunk_fraction)
+    rng = check_random_state(random_state)
+    nav_chunks = data.chunks[:-1]
+    nav_shape = tuple(int(sum(c)) for c in nav_chunks)
+    n_blocks = int(np.prod([len(c) for c in nav_chunks], dtype=np.int64))
+    sizes = np.prod(np.meshgrid(*[np.asarray(c, dtype=np.int64) for c in nav_chunks],
+                                indexing="ij"), axis=0).ravel()
+    n_samples = int(n_samples)
+    m = min(n_blocks, max(1, int(np.ceil(fraction * n_blocks))))
+    while True:
+        runs = np.array_split(np.arange(n_blocks), m)
+        chosen = np.array([run[rng.randint(run.size)] for run in runs])
+        if sizes[chosen].sum() >= n_samples or m == n_blocks:
+            break
+        m = min(n_blocks, 2 * m)
+    bounds = [np.cumsum((0,) + tuple(c)) for c in nav_chunks]
+    pixels = []
+    for b in chosen:
+        block = np.unravel_index(b, [len(c) for c in nav_chunks])
+        ranges = [np.arange(bd[i], bd[i + 1]) for bd, i in zip(bounds, block, strict=True)]
+        grid = np.meshgrid(*ranges, indexing="ij")
+        pixels.append(np.ravel_multi_index([g.ravel() for g in grid], nav_shape))
+    pool = np.sort(np.concatenate(pixels))
+    if pool.size <= n_samples:
+        return pool.astype(np.int64)
+    return np.sort(rng.choice(pool, size=n_samples, replace=False)).astype(np.int64)
 
 
 def scheduler_get():

@@ -46,9 +46,12 @@ class UDAS(NeuralUnmixingEstimator):
       grouping the weights of each endmember (a component the data do not
       need is switched off as a whole); it is untied from the decoder;
     * decoder: non-negative endmembers;
-    * start: VCA endmembers of the denoised spectra, FCLS abundances, and the
-      encoder set to the least-squares map from the spectra to these
-      abundances, so that the network starts at the VCA + FCLS solution;
+    * start: VCA endmembers of the denoised spectra, each rescaled
+      (:func:`~hspy_unmix.unmixing.abundances.fit_endmember_scales`) so that
+      their FCLS abundances rebuild the spectra (a pure pixel may be a dim
+      one: the right shape at the wrong brightness), the FCLS abundances, and
+      the encoder set to the least-squares map from the spectra to these
+      abundances, so that the network starts near the VCA + FCLS solution;
     * training alternates one epoch of Adam on the encoder (decoder fixed,
       mean squared error to the denoised spectra) with an exact
       non-negative least-squares update of the decoder.
@@ -141,7 +144,7 @@ class UDAS(NeuralUnmixingEstimator):
         self._check_params()
         seed = self._resolve_seed()
         setup_keras(seed)
-        from ..unmixing.abundances import fcls_abundances
+        from ..unmixing.abundances import fit_endmember_scales
         from ._callbacks import AlternatingDecoderStep
         from .networks.udas import build_udas
 
@@ -152,10 +155,12 @@ class UDAS(NeuralUnmixingEstimator):
         # the denoised spectra may dip below zero; VCA would clip them itself, but
         # its warning would then be about these internal spectra, not the data
         start_spectra = np.maximum(targets, 0.0)
-        endmembers = np.maximum(
+        directions = np.maximum(
             vca_endmembers(start_spectra, self._n_components, seed), 0.0
         )
-        start = fcls_abundances(targets, endmembers)
+        # VCA's pure pixels have the right shapes but not always the right
+        # brightness (a dim pixel of a phase); sum-to-one abundances need both
+        endmembers, start = fit_endmember_scales(targets, directions)
         # encoder = least-squares map spectra -> FCLS abundances (ridge-stabilised)
         gram = scaled.T @ scaled
         gram += 1e-8 * np.trace(gram) / gram.shape[0] * np.eye(gram.shape[0])

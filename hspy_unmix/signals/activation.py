@@ -44,7 +44,10 @@ _DECOMPOSITION_NOTE = """
         estimator; ``factors`` are the endmember spectra and ``loadings`` the
         abundances; ``decomposition_algorithm`` holds the name and the fitted
         estimator is ``self.unmixing_estimator`` (also returned with
-        ``return_info=True``).
+        ``return_info=True``). On a lazy signal, ``sample_chunks`` (a
+        fraction in (0, 1]) draws the fitting sample from that share of the
+        navigation chunks only, so that the first pass reads only them
+        (see the lazy guide; ignored for in-memory signals).
 
         Examples
         --------

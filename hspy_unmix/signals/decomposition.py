@@ -105,7 +105,8 @@ def _two_pass(arguments) -> bool:
                for k, v in _TWO_PASS_DEFAULTS.items())
 
 
-def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
+def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None,
+                       sample_chunks=None):
     """Fit ``estimator`` on a lazy signal in two passes and store the results.
 
     Pass 1 (:func:`hspy_unmix.io.chunks.sample_spectra`) reads each chunk
@@ -116,7 +117,10 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
     NMF_SO and BLU; else float64); the estimator is fitted on them. Pass 2
     (:func:`hspy_unmix.io.chunks.lazy_transform`) solves the abundances of
     every pixel. Both run on the active dask
-    scheduler (or ``get``), one progress bar each.
+    scheduler (or ``get``), one progress bar each. With ``sample_chunks``
+    the sample is drawn from about that fraction of the navigation chunks
+    (:func:`hspy_unmix.io.chunks.chunk_subset_index`) and pass 1 reads only
+    them.
 
     Parameters
     ----------
@@ -128,6 +132,9 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
         ``None`` follows HyperSpy's preference.
     get
         A dask scheduler ``get`` function (default: the active scheduler).
+    sample_chunks
+        ``None`` (default): a uniform sample over all pixels, every chunk
+        read. A fraction in (0, 1]: the share of the chunks pass 1 reads.
 
     Examples
     --------
@@ -156,7 +163,8 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
         keep = getattr(estimator, "_fits_float32", False) and signal.data.dtype == np.float32
         sample, _ = sample_spectra(signal.data, cap, getattr(estimator, "random_state", None),
                                    dtype=np.float32 if keep else np.float64,
-                                   show_progressbar=show)
+                                   show_progressbar=show, chunk_fraction=sample_chunks)
+        n_fitted = sample.shape[0]
         fit_owned = getattr(estimator, "_fit_owned", None)
         if fit_owned is not None:
             fit_owned(sample)  # scaled and screened in place: no further copies
@@ -165,7 +173,7 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None):
         del sample
         estimator.__dict__.pop("_fit_abundances", None)
         estimator.n_samples_seen_ = n_pixels
-        estimator.n_samples_fitted_ = int(min(cap, n_pixels))
+        estimator.n_samples_fitted_ = int(n_fitted)
         n_components = np.asarray(estimator.components_).shape[0]
         loadings = lazy_transform(estimator, signal.data, n_components, show_progressbar=show,
                                   parallel=getattr(estimator, "_parallel_transform", True))
@@ -216,6 +224,9 @@ def run_decomposition(signal, parent, args, kwargs):
     check_spectral_signal(signal, "decomposition")
     output_dimension = arguments.get("output_dimension")
     show_progressbar = extra.pop("show_progressbar", None)
+    from ..io.chunks import check_chunk_fraction
+
+    sample_chunks = check_chunk_fraction(extra.pop("sample_chunks", None))
     if key is not None:
         cls = estimator_class(key)
         params = set(cls().get_params(deep=False))
@@ -256,7 +267,7 @@ def run_decomposition(signal, parent, args, kwargs):
         snapshot = _snapshot(signal)
         try:
             lazy_decomposition(signal, estimator, show_progressbar=show_progressbar,
-                               get=arguments.get("get"))
+                               get=arguments.get("get"), sample_chunks=sample_chunks)
         except BaseException:
             _restore(signal, snapshot)
             raise
@@ -265,6 +276,12 @@ def run_decomposition(signal, parent, args, kwargs):
                   f"{signal.learning_results.output_dimension}\n  lazy, 2 passes: fitted on "
                   f"{estimator.n_samples_fitted_} of {estimator.n_samples_seen_} spectra")
         return _finish(signal, estimator, key, kwargs)
+    if signal._lazy and sample_chunks is not None:
+        raise ValueError(
+            "sample_chunks applies to the two-pass lazy decomposition only; "
+            "normalize_poissonian_noise, navigation_mask, signal_mask, centre and "
+            "reproject stream every chunk through HyperSpy's loop instead."
+        )
     arguments["algorithm"] = _StreamToFit(estimator) if signal._lazy else estimator
     arguments["output_dimension"] = output_dimension
     arguments["return_info"] = True

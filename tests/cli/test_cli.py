@@ -33,6 +33,16 @@ def test_unmix_lazy_zspy(si_zspy, tmp_path):
     # existing output needs --overwrite
     rc = main(["unmix", str(path), "-k", "3", "--out", str(out), "--lazy", "--no-progress"])
     assert rc == 2
+    # half of the chunks hold fewer than the 20 000 pixels of the sample: every
+    # chunk is read, and the fit is the uniform one
+    rc = main(["unmix", str(path), "--algorithm", "VCA", "-k", "3", "--out", str(out),
+               "--lazy", "--random-state", "0", "--chunk-mb", "0.2", "--no-progress",
+               "--sample-chunks", "0.5", "--overwrite"])
+    assert rc == 0
+    half = hs.load(out)
+    assert half.learning_results.loadings.shape == (4096, 3)
+    np.testing.assert_array_equal(half.learning_results.factors,
+                                  back.learning_results.factors)
 
 
 def test_unmix_dm4_synchronous(tmp_path):
@@ -150,6 +160,7 @@ def test_cathodoluminescence_dm4_refused(tmp_path, capsys):
     (["--algorithm", "VCA", "-k", "0", "--out", "x.hspy"], "--n-components must be positive"),
     (["--algorithm", "VCA", "-k", "3", "--out", "x.hspy", "--chunk-mb", "-1"],
      "--chunk-mb must be positive"),
+    (["-k", "3", "--out", "x.hspy", "--sample-chunks", "0.5"], "--sample-chunks needs --lazy"),
 ])
 def test_unmix_options_checked_before_loading(tmp_path, capsys, args, message):
     # the input does not exist: an error about the options proves that they

@@ -121,6 +121,54 @@ def test_lazy_decomposition_reads_data_twice_and_fits_a_bounded_sample(eels3, co
     assert reads2["n"] >= 3 * n_blocks
 
 
+def test_sample_chunks_reads_only_that_share_of_the_chunks(eels3, counting_lazy):
+    s, truth = eels3
+    lazy, reads = counting_lazy(s.data, (2, 64, 200))  # 32 chunks of 128 pixels
+    n_blocks = lazy.data.numblocks[0]
+    est = hspy_unmix.VCA(n_components=3, random_state=0, max_partial_fit_samples=500)
+    lazy.decomposition(algorithm=est, output_dimension=3, print_info=False,
+                       sample_chunks=0.25)
+    # 8 of 32 chunks (1024 pixels >= 500) in the sampling pass, all in the second
+    assert reads["n"] == n_blocks // 4 + n_blocks
+    assert est.n_samples_fitted_ == 500 and est.n_samples_seen_ == 4096
+    from hspy_unmix.metrics import sad
+
+    assert np.mean(sad(truth.endmembers, lazy.learning_results.factors.T)) < 0.1
+    # HyperSpy's streaming loop has no sampling pass to shorten: a clear error
+    with pytest.raises(ValueError, match="sample_chunks applies to the two-pass"):
+        lazy.decomposition(algorithm="VCA", output_dimension=3, sample_chunks=0.25,
+                           normalize_poissonian_noise=True, print_info=False)
+    for bad in (0, 1.5, "half"):
+        with pytest.raises(ValueError, match="fraction in \\(0, 1\\]"):
+            lazy.decomposition(algorithm="VCA", output_dimension=3, sample_chunks=bad,
+                               print_info=False)
+
+
+def test_chunk_subset_spread_over_the_si_and_large_enough():
+    import dask.array as da
+
+    from hspy_unmix.io.chunks import chunk_subset_index, sample_spectra
+
+    data = da.zeros((64, 64, 5), chunks=(4, 16, 5))  # 16 x 4 = 64 chunks of 64 pixels
+    index = chunk_subset_index(data, 200, 0.125, 3)
+    rows, cols = np.unravel_index(index, (64, 64))
+    blocks = np.unique((rows // 4) * 4 + cols // 16)
+    # 8 chunks, one from each run of 8 consecutive chunks (C order): two rows
+    # of chunks apart at most
+    assert blocks.size == 8 and np.array_equal(blocks // 8, np.arange(8))
+    assert index.size == 200 and np.all(np.diff(index) > 0)
+    # more pixels asked than the fraction's chunks hold: more chunks are taken
+    big = chunk_subset_index(data, 1000, 0.125, 3)
+    assert big.size == 1000
+    assert np.unique((big // 64 // 4) * 4 + (big % 64) // 16).size >= 1000 / 64
+    # fraction 1: every pixel of every chunk can be drawn; same seed, same draw
+    np.testing.assert_array_equal(chunk_subset_index(data, 4096, 1.0, 0), np.arange(4096))
+    values = da.from_array(np.arange(64 * 64 * 5.0).reshape(64, 64, 5), chunks=(4, 16, 5))
+    sample, taken = sample_spectra(values, 200, 3, chunk_fraction=0.125)
+    np.testing.assert_array_equal(taken, index)
+    np.testing.assert_array_equal(sample, values.compute().reshape(-1, 5)[index])
+
+
 def test_lazy_sample_is_the_same_on_any_chunking(eels3):
     import dask.array as da
 

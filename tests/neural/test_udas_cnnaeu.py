@@ -58,6 +58,25 @@ def test_udas_accuracy_beats_random_network(trained_udas, chequerboard3):
     np.testing.assert_allclose(est.transform(X), abundances, rtol=1e-5, atol=1e-6)
 
 
+def test_udas_start_has_the_brightness_of_the_endmembers():
+    # the dim copies of the pure spectra (0.3x) come first: VCA returns them
+    # (same directions), and FCLS on them could not rebuild the bright mixtures
+    from hspy_unmix.metrics import match_components
+    from hspy_unmix.neural.autoencoders import UDAS
+
+    rng = np.random.default_rng(0)
+    E = np.abs(rng.normal(size=(3, 40))) + 0.5
+    X = np.vstack([0.3 * E, rng.dirichlet(np.full(3, 0.7), size=400) @ E])
+    vca = hspy_unmix.VCA(3, random_state=0).fit(X)
+    np.testing.assert_allclose(np.linalg.norm(vca.components_, axis=1),
+                               0.3 * np.linalg.norm(E, axis=1)[match_components(
+                                   vca.components_, E)], rtol=1e-6)
+    est = UDAS(3, epochs=1, random_state=0, show_progressbar=False).fit(X)
+    start = est.initial_components_[match_components(E, est.initial_components_)]
+    ratio = np.linalg.norm(start, axis=1) / np.linalg.norm(E, axis=1)
+    np.testing.assert_allclose(ratio, 1.0, atol=0.05)
+
+
 def test_udas_denoiser_reduces_noise(chequerboard3):
     from hspy_unmix.neural.autoencoders import UDAS
 
