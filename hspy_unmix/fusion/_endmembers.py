@@ -148,10 +148,13 @@ def output_endmembers(E, plan_e, k: int):
     return plan_e.from_other(E)
 
 
-def dose_ratio_of(data, lazy_in: bool, plan_e, Xo) -> float:
-    """Mean counts of the signal's spectra over those of other's (on the output channels)."""
-    flat = data.reshape((-1, data.shape[-1]))
-    mean_spectrum = flat.mean(0).compute() if lazy_in else np.asarray(flat).mean(0)
-    mean_self = float(plan_e.apply(mean_spectrum[None])[0].sum())
+def dose_ratio_of(mean_spectrum, plan_e, Xo) -> float:
+    """Mean counts of the signal's spectra over those of other's (on the output channels).
+
+    ``mean_spectrum`` is the signal's mean spectrum on its own channels (of
+    the even subsample that the noise model is estimated from: no pass over
+    the whole SI of its own).
+    """
+    mean_self = float(plan_e.apply(np.asarray(mean_spectrum, np.float64)[None])[0].sum())
     mean_other = float(plan_e.from_other(Xo.mean(0)[None])[0].sum())
     return mean_self / mean_other if mean_other > 0 else 1.0

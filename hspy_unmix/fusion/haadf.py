@@ -217,13 +217,16 @@ def pan_sharpen_image(
     E, estimator, name, k, estimated = _endmembers(
         self, data, lazy_in, n_components, algorithm, endmember_pixels, random_state,
         show_progressbar, algorithm_params)
-    mean_spectrum = data.reshape(-1, n_ch).mean(0)
-    mean_spectrum = np.asarray(mean_spectrum.compute() if lazy_in else mean_spectrum, float)
+    # the channel weights' mean spectrum and the noise model from one even
+    # subsample of the scan (no pass over the whole SI of their own)
+    from ._noise import noise_or_none, sample_spectra
+
+    sample = sample_spectra(data, lazy_in)
+    sample = sample[np.isfinite(sample).all(axis=1)]
+    mean_spectrum = sample.mean(0, dtype=np.float64) if len(sample) else np.zeros(n_ch)
     noise = None
     if weighting == "auto":  # Poisson and read-out noise estimated from the SI
-        from ._noise import noise_or_none, sample_spectra
-
-        noise = noise_or_none(sample_spectra(data, lazy_in))
+        noise = noise_or_none(sample)
     w_ch = channel_weights(mean_spectrum[None], "poisson" if noise is None and weighting == "auto"
                            else weighting, noise)
 

@@ -195,7 +195,9 @@ def pan_sharpen(
         non-negative ones. The endmembers are first rescaled so that
         ``other``'s own abundances best sum to one (least squares) and then
         by the dose ratio ``mean counts per pixel of self / of other``
-        (one extra pass over ``self`` when it is lazy).
+        (self's mean over the even subsample of at most 16 384 spectra that
+        the noise model also uses: whole rows, every ``step``-th, so a lazy
+        ``self`` is read about one chunk in ``step`` for both).
     smoothness
         ``None``: 0 for a spectrum image (no penalty), 1 for an image (see
         :func:`~hspy_unmix.fusion.haadf.pan_sharpen_image`).
@@ -387,19 +389,24 @@ def pan_sharpen(
         E = sum_to_one_scaling(estimator, E, Xo,
                                None if _prefitted(algorithm) else fit_weights)
     E = output_endmembers(E, plan_e, k)
+    # an even subsample of self (at most MAX_PIXELS spectra, about one chunk
+    # in ``step`` read) gives its mean counts and its noise model; non-finite
+    # spectra are left out here, the solve refuses them (when computed, for a
+    # lazy signal)
+    sample = None
+    if sum_to_one or weighting == "auto":
+        sample = sample_spectra(self.data, lazy_in)
+        finite = np.isfinite(sample).all(axis=1)
+        if not finite.all():
+            sample = sample[finite]
     dose_ratio = 1.0
-    if sum_to_one:
-        dose_ratio = dose_ratio_of(self.data, lazy_in, plan_e, Xo)
+    if sum_to_one and len(sample):
+        dose_ratio = dose_ratio_of(sample.mean(0, dtype=np.float64), plan_e, Xo)
 
     # 4. noise model and abundances of every pixel of self (and the quality report)
     noise = mean_self = None
     if weighting == "auto":
-        sample = sample_spectra(self.data, lazy_in)[:, plan_e.self_slice]
-        # non-finite spectra are left out here; the solve refuses them (when
-        # computed, for a lazy signal)
-        finite = np.isfinite(sample).all(axis=1)
-        if not finite.all():
-            sample = sample[finite]
+        sample = sample[:, plan_e.self_slice]
         noise = noise_or_none(sample)
         if noise is None:  # too few spectra to estimate the noise
             weighting = "poisson"
