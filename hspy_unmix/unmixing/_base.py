@@ -78,8 +78,9 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
     #: Whether ``outlier_screen="auto"`` screens spikes and hot or dead
     #: pixels out of the endmember search (the classical estimators).
     _screens_outliers = True
-    #: The fit takes float32 spectra as they are (products a batch of rows
-    #: at a time in float64): a float32 lazy sample costs half the memory.
+    #: The fit and ``transform`` take float32 spectra as they are (products
+    #: a batch of rows at a time in float64): a float32 lazy sample costs half
+    #: the memory, and ``transform`` of a float32 chunk makes no float64 copy.
     _fits_float32 = False
     #: Fitted attributes in data units: name -> power of the data scale they
     #: carry (see "Units" in the module documentation).
@@ -179,7 +180,8 @@ class UnmixingEstimator(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "components_")
         components = self.components_
         X = check_spectra(
-            X, name="X", negative=self._negative, n_features=components.shape[1]
+            X, name="X", negative=self._negative, n_features=components.shape[1],
+            keep_float32=self._fits_float32,
         )
         return self._transform(X)
 

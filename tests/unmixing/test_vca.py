@@ -285,6 +285,30 @@ def test_float32_fit_equals_float64_without_a_float64_copy(name, chequerboard3, 
     assert fit_peak(make(), X32) < 2.5
 
 
+@pytest.mark.parametrize("name", list(FLOAT32_FITS))
+def test_float32_transform_equals_float64_without_a_float64_copy(name, chequerboard3):
+    """A float32 chunk is solved as it is: the abundances of its float64 copy
+    (the conversion is exact, the products float64 in batches of rows), and
+    the traced peak stays below the float64 copy the transform once made
+    (2x the chunk)."""
+    import tracemalloc
+
+    s, _ = chequerboard3
+    X32 = np.ascontiguousarray(np.tile(s.data.reshape(-1, s.data.shape[-1]), (6, 1)),
+                               dtype=np.float32)
+    est = FLOAT32_FITS[name]().fit(X32[:2000].astype(np.float64))
+    ref = est.transform(X32.astype(np.float64))
+    got = est.transform(X32[:10])  # compiled before the trace
+    tracemalloc.start()
+    try:
+        got = est.transform(X32)
+        peak = tracemalloc.get_traced_memory()[1] / X32.nbytes
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
+    assert peak < 1.5, peak
+
+
 def test_lazy_decomposition_samples_float32_for_vca_float64_for_others(eels3):
     """The lazy sample keeps float32 data float32 for VCA (half the memory),
     float64 for an estimator whose fit needs it (MALS)."""
