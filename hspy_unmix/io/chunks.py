@@ -670,8 +670,9 @@ def chunk_subset_index(data, n_samples: int, chunk_fraction: float,
     the chunks drawn hold ``n_samples`` pixels (or all chunks are taken);
     ``n_samples`` pixels are then drawn uniformly from those chunks. Reading
     only them reads about ``chunk_fraction`` of the data. A phase that sits
-    entirely in chunks that were not drawn is missed: keep the fraction well
-    above the share of the SI that the smallest phase covers.
+    entirely in chunks that were not drawn is missed: one spanning at least
+    ``2 / chunk_fraction`` consecutive chunks holds a whole run and is always
+    drawn from, a smaller one may not be.
 
     Parameters
     ----------
