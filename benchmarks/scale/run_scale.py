@@ -123,12 +123,16 @@ def _reset_peak_rss() -> None:
 
 
 def _sample(s, n, seed=0):
+    """A uniform float64 sample of ``n`` spectra, read the way the package reads
+    its own (``io.chunks.sample_spectra``: one glibc arena for dask's threads,
+    set before they first allocate; a plain ``compute`` here would give each
+    thread its own heap, which then holds 0-70 MiB of freed chunks through
+    the case that follows)."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
-    flat = s.data.reshape((-1, s.data.shape[-1]))
-    idx = np.sort(rng.choice(flat.shape[0], min(n, flat.shape[0]), replace=False))
-    return np.asarray(flat[idx].compute(), dtype="float64")
+    from hspy_unmix.io.chunks import sample_spectra
+
+    return sample_spectra(s.data, n, seed, dtype=np.float64)[0]
 
 
 def _save_and_delete(signal, path):
