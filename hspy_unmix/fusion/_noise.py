@@ -116,6 +116,14 @@ def sample_spectra(data, lazy: bool, max_pixels: int = MAX_PIXELS) -> np.ndarray
     return np.asarray(sub, dtype=dtype).reshape(-1, data.shape[-1])
 
 
+def finite_sample_spectra(data, lazy: bool) -> np.ndarray:
+    """:func:`sample_spectra` without its spectra that hold a NaN or an inf
+    (the solves refuse those themselves, when computed for a lazy signal)."""
+    sample = sample_spectra(data, lazy)
+    finite = np.isfinite(sample).all(axis=1)
+    return sample if finite.all() else sample[finite]
+
+
 def _highpass(X):
     return X[:, 1:-1] - 0.5 * (X[:, :-2] + X[:, 2:])
 

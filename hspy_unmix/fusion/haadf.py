@@ -219,10 +219,9 @@ def pan_sharpen_image(
         show_progressbar, algorithm_params)
     # the channel weights' mean spectrum and the noise model from one even
     # subsample of the scan (no pass over the whole SI of their own)
-    from ._noise import noise_or_none, sample_spectra
+    from ._noise import finite_sample_spectra, noise_or_none
 
-    sample = sample_spectra(data, lazy_in)
-    sample = sample[np.isfinite(sample).all(axis=1)]
+    sample = finite_sample_spectra(data, lazy_in)
     mean_spectrum = sample.mean(0, dtype=np.float64) if len(sample) else np.zeros(n_ch)
     noise = None
     if weighting == "auto":  # Poisson and read-out noise estimated from the SI

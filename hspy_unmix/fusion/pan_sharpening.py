@@ -48,7 +48,7 @@ from ._endmembers import (
     sum_to_one_scaling,
 )
 from ._energy import energy_plan
-from ._noise import noise_or_none, sample_spectra
+from ._noise import finite_sample_spectra, noise_or_none
 from .haadf import IMAGE_KEYWORDS as _IMAGE_KEYWORDS
 from ._output import fused_result
 from ._solve import (  # noqa: F401  (neighbour_mean: public before the split)
@@ -390,15 +390,10 @@ def pan_sharpen(
                                None if _prefitted(algorithm) else fit_weights)
     E = output_endmembers(E, plan_e, k)
     # an even subsample of self (at most MAX_PIXELS spectra, about one chunk
-    # in ``step`` read) gives its mean counts and its noise model; non-finite
-    # spectra are left out here, the solve refuses them (when computed, for a
-    # lazy signal)
+    # in ``step`` read) gives its mean counts and its noise model
     sample = None
     if sum_to_one or weighting == "auto":
-        sample = sample_spectra(self.data, lazy_in)
-        finite = np.isfinite(sample).all(axis=1)
-        if not finite.all():
-            sample = sample[finite]
+        sample = finite_sample_spectra(self.data, lazy_in)
     dose_ratio = 1.0
     if sum_to_one and len(sample):
         dose_ratio = dose_ratio_of(sample.mean(0, dtype=np.float64), plan_e, Xo)
