@@ -162,24 +162,13 @@ def test_missing_phase_shows_in_chi2(pair):
     assert rep.residual.data[region].mean() > 2 * rep.residual.data[~region].mean()
 
 
-def test_lazy_sum_to_one_reads_each_chunk_twice_and_equals_eager(pair):
-    import threading
-
-    import dask.array as da
-
+def test_lazy_sum_to_one_reads_each_chunk_twice_and_equals_eager(pair, counting_lazy):
     fine, coarse, _ = pair
     kwargs = dict(n_components=3, random_state=0, sum_to_one=True)
     eager = fine.pan_sharpen(coarse, **kwargs)
-    reads, lock = {"n": 0}, threading.Lock()
-
-    def read(block):
-        with lock:
-            reads["n"] += 1
-        return block
-
-    lazy_in = fine.as_lazy()
-    arr = da.from_array(fine.data, chunks=(16, 16, -1))
-    lazy_in.data = arr.map_blocks(read, dtype=arr.dtype, meta=np.empty((0, 0, 0), arr.dtype))
+    counted, reads = counting_lazy(fine.data, (16, 16, -1))
+    lazy_in = fine.as_lazy()  # fine's axes, the counted chunks
+    lazy_in.data = counted.data
     fused = lazy_in.pan_sharpen(coarse, lazy_output=False, **kwargs)
     # the even subsample (mean counts for the dose ratio and the noise model;
     # the 48 x 48 SI is smaller than it: all 9 chunks) and the solve; the dose
