@@ -31,6 +31,40 @@ def lazy_base_signal_class():
     return LazySignal
 
 
+def copy_with_new_data(signal, data):
+    """A deep copy of ``signal`` (axes, metadata) holding ``data`` instead of its own:
+    lazy when ``data`` is a dask array, in memory otherwise."""
+    import dask.array as da
+
+    out = signal._deepcopy_with_new_data(data)
+    if out._lazy and not isinstance(data, da.Array):
+        out._lazy = False
+        out._assign_subclass()
+    return out
+
+
+def lazy_metadata_signals(signal) -> list[str]:
+    """Paths (``"Signal.restore_zlp.flags"``) of the lazy signals held in ``signal.metadata``.
+
+    RosettaSciIO 0.15 writes such a signal after the data with a progress bar
+    of its own, whatever ``show_progressbar`` the save was given (its writer
+    does not pass the setting down to signals in metadata).
+    """
+    from hyperspy.misc.utils import DictionaryTreeBrowser
+
+    found = []
+
+    def walk(node, prefix):
+        for key, value in node:
+            if isinstance(value, DictionaryTreeBrowser):
+                walk(value, f"{prefix}{key}.")
+            elif getattr(value, "_lazy", False):
+                found.append(f"{prefix}{key}")
+
+    walk(signal.metadata, "")
+    return found
+
+
 def navigation_axis_dicts(signal) -> list[dict]:
     """Axis dictionaries of the navigation axes, in array (numpy) order."""
     return [ax.get_axis_dictionary() for ax in signal.axes_manager._axes if ax.navigate]

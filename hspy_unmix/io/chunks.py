@@ -257,7 +257,7 @@ def matmul_rows(X, M, target_mb: float | None = None) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _dask_progress(show: bool):
+def dask_progress(show: bool):
     """dask's console ProgressBar for local schedulers (no-op otherwise)."""
     if not show:
         yield
@@ -374,14 +374,14 @@ def map_chunks(func, data, n_out: int, *, parallel: bool = True,
             blocks = data.to_delayed().reshape(data.numblocks[:-1])
             write = dask.delayed(functools.partial(_write_block, out=result), pure=False)
             tasks = [write(blocks[index], func, n_channels, sl) for index, sl in regions]
-            with _dask_progress(show_progressbar), single_threaded_blas():
+            with dask_progress(show_progressbar), single_threaded_blas():
                 dask.compute(*tasks)
             return out
         mapped = da.map_blocks(
             _spectra_block, data, func, n_channels, dtype=np.float64,
             chunks=data.chunks[:-1] + ((n_out,),), meta=np.empty((0,) * data.ndim),
         )
-        with _dask_progress(show_progressbar):
+        with dask_progress(show_progressbar):
             result[...] = mapped.compute()
         return out
     from .._progress import progress_bar
@@ -633,7 +633,7 @@ def sample_spectra(data, n_samples: int | None, random_state=None, *, index=None
                      else take(blocks[bidx], rows, n_channels))
         order.append(sel)
     share_malloc_arena()
-    with _dask_progress(show_progressbar):
+    with dask_progress(show_progressbar):
         parts = list(dask.compute(*tasks))
     if not in_place:
         for i, sel in enumerate(order):

@@ -111,6 +111,7 @@ def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | N
             share_malloc_arena()
         blas = single_threaded_blas() if signal._lazy else contextlib.nullcontext()
         with _zarr2_store_warning_ignored(), blas:
+            signal = _metadata_signals_computed(signal, show)
             signal.save(str(tmp), overwrite=True, show_progressbar=show, **kwargs)
         if out.exists():
             _remove(out)
@@ -119,6 +120,26 @@ def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | N
         _remove_settled(tmp)
         raise
     return out
+
+
+def _metadata_signals_computed(signal, show: bool):
+    """``signal``, or a copy of it whose lazy signals in metadata are computed.
+
+    Those signals (``restore_zlp``'s per-pixel flags) are small, but the
+    writer would compute them with a progress bar of its own whatever
+    ``show`` says (:func:`hspy_unmix._compat.lazy_metadata_signals`);
+    computed here first, each with ``show``'s bar. ``signal`` is not changed.
+    """
+    from .._compat import copy_with_new_data, lazy_metadata_signals
+
+    paths = lazy_metadata_signals(signal)
+    if not paths:
+        return signal
+    copy = copy_with_new_data(signal, signal.data)
+    for path in paths:
+        nested = copy.metadata.get_item(path)
+        nested.compute(show_progressbar=show)
+    return copy
 
 
 def write_zspy(signal, path, chunks=None, show_progressbar: bool = True) -> None:

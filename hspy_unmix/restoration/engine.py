@@ -31,19 +31,31 @@ PART = 256
 
 
 def spectrum_flags(block) -> np.ndarray:
-    """Flag code (see :data:`FLAG_CODES`) of each spectrum of ``block`` (navigation shape)."""
+    """Flag code (see :data:`FLAG_CODES`) of each spectrum of ``block`` (navigation shape).
+
+    Works on :data:`PART` spectra at a time: its float64 temporaries stay a
+    few MiB whatever the block (a whole 16 MiB float32 chunk at once held
+    about 100 MiB of them per thread).
+    """
     x = np.asarray(block)
     flat = x.reshape(-1, x.shape[-1])
     flags = np.zeros(flat.shape[0], dtype=np.uint8)
-    finite = np.isfinite(flat).all(axis=1)
-    xf = np.where(finite[:, None], flat, 0.0).astype(np.float64, copy=False)
+    for start in range(0, flat.shape[0], PART):
+        flags[start:start + PART] = _flags_of_rows(flat[start:start + PART])
+    return flags.reshape(x.shape[:-1])
+
+
+def _flags_of_rows(rows) -> np.ndarray:
+    flags = np.zeros(rows.shape[0], dtype=np.uint8)
+    finite = np.isfinite(rows).all(axis=1)
+    xf = np.where(finite[:, None], rows, 0.0).astype(np.float64, copy=False)
     total = xf.sum(axis=1)
     absolute = np.abs(xf).sum(axis=1)
     negative = -np.clip(xf, None, 0.0).sum(axis=1)
     flags[negative > NEGATIVE_HEAVY * np.maximum(absolute, 1e-300)] = 3
     flags[total <= 0] = 1
     flags[~finite] = 2
-    return flags.reshape(x.shape[:-1])
+    return flags
 
 
 def output_dtype(dtype) -> np.dtype:

@@ -141,6 +141,7 @@ def restore_zlp(
     """
     from hyperspy.signals import BaseSignal
 
+    from .._compat import copy_with_new_data
     from .._progress import progress_bar
     from ..restoration.engine import (
         output_dtype,
@@ -206,26 +207,26 @@ def restore_zlp(
         new = data.map_blocks(func, dtype=output_dtype(data.dtype),
                               name=f"restore_zlp-{uuid.uuid4().hex}")
         flags = data.map_blocks(spectrum_flags, drop_axis=data.ndim - 1, dtype=np.uint8)
+        if not lazy_out:
+            import dask
+
+            from .._progress import resolve_show_progressbar
+            from ..io.chunks import dask_progress
+
+            # one pass: the restoration and the flags share the chunk reads
+            with dask_progress(resolve_show_progressbar(show_progressbar)):
+                new, flags = dask.compute(new, flags)
     else:
         arr = np.asarray(data)
         flags = spectrum_flags(arr)
         n_spectra = int(np.prod(arr.shape[:-1]))
         with progress_bar(n_spectra, f"restore_zlp ({method})", show_progressbar) as bar:
             new = func(arr, bar)
-        counts = {code: int((flags == code).sum()) for code in (1, 2, 3)}
-        if any(counts.values()):
-            warnings.warn(
-                f"restore_zlp: of {flags.size} spectra, {counts[1]} without counts and "
-                f"{counts[2]} with NaN/inf were returned as zeros, {counts[3]} "
-                "negative-heavy ones were restored; their codes are in "
-                "metadata.Signal.restore_zlp.flags.", UserWarning, stacklevel=2)
-    out = self._deepcopy_with_new_data(new)
+    if not (lazy_in and lazy_out):
+        _warn_flagged(flags)
+    out = copy_with_new_data(self, new)
     if lazy_out and not lazy_in:
         out = out.as_lazy()
-    elif lazy_in and not lazy_out:
-        out.compute(show_progressbar=show_progressbar)
-    if lazy_in and not lazy_out:
-        flags = flags.compute()
     flag_signal = BaseSignal(flags.reshape(flags.shape or (1,))).T
     if lazy_in and lazy_out:
         flag_signal = flag_signal.as_lazy()
@@ -236,3 +237,14 @@ def restore_zlp(
     title = self.metadata.get_item("General.title", "")
     out.metadata.set_item("General.title", f"{title} (ZLP restored)".strip())
     return out
+
+
+def _warn_flagged(flags) -> None:
+    """One warning counting the spectra that were not restored as they were."""
+    counts = {code: int((flags == code).sum()) for code in (1, 2, 3)}
+    if any(counts.values()):
+        warnings.warn(
+            f"restore_zlp: of {flags.size} spectra, {counts[1]} without counts and "
+            f"{counts[2]} with NaN/inf were returned as zeros, {counts[3]} "
+            "negative-heavy ones were restored; their codes are in "
+            "metadata.Signal.restore_zlp.flags.", UserWarning, stacklevel=3)

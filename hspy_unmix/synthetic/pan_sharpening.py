@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._compat import copy_with_new_data
 from .._validation import check_finite
 from .chequerboard import chequerboard_abundances, eels_endmembers, mix
 
@@ -223,7 +224,7 @@ def thin_counts(signal, fraction: float, random_state=None):
         new = da.map_blocks(_block, data, dtype=out_dtype)
     else:
         new = _thin(data, seed_seq)
-    out = signal._deepcopy_with_new_data(new)
+    out = copy_with_new_data(signal, new)
     out.metadata.General.title = f"{signal.metadata.General.title} (thinned to {fraction:g})"
     out.metadata.set_item("Signal.thinned", float(fraction))
     return out

@@ -57,3 +57,29 @@ def test_other_warnings_of_a_write_still_show(si, tmp_path, monkeypatch):
         warnings.simplefilter("always")
         save_atomic(si, tmp_path / "x.zspy")
     assert [str(w.message) for w in caught] == ["something else about this file"]
+
+
+@pytest.mark.parametrize("show", [False, True])
+def test_lazy_signals_in_metadata_follow_show_progressbar(tmp_path, capsys, show):
+    import hyperspy.api as hs
+    import numpy as np
+
+    from hspy_unmix.synthetic import zlp_test_signal
+
+    s, _ = zlp_test_signal((4, 3), random_state=0)
+    s.data[0, 0] = 0.0
+    lazy = s.as_lazy()
+    lazy.data = lazy.data.rechunk((1, 3, -1))
+    out = lazy.restore_zlp(method="richardson_lucy", iterations=2)
+    capsys.readouterr()
+    save_atomic(out, tmp_path / "r.zspy", show_progressbar=show)
+    printed = "".join(capsys.readouterr())
+    # bars for the flags and the data when asked for ("100% Completed",
+    # "100%|####|"); none otherwise (the writer drew one for the flags)
+    assert ("100%" in printed) is show, printed
+    flags = out.metadata.Signal.restore_zlp.flags
+    assert flags._lazy  # the signal saved is not changed
+    back = hs.load(tmp_path / "r.zspy")
+    np.testing.assert_array_equal(back.metadata.Signal.restore_zlp.flags.data,
+                                  [[1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
+    np.testing.assert_allclose(back.data, out.data.compute(), rtol=1e-6)

@@ -72,6 +72,28 @@ def test_rl_lazy_equals_eager_flags_included():
     assert s.restore_zlp(method="richardson_lucy", iterations=1, lazy_output=True)._lazy
 
 
+def test_lazy_input_eager_output_reads_each_chunk_once_and_warns(counting_lazy):
+    s, _ = zlp_test_signal((4, 3), random_state=6)
+    s.data[2, 1] = 0.0
+    with pytest.warns(UserWarning, match="of 12 spectra, 1 without counts"):
+        eager = s.restore_zlp(method="richardson_lucy", iterations=3)
+    counted, reads = counting_lazy(s.data, (1, 3, s.data.shape[-1]))
+    lazy = s.as_lazy()
+    lazy.data = counted.data
+    from hspy_unmix.restoration.planning import sample_spectra
+
+    sample_spectra(lazy.data)
+    planning, reads["n"] = reads["n"], 0
+    with pytest.warns(UserWarning, match="of 12 spectra, 1 without counts"):
+        out = lazy.restore_zlp(method="richardson_lucy", iterations=3, lazy_output=False)
+    # the planning sample, then the 4 chunks once for the spectra and the flags together
+    assert reads["n"] == planning + 4
+    assert not out._lazy and not out.metadata.Signal.restore_zlp.flags._lazy
+    np.testing.assert_allclose(out.data, eager.data, rtol=1e-12)
+    np.testing.assert_array_equal(out.metadata.Signal.restore_zlp.flags.data,
+                                  eager.metadata.Signal.restore_zlp.flags.data)
+
+
 def test_integer_data_accepted():
     s, _ = zlp_test_signal((2,), random_state=3)
     s.data = np.round(s.data).astype(np.uint32)
