@@ -132,3 +132,13 @@ def test_report_distributed_row_counts_its_workers(run_scale, tmp_path):
     run_scale.write_report([_row("read", 1, 10.0), _row("daeu_apply", 1, 20.0, rss=1200.0)],
                            md, png)
     assert "at 1 GiB: met" in md.read_text()
+
+
+def test_report_shows_the_warmup_or_that_the_wall_holds_it(run_scale, tmp_path):
+    warm = dict(_row("vca_decomposition", 1, 6.0), warmup_s=2.5)
+    rows = [_row("read", 1, 2.0), warm, _row("vca_apply", 1, 3.0)]
+    table = run_scale.write_report(rows, tmp_path / "s.md", tmp_path / "s.png")
+    lines = {ln.split(" | ")[0].strip("| "): ln for ln in table.splitlines()[2:]}
+    assert lines["vca_decomposition"].endswith("| 3.00 | 500 | 1.0 -> 2.0 | 2.5 |")
+    assert lines["vca_apply"].endswith("| in wall |")
+    assert lines["read"].endswith("| none |")
