@@ -83,3 +83,31 @@ def test_lazy_signals_in_metadata_follow_show_progressbar(tmp_path, capsys, show
     np.testing.assert_array_equal(back.metadata.Signal.restore_zlp.flags.data,
                                   [[1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
     np.testing.assert_allclose(back.data, out.data.compute(), rtol=1e-6)
+
+
+def test_zspy_written_with_lz4_unless_a_compressor_is_given(si, tmp_path):
+    import numcodecs
+    import zarr
+
+    def codec(store):
+        group = zarr.open_group(str(store), mode="r")
+        (name,) = list(group["Experiments"].group_keys())
+        return group["Experiments"][name]["data"].compressor
+
+    lazy = si.as_lazy()
+    save_atomic(lazy, tmp_path / "a.zspy")
+    write_zspy(si, tmp_path / "w.zspy", show_progressbar=False)
+    for name in ("a.zspy", "w.zspy"):
+        c = codec(tmp_path / name)
+        assert (c.cname, c.clevel, c.shuffle) == ("lz4", 5, numcodecs.Blosc.SHUFFLE), name
+    zstd = numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE)
+    save_atomic(lazy, tmp_path / "z.zspy", compressor=zstd)
+    assert (codec(tmp_path / "z.zspy").cname, codec(tmp_path / "z.zspy").clevel) == ("zstd", 3)
+    import hyperspy.api as hs
+    import numpy as np
+
+    for name in ("a.zspy", "w.zspy", "z.zspy"):
+        np.testing.assert_array_equal(hs.load(tmp_path / name).data, si.data)
+    # other formats get no zarr codec
+    save_atomic(si, tmp_path / "h.hspy")
+    np.testing.assert_array_equal(hs.load(tmp_path / "h.hspy").data, si.data)
