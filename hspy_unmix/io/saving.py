@@ -38,6 +38,11 @@ def zspy_compressor():
     read of it less on 2 cores. Any reader of .zspy (HyperSpy, zarr)
     decodes it.
 
+    Returns
+    -------
+    numcodecs.Blosc
+        A new codec, for ``save(..., compressor=...)``.
+
     Examples
     --------
     >>> from hspy_unmix.io import zspy_compressor
