@@ -167,6 +167,43 @@ def variance_points(X):
     return np.concatenate(zs), np.concatenate(vs), np.concatenate(ns)
 
 
+def nnls_two_columns(A, y) -> np.ndarray:
+    """Exact non-negative least squares ``min ||A x - y||, x >= 0`` for ``A`` (m, 2).
+
+    The optimum of a convex problem in two variables is the unconstrained
+    one when it is feasible, else the best of the faces ``x_0 = 0``,
+    ``x_1 = 0`` (each the one-variable fit, clipped at zero): three
+    candidates from the 2 x 2 normal equations of the column-scaled ``A``,
+    O(m) work against an active-set solver's iterations over ``A``.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    norms = np.sqrt((A * A).sum(axis=0))
+    x = np.zeros(2)
+    live = norms > 0
+    if not live.any():
+        return x
+    As = A[:, live] / norms[live]
+    G = As.T @ As
+    r = As.T @ y
+
+    def cost(u):
+        return float(u @ G @ u - 2.0 * r @ u)
+
+    candidates = [np.zeros(live.sum())]
+    for i in range(G.shape[0]):
+        u = np.zeros(G.shape[0])
+        u[i] = max(r[i] / G[i, i], 0.0)
+        candidates.append(u)
+    if G.shape[0] == 2 and G[0, 0] * G[1, 1] - G[0, 1] ** 2 > 1e-12 * G[0, 0] * G[1, 1]:
+        u = np.linalg.solve(G, r)
+        if (u >= 0).all():
+            candidates.append(u)
+    best = min(candidates, key=cost)
+    x[live] = best / norms[live]
+    return x
+
+
 def robust_line(z, v, n, iterations: int = 30):
     """Non-negative slope and intercept of ``v = a z + b`` (Tukey biweight, relative errors).
 
@@ -179,8 +216,6 @@ def robust_line(z, v, n, iterations: int = 30):
 
     Returns ``(a, b, standard error of a, standard error of b, points kept)``.
     """
-    from scipy.optimize import nnls
-
     ok = np.isfinite(z) & np.isfinite(v)
     z, v, n = z[ok], v[ok], n[ok]
     rel = np.sqrt(2.0 / np.maximum(n - 1, 1))
@@ -194,7 +229,7 @@ def robust_line(z, v, n, iterations: int = 30):
         w = np.sqrt(weight) / (np.maximum(pred, tiny) * rel)
         if not np.any(w > 0):
             break
-        new, _ = nnls(design_full * w[:, None], v * w)
+        new = nnls_two_columns(design_full * w[:, None], v * w)
         pred = design_full @ new
         t = (v - pred) / (np.maximum(pred, tiny) * rel)
         kept = weight > 0

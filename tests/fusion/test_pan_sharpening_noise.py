@@ -274,3 +274,30 @@ def test_noise_points_by_channel_blocks_equal_the_whole_bin():
     np.testing.assert_allclose(v, np.concatenate(vs), rtol=1e-12)
     np.testing.assert_allclose(z, np.concatenate(zs), rtol=1e-12)
     assert n.tolist() == [50] * (8 * 598)
+
+
+def test_two_column_nnls_equals_scipy_nnls():
+    from scipy.optimize import nnls
+
+    from hspy_unmix.fusion._noise import nnls_two_columns
+
+    rng = np.random.default_rng(0)
+    faces = set()
+    for trial in range(300):
+        m = int(rng.integers(3, 60))
+        A = np.column_stack([rng.uniform(0, 10.0 ** rng.uniform(-3, 4), m), np.ones(m)])
+        truth = rng.normal(0, 1, 2) * [10.0 ** rng.uniform(-2, 2), 1.0]
+        y = A @ truth + rng.normal(0, 0.3, m)
+        x = nnls_two_columns(A, y)
+        reference, _ = nnls(A, y)
+        faces.add(tuple(reference > 0))
+        assert (x >= 0).all()
+        # the same optimum: equal residuals (the arithmetic of both is float64)
+        np.testing.assert_allclose(np.linalg.norm(A @ x - y), np.linalg.norm(A @ reference - y),
+                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(x, reference, rtol=1e-6, atol=1e-9 * np.abs(reference).max())
+    assert faces == {(True, True), (True, False), (False, True), (False, False)}
+    # a zero column keeps its coefficient at zero
+    A = np.column_stack([np.zeros(5), np.ones(5)])
+    np.testing.assert_allclose(nnls_two_columns(A, np.full(5, 2.0)), [0.0, 2.0])
+    np.testing.assert_array_equal(nnls_two_columns(np.zeros((4, 2)), np.ones(4)), [0.0, 0.0])
