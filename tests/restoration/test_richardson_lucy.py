@@ -64,6 +64,27 @@ def test_fft_engine_in_batches_equals_each_spectrum_alone(per_spectrum, monkeypa
         np.testing.assert_allclose(batched[i, j], alone, rtol=1e-12, atol=1e-15)
 
 
+def test_fft_engine_temporaries_stay_a_few_mib():
+    """256 spectra of 2048 channels (4 MiB in float64), each with its own
+    61-channel kernel: the kernels' transforms and the iterations' arrays
+    of a 64-row batch, not of all 256 rows (52 MiB then)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(4)
+    x = rng.gamma(2.0, 50.0, (256, 2048))
+    psf = np.exp(-0.5 * (np.arange(-30, 31) / rng.uniform(3, 6, (256, 1))) ** 2)
+    richardson_lucy(x[:2], psf[:2], 1)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        richardson_lucy(x, psf, 2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the result and the data's copy (8 MiB) plus a batch's arrays
+    assert peak < 24 * 2**20, peak / 2**20
+
+
 def test_richardson_lucy_bad_input():
     _, blurred, psf = _blurred_peak()
     bad = blurred.copy()
