@@ -128,14 +128,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from hspy_unmix._lazy import save_atomic
 
-    import numcodecs
-
     s = make_lazy_si(args.gib, args.kind, args.chunk_mb, args.seed)
     t0 = time.perf_counter()
-    # compressed as HyperSpy's own save compresses a user's .zspy (RosettaSciIO's
-    # default), not with the faster codec the package writes its results with
-    user_default = numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE)
-    save_atomic(s, args.out, overwrite=True, show_progressbar=False, compressor=user_default)
+    # compressor=None: RosettaSciIO's default, as HyperSpy's own save compresses
+    # a user's .zspy (not the faster codec the package writes its results with)
+    save_atomic(s, args.out, overwrite=True, show_progressbar=False, compressor=None)
     print(f"wrote {args.out}: {s.data.shape} {s.data.dtype} "
           f"({s.data.nbytes / 2**30:.2f} GiB) in {time.perf_counter() - t0:.1f} s")
 

@@ -119,7 +119,7 @@ def save_atomic(signal, out, overwrite: bool = False, show_progressbar: bool | N
     **kwargs
         Passed to ``signal.save`` (e.g. ``chunks``, ``compressor``). A .zspy
         store is written with :func:`zspy_compressor` unless ``compressor``
-        is given.
+        is given (``compressor=None``: RosettaSciIO's default).
 
     Returns
     -------

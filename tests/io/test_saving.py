@@ -103,10 +103,13 @@ def test_zspy_written_with_lz4_unless_a_compressor_is_given(si, tmp_path):
     zstd = numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE)
     save_atomic(lazy, tmp_path / "z.zspy", compressor=zstd)
     assert (codec(tmp_path / "z.zspy").cname, codec(tmp_path / "z.zspy").clevel) == ("zstd", 3)
+    # compressor=None: RosettaSciIO's own default (Blosc-Zstd level 1)
+    save_atomic(lazy, tmp_path / "d.zspy", compressor=None)
+    assert (codec(tmp_path / "d.zspy").cname, codec(tmp_path / "d.zspy").clevel) == ("zstd", 1)
     import hyperspy.api as hs
     import numpy as np
 
-    for name in ("a.zspy", "w.zspy", "z.zspy"):
+    for name in ("a.zspy", "w.zspy", "z.zspy", "d.zspy"):
         np.testing.assert_array_equal(hs.load(tmp_path / name).data, si.data)
     # other formats get no zarr codec
     save_atomic(si, tmp_path / "h.hspy")
