@@ -142,3 +142,14 @@ def test_report_shows_the_warmup_or_that_the_wall_holds_it(run_scale, tmp_path):
     assert lines["vca_decomposition"].endswith("| 3.00 | 500 | 1.0 -> 2.0 | 2.5 |")
     assert lines["vca_apply"].endswith("| in wall |")
     assert lines["read"].endswith("| none |")
+
+
+def test_report_gives_pan_sharpen_against_the_copy_of_the_same_size(run_scale, tmp_path):
+    rows = [_row("read", 1, 2.0), _row("copy", 1, 5.0), _row("pan_sharpen", 1, 8.0),
+            _row("read", 2, 4.0), _row("pan_sharpen", 2, 12.0)]
+    run_scale.write_report(rows, tmp_path / "s.md", tmp_path / "s.png")
+    text = (tmp_path / "s.md").read_text()
+    # 8 s over the 5 s copy of the same size; the copy itself is 2.5x its read
+    assert "`pan_sharpen` at 1 GiB: 1.60x the time of `copy` (one read and one write of the SI: 2.50x one read)." in text
+    # no copy at 2 GiB: no such line
+    assert "`pan_sharpen` at 2 GiB: " not in text

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_finite
+from ..io.chunks import DEFAULT_CHUNK_MB
 from ._energy import EnergyPlan
 
 #: Floor (counts) of the model in the Poisson reduced chi-square denominator.
@@ -301,12 +302,16 @@ def fused_spectra(A, endmembers, dtype):
     return np.matmul(np.asarray(A, dtype=dtype), np.asarray(endmembers, dtype=dtype))
 
 
-#: Largest navigation chunk of the lazy solve (MiB of input spectra). Each
-#: block's solve holds float64 work arrays several times its size, one block
-#: per worker thread: the scale benchmark's case (SI + SI, fused SI written
-#: to .zspy, 2 cores) peaked at 598 MiB with 16 MiB chunks and 568 MiB with
-#: 4 MiB ones at 8 GiB (564 and 551 MiB at 2 GiB), in the same time.
-SOLVE_CHUNK_MB = 4.0
+#: Largest navigation chunk of the lazy solve (MiB of input spectra): the
+#: size of ``load_lazy``'s chunks, so that a lazily loaded SI is solved in its
+#: own chunks and not rechunked first. A block's work arrays are small beside
+#: it (the spectra are converted to float64 a few MiB at a time by
+#: ``matmul_rows``; abundances and reduced data are K values per pixel). The
+#: scale benchmark's case (SI + SI, fused SI written to .zspy, 2 cores, 8 GiB,
+#: warm-up excluded) took 29.0 s with 16 MiB chunks against 34.0 s with the
+#: input rechunked to 4 MiB (7.1-7.3 s for one read; 23.2-25.8 s for a copy
+#: of the SI to a new store), peaking at 583 and 579 MiB.
+SOLVE_CHUNK_MB = DEFAULT_CHUNK_MB
 
 
 def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
@@ -320,8 +325,7 @@ def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
     fused_endmembers = plan.endmembers * plan.dose_ratio
     darr = data if lazy_in else da.from_array(np.asarray(data), chunks="auto")
     # Whole spectra in chunks of at most SOLVE_CHUNK_MB (each block also
-    # holds its float64 work arrays and fused spectra); smaller chunks of a
-    # lazy input are kept.
+    # holds its fused spectra); smaller chunks of a lazy input are kept.
     target = navigation_chunks(darr.shape, darr.dtype, 1, SOLVE_CHUNK_MB)
     largest = [max(c) for c in darr.chunks]
     if len(darr.chunks[-1]) != 1 or np.prod(largest[:-1]) > np.prod(target[:-1]):

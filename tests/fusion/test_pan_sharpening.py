@@ -143,6 +143,28 @@ def test_lazy_equals_eager(pair):
     np.testing.assert_allclose(forced.data.compute(), plain.data, rtol=1e-9, atol=1e-9)
 
 
+def test_lazy_solve_keeps_chunks_up_to_the_limit_and_splits_larger(pair, monkeypatch):
+    """A lazy SI is solved in its own chunks when they hold at most
+    SOLVE_CHUNK_MB of spectra (no rechunk in the graph), in smaller ones
+    otherwise; the result is the eager one either way."""
+    import dask.array as da
+
+    import hspy_unmix.fusion._solve as solve
+
+    fine, coarse, _ = pair
+    row_mb = fine.data[0].nbytes / 2**20  # one row of 48 spectra
+    monkeypatch.setattr(solve, "SOLVE_CHUNK_MB", 16 * row_mb)
+    eager = fine.pan_sharpen(coarse, n_components=3, random_state=0)
+    for rows, blocks, rechunked in ((16, 3, False), (48, 3, True), (8, 6, False)):
+        lazy_in = fine.as_lazy()
+        lazy_in.data = da.from_array(fine.data, chunks=(rows, 48, -1))
+        fused = lazy_in.pan_sharpen(coarse, n_components=3, random_state=0)
+        layers = fused.data.__dask_graph__().layers
+        assert any(name.startswith("rechunk") for name in layers) is rechunked
+        assert fused.data.numblocks[0] == blocks
+        np.testing.assert_allclose(fused.data.compute(), eager.data, rtol=1e-9, atol=1e-9)
+
+
 def test_missing_phase_shows_in_chi2(pair):
     fine, coarse, truth = pair
     rng = np.random.default_rng(3)
