@@ -16,7 +16,7 @@ Both numbers are estimated from the spectrum image itself
 (:func:`estimate_noise`):
 
 1. a sample of at most :data:`MAX_PIXELS` spectra (an even subsample of the
-   scan, every ``step``-th row whole: the same pixels eager or lazy);
+   scan, whole rows in evenly spaced runs: the same pixels eager or lazy);
 2. a high-pass residual across channels,
    ``r_c = x_c - (x_{c-1} + x_{c+1}) / 2``, which removes the smooth part of
    each spectrum; with noise independent between channels
@@ -45,6 +45,9 @@ import numpy as np
 
 #: At most this many spectra enter the estimate (an even subsample of the scan).
 MAX_PIXELS = 16384
+#: The sample of a 2D scan takes its rows in at least this many evenly spaced
+#: runs of consecutive rows (each run at most one ``load_lazy`` chunk of rows).
+MIN_ROW_RUNS = 8
 #: Channels of one intensity bin converted to float64 at a time.
 CHANNEL_BLOCK = 256
 #: Intensity bins of the pixels (fewer when there are fewer than MIN_GROUP_PIXELS each).
@@ -86,24 +89,32 @@ def sample_spectra(data, lazy: bool, max_pixels: int = MAX_PIXELS) -> np.ndarray
 
     Float32 data stay float32 (the estimate works on a float64 copy of one
     intensity bin at a time), other types become float64. Of a scan with two
-    or more navigation axes, whole rows of the last (fastest) axis are kept,
-    every ``step``-th along the others (the same ``step`` each): a lazy SI
-    stored row by row reads about one chunk in ``step``. Otherwise every axis
-    is taken with the same stride. The sample is the same for an eager array
-    and its lazy copy.
+    navigation axes, whole rows (the last, fastest axis) are kept, in
+    evenly spaced runs of consecutive rows: as many rows as a navigation
+    chunk of :func:`~hspy_unmix.io.chunks.navigation_chunks`' default size
+    holds (what :func:`~hspy_unmix.io.load_lazy` reads a store in), fewer
+    when that would give less than :data:`MIN_ROW_RUNS` runs, so a lazy SI
+    chunked that way reads about one chunk per run. Of a scan with more
+    axes, whole rows every ``step``-th along the others (the same ``step``
+    each); of a line scan, every ``step``-th spectrum. The sample depends on
+    the shape and type only: the same for an eager array and its lazy copy.
     """
     nav_shape = data.shape[:-1]
     n = int(np.prod(nav_shape)) if nav_shape else 1
     index = ()
     if n > max_pixels:
         whole_rows = len(nav_shape) >= 2 and nav_shape[-1] <= max_pixels
-        outer = nav_shape[:-1] if whole_rows else nav_shape
-        per_step = nav_shape[-1] if whole_rows else 1
-        step = 1
-        while int(np.prod([-(-m // step) for m in outer])) * per_step > max_pixels:
-            step += 1
-        index = tuple(slice(None, None, step) for _ in outer)
-        index += (slice(None),) * (len(nav_shape) - len(outer))
+        if whole_rows and len(nav_shape) == 2:
+            index = (_row_runs(data.shape, data.dtype, max_pixels // nav_shape[-1]),
+                     slice(None))
+        else:
+            outer = nav_shape[:-1] if whole_rows else nav_shape
+            per_step = nav_shape[-1] if whole_rows else 1
+            step = 1
+            while int(np.prod([-(-m // step) for m in outer])) * per_step > max_pixels:
+                step += 1
+            index = tuple(slice(None, None, step) for _ in outer)
+            index += (slice(None),) * (len(nav_shape) - len(outer))
     dtype = np.float32 if np.dtype(data.dtype) == np.float32 else np.float64
     if lazy and nav_shape:
         from ..io.chunks import sample_spectra as take_spectra
@@ -114,6 +125,20 @@ def sample_spectra(data, lazy: bool, max_pixels: int = MAX_PIXELS) -> np.ndarray
         return take_spectra(data, None, index=rows, dtype=dtype)[0]
     sub = data[index] if index else data
     return np.asarray(sub, dtype=dtype).reshape(-1, data.shape[-1])
+
+
+def _row_runs(shape, dtype, n_rows: int) -> np.ndarray:
+    """``n_rows`` or fewer row indices of a 2D scan ``shape``, in evenly spaced
+    runs of consecutive rows (see :func:`sample_spectra`)."""
+    from ..io.chunks import navigation_chunks
+
+    total = shape[0]
+    chunk_rows = navigation_chunks(shape, dtype)[0]
+    run = max(1, min(chunk_rows, n_rows // MIN_ROW_RUNS))
+    n_runs = max(1, n_rows // run)
+    # starts spaced more than ``run`` apart (n_rows < total), aligned to ``run``
+    starts = (np.arange(n_runs) * total // n_runs) // run * run
+    return (starts[:, None] + np.arange(run)).ravel()
 
 
 def finite_sample_spectra(data, lazy: bool) -> np.ndarray:

@@ -236,23 +236,34 @@ def test_energy_maps_keep_counts_per_ev():
 
 # --- memory: the sample of a large SI ------------------------------------------
 
-def test_noise_sample_reads_whole_rows_of_one_chunk_in_step(counting_lazy):
-    """Every 4th row whole: a lazy SI in 1-row chunks reads 1 chunk in 4, the
-    same pixels as the eager array, float32 kept."""
+def test_noise_sample_reads_whole_rows_in_runs_one_chunk_each(counting_lazy):
+    """Whole rows in 8 evenly spaced runs: the same pixels eager and lazy,
+    float32 kept; a lazy SI chunked in runs' rows reads one chunk per run
+    (every 4th row, the same number of pixels, would read 16 chunks)."""
+    from hspy_unmix.fusion import _noise
     from hspy_unmix.fusion._noise import sample_spectra
 
     data = np.random.default_rng(0).poisson(5.0, (64, 32, 50)).astype(np.float32)
+    rows = [r for start in range(0, 64, 8) for r in (start, start + 1)]
     lazy, reads = counting_lazy(data, (1, 32, 50))
     eager = sample_spectra(data, False, max_pixels=512)
     sample = sample_spectra(lazy.data, True, max_pixels=512)
     assert sample.dtype == np.float32 and eager.dtype == np.float32
-    np.testing.assert_array_equal(eager, data[::4].reshape(-1, 50))
+    np.testing.assert_array_equal(eager, data[rows].reshape(-1, 50))
     np.testing.assert_array_equal(sample, eager)
-    assert reads["n"] == 16  # of 64 chunks (a stride on both axes reads all 64)
-    # integers become float64; a line scan is strided
+    assert reads["n"] == 16  # of 64 one-row chunks: only the rows taken
+    # chunks of 2 rows (one run each): 8 reads of 32 chunks
+    assert _noise._row_runs(data.shape, data.dtype, 16).tolist() == rows
+    lazy, reads = counting_lazy(data, (2, 32, 50))
+    np.testing.assert_array_equal(sample_spectra(lazy.data, True, max_pixels=512), eager)
+    assert reads["n"] == 8
+    # integers become float64; a line scan and a 3D scan are strided
     assert sample_spectra(data.astype(np.uint16), False, 512).dtype == np.float64
     line = data.reshape(-1, 50)
     np.testing.assert_array_equal(sample_spectra(line, False, 512), line[::4])
+    cube = data.reshape(4, 16, 32, 50)
+    np.testing.assert_array_equal(sample_spectra(cube, False, 512),
+                                  cube[::2, ::2].reshape(-1, 50))
 
 
 def test_noise_points_by_channel_blocks_equal_the_whole_bin():
@@ -301,3 +312,15 @@ def test_two_column_nnls_equals_scipy_nnls():
     A = np.column_stack([np.zeros(5), np.ones(5)])
     np.testing.assert_allclose(nnls_two_columns(A, np.full(5, 2.0)), [0.0, 2.0])
     np.testing.assert_array_equal(nnls_two_columns(np.zeros((4, 2)), np.ones(4)), [0.0, 0.0])
+
+
+def test_noise_sample_runs_follow_load_lazy_chunks_of_a_large_scan():
+    """A 512 x 512 scan of 2048 float32 channels: load_lazy's 16 MiB chunks
+    hold 4 rows; the 32 rows sampled are 8 runs of 4, each one chunk."""
+    from hspy_unmix.fusion._noise import MAX_PIXELS, _row_runs
+
+    rows = _row_runs((512, 512, 2048), np.float32, MAX_PIXELS // 512)
+    assert rows.size == 32 and np.unique(rows).size == 32
+    assert np.unique(rows // 4).size == 8  # chunks read
+    # runs evenly spaced over the scan
+    np.testing.assert_array_equal(rows[::4], np.arange(0, 512, 64))
