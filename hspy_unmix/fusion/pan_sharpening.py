@@ -196,8 +196,8 @@ def pan_sharpen(
         ``other``'s own abundances best sum to one (least squares) and then
         by the dose ratio ``mean counts per pixel of self / of other``
         (self's mean over the even subsample of at most 16 384 spectra that
-        the noise model also uses: whole rows, every ``step``-th, so a lazy
-        ``self`` is read about one chunk in ``step`` for both).
+        the noise model also uses: whole rows in evenly spaced runs, so a
+        lazy ``self`` is read about one chunk per run, once for both).
     smoothness
         ``None``: 0 for a spectrum image (no penalty), 1 for an image (see
         :func:`~hspy_unmix.fusion.haadf.pan_sharpen_image`).
@@ -390,7 +390,7 @@ def pan_sharpen(
                                None if _prefitted(algorithm) else fit_weights)
     E = output_endmembers(E, plan_e, k)
     # an even subsample of self (at most MAX_PIXELS spectra, about one chunk
-    # in ``step`` read) gives its mean counts and its noise model
+    # read per run of rows) gives its mean counts and its noise model
     sample = None
     if sum_to_one or weighting == "auto":
         sample = finite_sample_spectra(self.data, lazy_in)
