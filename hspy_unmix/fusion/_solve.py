@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_finite
-from ..io.chunks import DEFAULT_CHUNK_MB
+from ..io.chunks import DEFAULT_CHUNK_MB, navigation_chunks
 from ._energy import EnergyPlan
 
 #: Floor (counts) of the model in the Poisson reduced chi-square denominator.
@@ -314,22 +314,24 @@ def fused_spectra(A, endmembers, dtype):
 SOLVE_CHUNK_MB = DEFAULT_CHUNK_MB
 
 
+def solve_chunks(darr):
+    """``darr`` in whole spectra, chunks of at most SOLVE_CHUNK_MB (each
+    block also holds its fused spectra); smaller chunks are kept as they are."""
+    target = navigation_chunks(darr.shape, darr.dtype, 1, SOLVE_CHUNK_MB)
+    largest = [max(c) for c in darr.chunks]
+    if len(darr.chunks[-1]) != 1 or np.prod(largest[:-1]) > np.prod(target[:-1]):
+        return darr.rechunk(target)
+    return darr
+
+
 def solve_lazy(data, lazy_in, plan, return_report, show_progressbar):
     """Abundances, fused spectra and quality maps as dask arrays, block by block."""
     import dask.array as da
 
-    from ..io.chunks import navigation_chunks
-
     k, n_out = plan.endmembers.shape
     nav_ndim = data.ndim - 1
     fused_endmembers = plan.endmembers * plan.dose_ratio
-    darr = data if lazy_in else da.from_array(np.asarray(data), chunks="auto")
-    # Whole spectra in chunks of at most SOLVE_CHUNK_MB (each block also
-    # holds its fused spectra); smaller chunks of a lazy input are kept.
-    target = navigation_chunks(darr.shape, darr.dtype, 1, SOLVE_CHUNK_MB)
-    largest = [max(c) for c in darr.chunks]
-    if len(darr.chunks[-1]) != 1 or np.prod(largest[:-1]) > np.prod(target[:-1]):
-        darr = darr.rechunk(target)
+    darr = solve_chunks(data if lazy_in else da.from_array(np.asarray(data), chunks="auto"))
     depth = plan.iterations if plan.smoothness_weight > 0 and nav_ndim else 0
     if depth:
         depth_map = {i: depth for i in range(nav_ndim)}

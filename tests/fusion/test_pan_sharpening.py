@@ -389,3 +389,23 @@ def test_float32_si_fused_in_float32_with_the_weighted_nnls_abundances(pair):
     for i in np.random.default_rng(0).choice(X.shape[0], 40, replace=False):
         ref = nnls((E * w).T, X[i] * w)[0]
         np.testing.assert_allclose(A[i], ref, rtol=1e-6, atol=1e-8 * np.abs(ref).max())
+
+
+def test_lazy_solve_takes_load_lazy_chunks_as_they_are():
+    """An SI in load_lazy's chunks (navigation_chunks' default, 16 MiB) is
+    solved in them, not split again; a larger chunk is split into those."""
+    import dask.array as da
+
+    from hspy_unmix.fusion._solve import solve_chunks
+    from hspy_unmix.io.chunks import navigation_chunks
+
+    shape = (12, 512, 2048)  # 48 MiB of float32
+    chunks = navigation_chunks(shape, np.float32)
+    assert chunks == (4, 512, 2048)
+    darr = da.zeros(shape, dtype=np.float32, chunks=chunks)
+    assert solve_chunks(darr) is darr
+    whole = da.zeros(shape, dtype=np.float32, chunks=(12, 512, 2048))
+    assert solve_chunks(whole).chunks == darr.chunks
+    # a chunk split along the channels is joined into whole spectra
+    split = da.zeros(shape, dtype=np.float32, chunks=(2, 512, 1024))
+    assert solve_chunks(split).chunks[-1] == (2048,)
