@@ -353,6 +353,11 @@ def _read_ratio(row, reads):
     return row["wall_s"] / ref if ref else None
 
 
+def _same_size(rows, case: str, row):
+    """The row of ``case`` at ``row``'s size, or None."""
+    return next((x for x in rows if x["case"] == case and _key(x)[1] == _key(row)[1]), None)
+
+
 def _conditions(results, ok, reads) -> str:
     """Bullet list: load, targets at the largest size, failures and gaps."""
     out = []
@@ -388,15 +393,14 @@ def _conditions(results, ok, reads) -> str:
     if over:
         out.append("* At or above the peak RSS target, any size: " + ", ".join(over) + ".")
     for r in ok:
-        copy = next((x for x in ok if x["case"] == "copy" and _key(x)[1] == _key(r)[1]), None)
-        if r["case"] == "pan_sharpen" and copy:
+        copy = _same_size(ok, "copy", r) if r["case"] == "pan_sharpen" else None
+        if copy:
             out.append(f"* `pan_sharpen` at {float(r['size']):g} GiB: {r['wall_s'] / copy['wall_s']:.2f}x "
                        f"the time of `copy` (one read and one write of the SI: "
                        f"{_read_ratio(copy, reads) or float('nan'):.2f}x one read).")
     dist = [r for r in ok if r["case"] == "vca_decomposition_distributed"]
     for r in dist:
-        ref = next((x for x in ok if x["case"] == "vca_decomposition"
-                    and _key(x)[1] == _key(r)[1]), None)
+        ref = _same_size(ok, "vca_decomposition", r)
         speed = f", speed-up {ref['wall_s'] / r['wall_s']:.2f}x over the threaded run" \
             if ref else ""
         out.append(f"* `vca_decomposition_distributed` at {float(r['size']):g} GiB: "

@@ -134,8 +134,8 @@ def _row_runs(shape, dtype, n_rows: int) -> np.ndarray:
 
     total = shape[0]
     chunk_rows = navigation_chunks(shape, dtype)[0]
-    run = max(1, min(chunk_rows, n_rows // MIN_ROW_RUNS))
-    n_runs = max(1, n_rows // run)
+    run = max(1, min(chunk_rows, n_rows // MIN_ROW_RUNS))  # <= n_rows
+    n_runs = n_rows // run
     # starts spaced more than ``run`` apart (n_rows < total), aligned to ``run``
     starts = (np.arange(n_runs) * total // n_runs) // run * run
     return (starts[:, None] + np.arange(run)).ravel()
