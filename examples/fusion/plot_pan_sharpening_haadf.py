@@ -43,6 +43,7 @@ else:
           f"{np.round(model.relative_weights, 2)}, R^2 = {model.r_squared:.3f}")
     print(f"reduced chi-square: fused {record.reduced_chi2:.2f}, "
           f"SI only {record.reduced_chi2_si_only:.2f}")
+    print(f"thickness prior's weight, estimated from the SI: {record.thickness_smoothness:.3g}")
 
     fused = np.asarray(result.abundances.data)
     si_only = np.asarray(result.si_only_abundances.data)

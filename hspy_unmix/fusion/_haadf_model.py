@@ -16,9 +16,18 @@ share one model of the abundances on the image's grid:
     scattering of a thin sample, where the image is linear in the amounts,
     ``gamma = 1``), an exponent ``gamma`` for channelling, thickness and
     detector non-linearity, an offset ``b``; ``w``, ``gamma`` and ``b`` are
-    fitted against the SI-only abundances and refitted after each pass;
+    fitted on the SI's grid against the SI-only abundances and refitted
+    after each pass;
   - minus an optional edge-preserving (Huber or total-variation) penalty on
     the abundance maps;
+  - minus a Gaussian prior on the neighbour differences of the total
+    abundance ``sum_k A_qk`` (the projected amount of material, thickness
+    times density), whose variance is estimated from the SI: where the SI
+    shows a total that varies slowly (a lamella, a wedge), changes of the
+    image within an SI pixel are explained by composition rather than by
+    thickness; where the SI's total has structure of its own (particles on
+    a support), the prior's weight falls towards zero
+    (:func:`thickness_weight`);
 
   solved by L-BFGS-B on tiles of the image grid (with a halo), so that the
   SI is read tile by tile and eager and lazy signals go through one path.
@@ -40,6 +49,10 @@ import numpy as np
 MODEL_FLOOR = 1e-6
 #: Bounds of the fitted exponent of the image model.
 GAMMA_BOUNDS = (0.3, 3.0)
+#: Floor of the variance of the total's SI-grid differences (relative to the
+#: mean total squared) in :func:`thickness_weight`: bounds the weight where
+#: the SI's total shows nothing but noise.
+THICKNESS_VARIANCE_FLOOR = 1e-4
 
 
 # ------------------------------------------------------------------ grids
@@ -103,30 +116,43 @@ class ImageModel:
         }
 
 
-def fit_image_model(A: np.ndarray, image: np.ndarray, gamma, noise_sigma: float) -> ImageModel:
+def fit_image_model(A: np.ndarray, image: np.ndarray, gamma, noise_sigma: float,
+                    factor: int = 1) -> ImageModel:
     """Least-squares fit of offset, weights (>= 0) and gamma (or fixed gamma).
 
-    ``A`` (n, K) are abundances on the image's grid, ``image`` (n,).
+    ``A`` (rows, cols, K) are abundances on the image's grid, ``image``
+    (rows, cols). The fit is made on the SI's grid: abundances and image
+    averaged over the ``factor x factor`` blocks of one SI pixel. The first
+    fit's abundances are the SI-only ones replicated onto the image grid,
+    which cannot follow the image inside an SI pixel, and later ones were
+    solved under the previous model; a fit on the image grid bends
+    ``gamma`` to make up for the one and confirms the other (for an image
+    linear in the amounts it found gamma near 2, on the SI's grid 1.2).
+    ``r_squared`` is that of the image grid.
     """
     from scipy.optimize import least_squares
 
     from ..unmixing.abundances import nnls_abundances
 
     A = np.asarray(A, dtype=np.float64)
-    h = np.asarray(image, dtype=np.float64).ravel()
-    n, k = A.shape
-    scale = float(np.mean(A.sum(1))) or 1.0
+    h_full = np.asarray(image, dtype=np.float64)
+    f = int(factor)
+    k = A.shape[-1]
+    scale = float(np.mean(A.sum(-1))) or 1.0
     U = A / scale
+    h = block_mean(h_full, f).ravel()
+    n = h.size
     hs = float(np.std(h)) or 1.0
     # fitted in units where the abundances have mean total 1 and the image
     # unit variance: image / hs = b' + (U @ v) ** g
-    design = np.column_stack([U, np.ones(n), -np.ones(n)])
+    Uc = block_mean(U, f).reshape(n, k)
+    design = np.column_stack([Uc, np.ones(n), -np.ones(n)])
     coef = nnls_abundances(h[None] / hs, design.T)[0]  # gamma = 1 start
     v1 = np.maximum(coef[:k], 1e-6 * max(coef[:k].max(), 1e-12))
     b0 = coef[k] - coef[k + 1]
     fit_gamma = gamma is None
     g0 = 1.0 if fit_gamma else float(gamma)
-    mean_level = max(float(np.mean(U @ v1)), 1e-12)
+    mean_level = max(float(np.mean(Uc @ v1)), 1e-12)
     v0 = v1 * mean_level ** (1.0 / g0 - 1.0)  # same mean image at exponent g0
 
     def unpack(p):
@@ -134,7 +160,7 @@ def fit_image_model(A: np.ndarray, image: np.ndarray, gamma, noise_sigma: float)
 
     def residual(p):
         v, g, b = unpack(p)
-        return b + np.power(np.maximum(U @ v, 1e-300), g) - h / hs
+        return b + np.power(np.maximum(Uc @ v, 1e-300), g) - h / hs
 
     p0 = np.concatenate([np.log(v0), [g0] if fit_gamma else [], [b0]])
     p0[:k] = np.clip(p0[:k], -40.0, 40.0)
@@ -148,8 +174,8 @@ def fit_image_model(A: np.ndarray, image: np.ndarray, gamma, noise_sigma: float)
     weights = v * hs ** (1.0 / g) / scale  # image = b hs + (A @ weights) ** g
     b = b * hs
     model = ImageModel(float(b), weights, float(g), float(noise_sigma), fit_gamma)
-    res = model.predict(A) - h
-    model.r_squared = float(1 - res.var() / max(h.var(), 1e-300))
+    res = model.predict(A) - h_full
+    model.r_squared = float(1 - res.var() / max(h_full.var(), 1e-300))
     return model
 
 
@@ -177,6 +203,68 @@ def registration_shift(A0: np.ndarray, image_coarse: np.ndarray, max_shift: int 
     return best, float(r2[best]), float(r2[(0, 0)])
 
 
+def total_noise_variance(A0: np.ndarray, E: np.ndarray, chunk: int = 4096) -> float:
+    """Mean Poisson variance of the total abundance of one SI pixel.
+
+    For SI pixel ``p`` with model ``m = A0_p @ E`` the Fisher information of
+    its abundances is ``F = E diag(1/m) E^T``; the variance of their sum is
+    ``1^T F^-1 1`` (the Cramer-Rao bound, reached by the maximum-likelihood
+    abundances). Returns the mean over the pixels, in the units of ``A0``.
+    """
+    k = E.shape[0]
+    flat = np.asarray(A0, dtype=np.float64).reshape(-1, k)
+    ones = np.ones(k)
+    total = 0.0
+    for start in range(0, flat.shape[0], chunk):
+        m = np.maximum(flat[start:start + chunk] @ E, MODEL_FLOOR)
+        fisher = np.einsum("kc,nc,jc->nkj", E, 1.0 / m, E)
+        ridge = 1e-12 * np.trace(fisher, axis1=1, axis2=2)[:, None, None] * np.eye(k)
+        total += float(np.linalg.solve(fisher + ridge, np.broadcast_to(ones, (len(m), k))
+                                       [..., None])[..., 0].sum())
+    return total / max(flat.shape[0], 1)
+
+
+def thickness_weight(A0: np.ndarray, E: np.ndarray, f: int) -> float:
+    """Weight of the prior on the total abundance's neighbour differences.
+
+    ``A0`` (rows, cols, K): SI-only abundances on the SI's grid, ``E`` the
+    endmembers (counts per unit abundance), ``f`` the image's factor. The
+    total ``T = sum_k A0`` (divided by its mean, the solve's unit) has
+    SI-grid neighbour differences of mean square ``v_d``; the Poisson noise
+    of ``T`` (:func:`total_noise_variance`, ``s_n^2``) adds ``2 s_n^2`` to
+    it, so ``v = max(v_d - 2 s_n^2, THICKNESS_VARIANCE_FLOOR)`` measures the
+    total's own structure at the SI's scale. The prior on the image grid is
+    a Gaussian of variance ``f^4 v`` on each neighbour difference: weight
+    ``1 / (2 f^4 v)`` in units of the log-likelihood. A total that changes
+    smoothly across an SI pixel has image-grid differences of variance
+    ``v / f^2``; the prior is kept ``f^6`` times wider than that, so that it
+    stays weak wherever the SI shows the total varying (particles on a
+    support, holes) and matters where the SI shows a total that varies no
+    more than its noise (a lamella or wedge). An SI with fewer than 2 x 2
+    pixels, or no material, gives 0.
+
+    >>> import numpy as np
+    >>> E = np.array([[1.0, 2.0, 1.0], [2.0, 1.0, 3.0]]) * 1e4  # many counts
+    >>> flat = np.ones((16, 16, 2))
+    >>> round(thickness_weight(flat, E, 2), 1)  # a constant total: the floor's weight
+    312.5
+    >>> steps = np.ones((16, 16, 2)); steps[::2] *= 3  # a total jumping by 3x
+    >>> thickness_weight(steps, E, 2) < 1
+    True
+    """
+    if min(A0.shape[0], A0.shape[1]) < 2:
+        return 0.0
+    A0 = np.asarray(A0, dtype=np.float64)
+    T = A0.sum(-1)
+    mean = float(T.mean())
+    if not mean > 0:
+        return 0.0
+    d = np.concatenate([np.diff(T, axis=0).ravel(), np.diff(T, axis=1).ravel()]) / mean
+    noise = total_noise_variance(A0, np.asarray(E, dtype=np.float64)) / mean ** 2
+    v = max(float(np.mean(d * d)) - 2.0 * noise, THICKNESS_VARIANCE_FLOOR)
+    return 1.0 / (2.0 * float(f) ** 4 * v)
+
+
 # --------------------------------------------------------------- the fit
 @dataclass
 class FusionProblem:
@@ -191,6 +279,30 @@ class FusionProblem:
     smoothness: float
     huber_delta: float
     max_iter: int
+    thickness_weight: float = 0.0  # weight of the prior on the total's differences
+
+
+def _thickness_penalty(U, weight):
+    """Gaussian prior on the total abundance's neighbour differences and its gradient."""
+    T = U.sum(-1)
+    value = 0.0
+    grad = np.zeros_like(T)
+    for axis in (0, 1):
+        if T.shape[axis] < 2:
+            continue
+        d = np.diff(T, axis=axis)
+        value += 0.5 * float((d * d).sum())
+        grad += _difference_adjoint(d, axis)
+    return weight * value, weight * grad[..., None]
+
+
+def _difference_adjoint(g, axis):
+    """Adjoint of ``np.diff(., axis)`` applied to ``g`` (the gradient of sum(phi(diff)))."""
+    pad = [(0, 0)] * g.ndim
+    pad[axis] = (1, 0)
+    gp = np.pad(g, pad)
+    pad[axis] = (0, 1)
+    return gp - np.pad(g, pad)
 
 
 def _edge_penalty(U, problem):
@@ -207,13 +319,7 @@ def _edge_penalty(U, problem):
         d = np.diff(U, axis=axis)
         small = np.abs(d) <= delta
         value += np.where(small, d * d / (2 * delta), np.abs(d) - delta / 2).sum()
-        g = np.where(small, d / delta, np.sign(d))
-        pad = [(0, 0)] * U.ndim
-        pad[axis] = (1, 0)
-        gp = np.pad(g, pad)
-        pad[axis] = (0, 1)
-        gn = np.pad(g, pad)
-        grad += gp - gn
+        grad += _difference_adjoint(np.where(small, d / delta, np.sign(d)), axis)
     return lam * value, lam * grad
 
 
@@ -244,7 +350,11 @@ def fused_objective(u, X, h, problem, shape):
         value += 0.5 * inv_var * float((r * r).sum())
         grad += (inv_var * r * model.gamma * tg / t)[..., None] * ws
     pen, g_pen = _edge_penalty(U, problem)
-    return value + pen, (grad + g_pen).ravel()
+    value, grad = value + pen, grad + g_pen
+    if problem.thickness_weight > 0:
+        pen, g_pen = _thickness_penalty(U, problem.thickness_weight)
+        value, grad = value + pen, grad + g_pen
+    return value, grad.ravel()
 
 
 def solve_tile(X, h, U0, problem):

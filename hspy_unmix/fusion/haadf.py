@@ -26,6 +26,7 @@ from ._haadf_model import (
     registration_shift,
     replicate,
     solve_tile,
+    thickness_weight,
     tiles,
 )
 
@@ -100,8 +101,9 @@ def _calibrated(ax) -> bool:
 
 # ----------------------------------------------------------- the method
 #: Keywords of the image mode (the spectrum-image mode refuses them).
-IMAGE_KEYWORDS = ("gamma", "image_weight", "regularization", "huber_delta", "passes",
-                  "max_iter", "tile_size", "check_registration", "endmember_pixels")
+IMAGE_KEYWORDS = ("gamma", "image_weight", "regularization", "huber_delta",
+                  "thickness_smoothness", "passes", "max_iter", "tile_size",
+                  "check_registration", "endmember_pixels")
 #: Default weight of the edge-preserving penalty (see ``pan_sharpen_image``).
 DEFAULT_SMOOTHNESS = 1.0
 
@@ -117,6 +119,7 @@ def pan_sharpen_image(
     regularization: str | None = "huber",
     smoothness: float | None = None,
     huber_delta: float = 0.05,
+    thickness_smoothness: float | None = None,
     passes: int = 3,
     max_iter: int = 300,
     tile_size: int = 64,
@@ -166,6 +169,17 @@ def pan_sharpen_image(
     huber_delta
         Threshold of the Huber penalty relative to the mean total abundance
         (0.05: differences below 5 % of the mean are treated as noise).
+    thickness_smoothness
+        Weight of a Gaussian prior on the differences between neighbouring
+        image pixels of the total abundance (the amount of material in the
+        beam, thickness times density), in units of the log-likelihood.
+        ``None`` (default): estimated from the SI
+        (:func:`~hspy_unmix.fusion._haadf_model.thickness_weight`): strong
+        when the SI's total varies no more than its noise (a lamella or a
+        wedge, where a change of the image inside an SI pixel is then read
+        as a change of composition, not of thickness), near 0 when the SI
+        shows the total varying (particles on a support, holes). ``0``
+        switches it off. The weight used is recorded in the metadata.
     passes
         Number of passes of (solve all tiles, refit the image model). 3
         (default): the model's parameters change by well under 1 % after
@@ -205,7 +219,7 @@ def pan_sharpen_image(
     f = image_factor(self, image)
     smoothness = DEFAULT_SMOOTHNESS if smoothness is None else float(smoothness)
     _check_options(gamma, image_weight, regularization, smoothness, huber_delta, passes,
-                   max_iter, tile_size, endmember_pixels)
+                   max_iter, tile_size, endmember_pixels, thickness_smoothness)
     lazy_in = bool(self._lazy)
     lazy = lazy_in if lazy_output is None else bool(lazy_output)
     data = self.data
@@ -248,12 +262,14 @@ def pan_sharpen_image(
         if check_registration:
             _check_registration(A0, block_mean(h, f))
         sigma = image_noise_sigma(h)
-        model = fit_image_model(replicate(A0, f).reshape(-1, k), h.ravel(), gamma, sigma)
+        model = fit_image_model(replicate(A0, f), h, gamma, sigma, f)
         scale = float(np.mean(A0.sum(-1))) or 1.0
+        w_t = (thickness_weight(A0, E, f) if thickness_smoothness is None
+               else float(thickness_smoothness))
         U = replicate(A0, f) / scale
         for p in range(passes):
             problem = FusionProblem(E, f, scale, model, float(image_weight), regularization,
-                                    smoothness, float(huber_delta), int(max_iter))
+                                    smoothness, float(huber_delta), int(max_iter), w_t)
             U_new = np.empty_like(U)
             for core, outer in tile_list:
                 fo = tuple(slice(s.start * f, s.stop * f) for s in outer)
@@ -264,7 +280,7 @@ def pan_sharpen_image(
                 bar.update(1)
             U = U_new
             if p < passes - 1:
-                model = fit_image_model(U.reshape(-1, k) * scale, h.ravel(), gamma, sigma)
+                model = fit_image_model(U * scale, h, gamma, sigma, f)
         A = U * scale
         rms, chi2, chi2_si = _quality(read, tile_list, A, A0, E, f, (ny, nx), bar)
 
@@ -277,6 +293,8 @@ def pan_sharpen_image(
         "image_model": model.as_dict(),
         "regularization": str(regularization),
         "smoothness": float(smoothness),
+        "thickness_smoothness": float(w_t),
+        "thickness_smoothness_estimated": thickness_smoothness is None,
         "image_weight": float(image_weight),
         "passes": int(passes),
         "reduced_chi2": float(np.mean(chi2)),
@@ -291,7 +309,11 @@ def pan_sharpen_image(
 
 
 def _check_options(gamma, image_weight, regularization, smoothness, huber_delta, passes,
-                   max_iter, tile_size, endmember_pixels):
+                   max_iter, tile_size, endmember_pixels, thickness_smoothness):
+    if thickness_smoothness is not None and not (
+            np.isfinite(thickness_smoothness) and thickness_smoothness >= 0):
+        raise ValueError("thickness_smoothness must be None or a finite number >= 0, got "
+                         f"{thickness_smoothness}.")
     if gamma is not None and not (np.isfinite(gamma) and gamma > 0):
         raise ValueError(f"gamma must be None or a number > 0, got {gamma}.")
     for value, label in ((image_weight, "image_weight"), (smoothness, "smoothness")):

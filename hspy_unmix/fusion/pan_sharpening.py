@@ -154,8 +154,8 @@ def pan_sharpen(
     a fitted forward model of the image
     (:func:`hspy_unmix.fusion.haadf.pan_sharpen_image`, whose keywords
     ``gamma``, ``image_weight``, ``regularization``, ``huber_delta``,
-    ``passes``, ``max_iter``, ``tile_size``, ``check_registration`` and
-    ``endmember_pixels`` apply to that mode only).
+    ``thickness_smoothness``, ``passes``, ``max_iter``, ``tile_size``,
+    ``check_registration`` and ``endmember_pixels`` apply to that mode only).
 
     ``self`` has many pixels and few counts each; ``other`` (same region at a
     coarser step, or fewer pixels of the same material) has many counts per
