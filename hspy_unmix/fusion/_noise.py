@@ -15,8 +15,9 @@ proportional to the mean) would trust them far too much.
 Both numbers are estimated from the spectrum image itself
 (:func:`estimate_noise`):
 
-1. a sample of at most :data:`MAX_PIXELS` spectra (an even subsample of the
-   scan, whole rows in evenly spaced runs: the same pixels eager or lazy);
+1. a sample of at most :data:`MAX_PIXELS` spectra and :data:`MAX_SAMPLE_MB`
+   of float32 (an even subsample of the scan, whole rows in evenly spaced
+   runs: the same pixels eager or lazy);
 2. a high-pass residual across channels,
    ``r_c = x_c - (x_{c-1} + x_{c+1}) / 2``, which removes the smooth part of
    each spectrum; with noise independent between channels
@@ -45,6 +46,10 @@ import numpy as np
 
 #: At most this many spectra enter the estimate (an even subsample of the scan).
 MAX_PIXELS = 16384
+#: ... and at most this many MiB of them as float32 (8192 spectra of 2048
+#: channels: the sample is the largest array ``pan_sharpen`` holds besides
+#: one block; the gain's standard error grows by about sqrt(2) against 16384).
+MAX_SAMPLE_MB = 64
 #: The sample of a 2D scan takes its rows in at least this many evenly spaced
 #: runs of consecutive rows (each run at most one ``load_lazy`` chunk of rows).
 MIN_ROW_RUNS = 8
@@ -84,8 +89,22 @@ class NoiseModel:
                 "n_pixels": int(self.n_pixels), "n_points": int(self.n_points)}
 
 
-def sample_spectra(data, lazy: bool, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def sample_size(n_channels: int) -> int:
+    """Spectra of the noise sample: :data:`MAX_PIXELS`, fewer where they would
+    hold more than :data:`MAX_SAMPLE_MB` of float32 (at least ``N_GROUPS *
+    MIN_GROUP_PIXELS * 4``).
+
+    >>> sample_size(300), sample_size(2048), sample_size(4096)
+    (16384, 8192, 4096)
+    """
+    fit = (MAX_SAMPLE_MB << 20) // (4 * max(int(n_channels), 1))
+    return int(min(MAX_PIXELS, max(fit, 4 * N_GROUPS * MIN_GROUP_PIXELS)))
+
+
+def sample_spectra(data, lazy: bool, max_pixels: int | None = None) -> np.ndarray:
     """An even subsample of at most ``max_pixels`` spectra, (n, channels).
+
+    ``max_pixels=None``: :func:`sample_size` of the data's channels.
 
     Float32 data stay float32 (the estimate works on a float64 copy of one
     intensity bin at a time), other types become float64. Of a scan with two
@@ -99,6 +118,8 @@ def sample_spectra(data, lazy: bool, max_pixels: int = MAX_PIXELS) -> np.ndarray
     each); of a line scan, every ``step``-th spectrum. The sample depends on
     the shape and type only: the same for an eager array and its lazy copy.
     """
+    if max_pixels is None:
+        max_pixels = sample_size(data.shape[-1])
     nav_shape = data.shape[:-1]
     n = int(np.prod(nav_shape)) if nav_shape else 1
     index = ()

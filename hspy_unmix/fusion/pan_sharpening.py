@@ -195,7 +195,8 @@ def pan_sharpen(
         non-negative ones. The endmembers are first rescaled so that
         ``other``'s own abundances best sum to one (least squares) and then
         by the dose ratio ``mean counts per pixel of self / of other``
-        (self's mean over the even subsample of at most 16 384 spectra that
+        (self's mean over the even subsample of at most 16 384 spectra (and
+        64 MiB of float32) that
         the noise model also uses: whole rows in evenly spaced runs, so a
         lazy ``self`` is read about one chunk per run, once for both).
     smoothness
@@ -230,8 +231,9 @@ def pan_sharpen(
         spectrum, by a robust straight-line fit (channels where the spectra's
         own curvature varies, such as edge onsets, get no weight); a
         coefficient under 3 standard errors is taken as zero. At most 16384
-        spectra are used (an even subsample of the scan: every ``step``-th
-        row whole, so a lazy SI reads about one row in ``step``; the same
+        spectra and 64 MiB of float32 are used (an even subsample of the
+        scan: whole rows in evenly spaced runs, so a lazy SI reads about one
+        chunk per run; the same
         pixels for a lazy signal). ``mean`` is ``other``'s mean spectrum on
         ``self``'s channels scaled to ``self``'s mean total, times each pixel's total
         over the mean total (in 4 levels per octave), so that a faint pixel,
@@ -266,7 +268,7 @@ def pan_sharpen(
         signal axis of a chunk is read whole) when computed, with the
         endmembers fitted eagerly on ``other``; memory stays bounded by the
         chunk size. ``weighting="auto"`` reads its sample of ``self`` (at
-        most 16384 spectra, only those kept) when called. NaN/inf in a lazy
+        most 16384 spectra and 64 MiB, only those kept) when called. NaN/inf in a lazy
         ``self`` raise when computed.
     return_report
         Return a :class:`PanSharpenResult` (fused signal, abundance maps,
@@ -389,7 +391,7 @@ def pan_sharpen(
         E = sum_to_one_scaling(estimator, E, Xo,
                                None if _prefitted(algorithm) else fit_weights)
     E = output_endmembers(E, plan_e, k)
-    # an even subsample of self (at most MAX_PIXELS spectra, about one chunk
+    # an even subsample of self (_noise.sample_size spectra, about one chunk
     # read per run of rows) gives its mean counts and its noise model
     sample = None
     if sum_to_one or weighting == "auto":

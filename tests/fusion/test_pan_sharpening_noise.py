@@ -316,11 +316,34 @@ def test_two_column_nnls_equals_scipy_nnls():
 
 def test_noise_sample_runs_follow_load_lazy_chunks_of_a_large_scan():
     """A 512 x 512 scan of 2048 float32 channels: load_lazy's 16 MiB chunks
-    hold 4 rows; the 32 rows sampled are 8 runs of 4, each one chunk."""
-    from hspy_unmix.fusion._noise import MAX_PIXELS, _row_runs
+    hold 4 rows; the 8192 spectra sampled (64 MiB) are 16 rows in 8 runs of
+    2, each within one chunk."""
+    from hspy_unmix.fusion._noise import _row_runs, sample_size
 
-    rows = _row_runs((512, 512, 2048), np.float32, MAX_PIXELS // 512)
-    assert rows.size == 32 and np.unique(rows).size == 32
+    assert sample_size(2048) == 8192  # 64 MiB of float32
+    rows = _row_runs((512, 512, 2048), np.float32, sample_size(2048) // 512)
+    assert rows.size == 16 and np.unique(rows).size == 16
     assert np.unique(rows // 4).size == 8  # chunks read
     # runs evenly spaced over the scan
-    np.testing.assert_array_equal(rows[::4], np.arange(0, 512, 64))
+    np.testing.assert_array_equal(rows[::2], np.arange(0, 512, 64))
+
+
+def test_noise_sample_is_bounded_in_memory(monkeypatch):
+    """The sample holds at most MAX_SAMPLE_MB of float32, whole rows, eager = lazy."""
+    import dask.array as da
+
+    from hspy_unmix.fusion import _noise
+
+    monkeypatch.setattr(_noise, "MAX_SAMPLE_MB", 1)
+    data = np.random.default_rng(0).random((64, 64, 512), dtype=np.float32)
+    n = _noise.sample_size(512)
+    assert n == 1024  # the floor: 1 MiB holds 512 spectra of 512 channels
+    eager = _noise.sample_spectra(data, False)
+    lazy = _noise.sample_spectra(da.from_array(data, chunks=(4, 64, 512)), True)
+    assert eager.shape == (n, 512) and eager.dtype == np.float32
+    np.testing.assert_array_equal(eager, lazy)
+    # whole rows of the scan
+    first = eager[:64]
+    assert any(np.array_equal(first, data[r]) for r in range(64))
+    monkeypatch.setattr(_noise, "MAX_SAMPLE_MB", 64)
+    assert _noise.sample_spectra(data, False).shape == (4096, 512)  # all, under both bounds
