@@ -203,16 +203,20 @@ def registration_shift(A0: np.ndarray, image_coarse: np.ndarray, max_shift: int 
     return best, float(r2[best]), float(r2[(0, 0)])
 
 
-def total_noise_variance(A0: np.ndarray, E: np.ndarray, chunk: int = 4096) -> float:
+def total_noise_variance(A0: np.ndarray, E: np.ndarray, max_pixels: int = 4096,
+                         chunk: int = 512) -> float:
     """Mean Poisson variance of the total abundance of one SI pixel.
 
     For SI pixel ``p`` with model ``m = A0_p @ E`` the Fisher information of
     its abundances is ``F = E diag(1/m) E^T``; the variance of their sum is
     ``1^T F^-1 1`` (the Cramer-Rao bound, reached by the maximum-likelihood
-    abundances). Returns the mean over the pixels, in the units of ``A0``.
+    abundances). Returns the mean over the pixels (at most ``max_pixels``,
+    evenly spaced over the scan; ``chunk`` at a time), in the units of ``A0``.
     """
     k = E.shape[0]
     flat = np.asarray(A0, dtype=np.float64).reshape(-1, k)
+    if flat.shape[0] > max_pixels:
+        flat = flat[np.linspace(0, flat.shape[0] - 1, max_pixels).astype(np.int64)]
     ones = np.ones(k)
     total = 0.0
     for start in range(0, flat.shape[0], chunk):

@@ -249,6 +249,10 @@ def test_thickness_weight_from_the_si_total():
     totals = nnls_abundances(X, E * dose).sum(1)
     var = total_noise_variance(A, E * dose)
     assert var == pytest.approx(totals.var(), rel=0.15)
+    # a large SI: the mean over an even subsample of its pixels
+    varied = rng.uniform(0.5, 1.5, (64, 64, 2))
+    assert total_noise_variance(varied, E * dose, max_pixels=256) == pytest.approx(
+        total_noise_variance(varied, E * dose, max_pixels=64 * 64), rel=0.1)
     noisy = totals[:1024].reshape(32, 32, 1) * np.array([0.5, 0.5])  # noise only
     assert thickness_weight(noisy, E * dose, 2) > 100
     ramp = np.ones((32, 32, 2)) * np.linspace(0.5, 1.5, 32)[:, None, None]  # a smooth wedge
