@@ -21,8 +21,11 @@ share one model of the abundances on the image's grid:
   - minus an optional edge-preserving (Huber or total-variation) penalty on
     the abundance maps;
   - minus a Gaussian prior on the neighbour differences of the total
-    abundance ``sum_k A_qk`` (the projected amount of material, thickness
-    times density), whose variance is estimated from the SI: where the SI
+    ``sum_k c_k A_qk`` (the projected amount of material, thickness times
+    density, as the counts it gives: ``c_k`` the integral of endmember
+    ``k`` over the mean integral, so that the total does not depend on how
+    each endmember's scale was chosen; :func:`count_weights`), whose
+    variance is estimated from the SI: where the SI
     shows a total that varies slowly (a lamella, a wedge), changes of the
     image within an SI pixel are explained by composition rather than by
     thickness; where the SI's total has structure of its own (particles on
@@ -203,13 +206,28 @@ def registration_shift(A0: np.ndarray, image_coarse: np.ndarray, max_shift: int 
     return best, float(r2[best]), float(r2[(0, 0)])
 
 
+def count_weights(E: np.ndarray) -> np.ndarray:
+    """``c_k``: the integral of each endmember over their mean integral (K,).
+
+    The total ``sum_k c_k a_k`` of a pixel is then its model's integral over
+    the mean endmember integral: unchanged when an endmember is multiplied
+    by a number and its abundance divided by it.
+
+    >>> count_weights(np.array([[1.0, 1.0], [3.0, 3.0]])).tolist()
+    [0.5, 1.5]
+    """
+    sums = np.asarray(E, dtype=np.float64).sum(-1)
+    mean = float(sums.mean()) if sums.size else 0.0
+    return sums / mean if mean > 0 else np.ones_like(sums)
+
+
 def total_noise_variance(A0: np.ndarray, E: np.ndarray, max_pixels: int = 4096,
                          chunk: int = 512) -> float:
-    """Mean Poisson variance of the total abundance of one SI pixel.
+    """Mean Poisson variance of the total ``A0 @ c`` of one SI pixel (:func:`count_weights`).
 
     For SI pixel ``p`` with model ``m = A0_p @ E`` the Fisher information of
-    its abundances is ``F = E diag(1/m) E^T``; the variance of their sum is
-    ``1^T F^-1 1`` (the Cramer-Rao bound, reached by the maximum-likelihood
+    its abundances is ``F = E diag(1/m) E^T``; the variance of the total is
+    ``c^T F^-1 c`` (the Cramer-Rao bound, reached by the maximum-likelihood
     abundances). Returns the mean over the pixels (at most ``max_pixels``,
     evenly spaced over the scan; ``chunk`` at a time), in the units of ``A0``.
     """
@@ -217,15 +235,24 @@ def total_noise_variance(A0: np.ndarray, E: np.ndarray, max_pixels: int = 4096,
     flat = np.asarray(A0, dtype=np.float64).reshape(-1, k)
     if flat.shape[0] > max_pixels:
         flat = flat[np.linspace(0, flat.shape[0] - 1, max_pixels).astype(np.int64)]
-    ones = np.ones(k)
+    c = count_weights(E)
     total = 0.0
     for start in range(0, flat.shape[0], chunk):
         m = np.maximum(flat[start:start + chunk] @ E, MODEL_FLOOR)
         fisher = np.einsum("kc,nc,jc->nkj", E, 1.0 / m, E)
         ridge = 1e-12 * np.trace(fisher, axis1=1, axis2=2)[:, None, None] * np.eye(k)
-        total += float(np.linalg.solve(fisher + ridge, np.broadcast_to(ones, (len(m), k))
-                                       [..., None])[..., 0].sum())
+        x = np.linalg.solve(fisher + ridge, np.broadcast_to(c, (len(m), k))[..., None])
+        total += float((x[..., 0] @ c).sum())
     return total / max(flat.shape[0], 1)
+
+
+def total_weights(A0: np.ndarray, E: np.ndarray, scale: float) -> np.ndarray:
+    """``c * scale / mean(A0 @ c)`` (:func:`count_weights`): the weights that
+    make ``U @ weights`` the total in units of its mean for abundances ``U``
+    in units of ``scale`` (the solve's)."""
+    c = count_weights(E)
+    mean = float(np.mean(np.asarray(A0, dtype=np.float64) @ c))
+    return c * (scale / mean) if mean > 0 else c
 
 
 def thickness_weight(A0: np.ndarray, E: np.ndarray, f: int) -> float:
@@ -233,7 +260,7 @@ def thickness_weight(A0: np.ndarray, E: np.ndarray, f: int) -> float:
 
     ``A0`` (rows, cols, K): SI-only abundances on the SI's grid, ``E`` the
     endmembers (counts per unit abundance), ``f`` the image's factor. The
-    total ``T = sum_k A0`` (divided by its mean, the solve's unit) has
+    total ``T = A0 @ c`` (:func:`count_weights`; divided by its mean) has
     SI-grid neighbour differences of mean square ``v_d``; the Poisson noise
     of ``T`` (:func:`total_noise_variance`, ``s_n^2``) adds ``2 s_n^2`` to
     it, so ``v = max(v_d - 2 s_n^2, THICKNESS_VARIANCE_FLOOR)`` measures the
@@ -259,7 +286,7 @@ def thickness_weight(A0: np.ndarray, E: np.ndarray, f: int) -> float:
     if min(A0.shape[0], A0.shape[1]) < 2:
         return 0.0
     A0 = np.asarray(A0, dtype=np.float64)
-    T = A0.sum(-1)
+    T = A0 @ count_weights(E)
     mean = float(T.mean())
     if not mean > 0:
         return 0.0
@@ -284,11 +311,13 @@ class FusionProblem:
     huber_delta: float
     max_iter: int
     thickness_weight: float = 0.0  # weight of the prior on the total's differences
+    #: (K,) the total of the prior is ``U @ total_weights``, in units of its mean
+    total_weights: np.ndarray | None = None
 
 
-def _thickness_penalty(U, weight):
-    """Gaussian prior on the total abundance's neighbour differences and its gradient."""
-    T = U.sum(-1)
+def _thickness_penalty(U, weight, c):
+    """Gaussian prior on the neighbour differences of the total ``U @ c`` and its gradient."""
+    T = U @ c
     value = 0.0
     grad = np.zeros_like(T)
     for axis in (0, 1):
@@ -297,7 +326,7 @@ def _thickness_penalty(U, weight):
         d = np.diff(T, axis=axis)
         value += 0.5 * float((d * d).sum())
         grad += _difference_adjoint(d, axis)
-    return weight * value, weight * grad[..., None]
+    return weight * value, weight * grad[..., None] * c
 
 
 def _difference_adjoint(g, axis):
@@ -356,7 +385,7 @@ def fused_objective(u, X, h, problem, shape):
     pen, g_pen = _edge_penalty(U, problem)
     value, grad = value + pen, grad + g_pen
     if problem.thickness_weight > 0:
-        pen, g_pen = _thickness_penalty(U, problem.thickness_weight)
+        pen, g_pen = _thickness_penalty(U, problem.thickness_weight, problem.total_weights)
         value, grad = value + pen, grad + g_pen
     return value, grad.ravel()
 

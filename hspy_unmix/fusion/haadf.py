@@ -28,6 +28,7 @@ from ._haadf_model import (
     solve_tile,
     thickness_weight,
     tiles,
+    total_weights,
 )
 
 #: Relative tolerance on the pixel size (scale) of image and SI.
@@ -171,8 +172,11 @@ def pan_sharpen_image(
         (0.05: differences below 5 % of the mean are treated as noise).
     thickness_smoothness
         Weight of a Gaussian prior on the differences between neighbouring
-        image pixels of the total abundance (the amount of material in the
-        beam, thickness times density), in units of the log-likelihood.
+        image pixels of the total amount of material in the beam (thickness
+        times density): the abundances weighted by their endmembers'
+        integrals, so that the scale each endmember was given does not
+        matter; in units of the log-likelihood, the total in units of its
+        mean.
         ``None`` (default): estimated from the SI
         (:func:`~hspy_unmix.fusion._haadf_model.thickness_weight`): strong
         when the SI's total varies no more than its noise (a lamella or a
@@ -266,10 +270,11 @@ def pan_sharpen_image(
         scale = float(np.mean(A0.sum(-1))) or 1.0
         w_t = (thickness_weight(A0, E, f) if thickness_smoothness is None
                else float(thickness_smoothness))
+        c_t = total_weights(A0, E, scale)
         U = replicate(A0, f) / scale
         for p in range(passes):
             problem = FusionProblem(E, f, scale, model, float(image_weight), regularization,
-                                    smoothness, float(huber_delta), int(max_iter), w_t)
+                                    smoothness, float(huber_delta), int(max_iter), w_t, c_t)
             U_new = np.empty_like(U)
             for core, outer in tile_list:
                 fo = tuple(slice(s.start * f, s.stop * f) for s in outer)

@@ -220,7 +220,8 @@ def test_objective_gradient_with_every_term():
     U = rng.uniform(0.2, 1.5, (4, 6, 2))
     X = rng.poisson(block_mean(U, 2) @ E).astype(float)
     h = model.predict(U) + rng.normal(0, 0.2, U.shape[:2])
-    problem = FusionProblem(E, 2, 1.0, model, 1.0, "huber", 0.7, 0.05, 10, 5.0)
+    problem = FusionProblem(E, 2, 1.0, model, 1.0, "huber", 0.7, 0.05, 10, 5.0,
+                            np.array([0.8, 1.3]))
     value, grad = fused_objective(U.ravel(), X, h, problem, U.shape)
     numeric = approx_fprime(U.ravel(), lambda u: fused_objective(u, X, h, problem, U.shape)[0],
                             1e-7)
@@ -265,3 +266,22 @@ def test_thickness_weight_from_the_si_total():
     assert thickness_weight(np.ones((8, 8, 2)), E * 1e6, 2) == pytest.approx(
         1 / (2 * 16 * THICKNESS_VARIANCE_FLOOR))
     assert thickness_weight(np.ones((1, 8, 2)), E, 2) == 0.0
+
+
+def test_thickness_prior_does_not_depend_on_the_endmembers_scales():
+    """Endmember k times s_k, its abundance over s_k: the same weight and total."""
+    from hspy_unmix.fusion._haadf_model import thickness_weight, total_weights
+
+    rng = np.random.default_rng(5)
+    E = rng.uniform(0.5, 2.0, (3, 40)) * 30
+    A0 = rng.uniform(0.2, 1.0, (16, 16, 3)) * np.linspace(0.8, 1.2, 16)[:, None, None]
+    s = np.array([0.1, 1.0, 7.0])
+    assert thickness_weight(A0 / s, E * s[:, None], 2) == pytest.approx(
+        thickness_weight(A0, E, 2), rel=1e-9)
+    totals = [(A @ total_weights(A, EE, float(A.sum(-1).mean()))) / A.sum(-1).mean()
+              for A, EE in ((A0, E), (A0 / s, E * s[:, None]))]
+    np.testing.assert_allclose(totals[0] / totals[0].mean(), totals[1] / totals[1].mean(),
+                               rtol=1e-12)
+    # the plain sum of abundances would not be: the scale of each endmember shows
+    plain = [A.sum(-1) / A.sum(-1).mean() for A in (A0, A0 / s)]
+    assert np.abs(plain[0] - plain[1]).max() > 0.05
