@@ -9,7 +9,8 @@ share one model of the abundances on the image's grid:
 
   - the Poisson log-likelihood of the spectra: each SI pixel ``p`` is the
     mean of the ``f x f`` image pixels it covers,
-    ``x_p ~ Poisson(mean_{q in p}(A_q) @ E)``;
+    ``x_p / g ~ Poisson(mean_{q in p}(A_q) @ E / g)`` with ``g`` the
+    detector's gain (signal units per electron; 1 for electron counts);
   - the Gaussian log-likelihood of the image under a fitted forward model
     ``h_q = b + (sum_k w_k A_qk) ** gamma + noise``: per-endmember effective
     scattering weights ``w_k >= 0`` (``c Z_k^1.7`` for incoherent Rutherford
@@ -255,11 +256,12 @@ def total_weights(A0: np.ndarray, E: np.ndarray, scale: float) -> np.ndarray:
     return c * (scale / mean) if mean > 0 else c
 
 
-def thickness_weight(A0: np.ndarray, E: np.ndarray, f: int) -> float:
+def thickness_weight(A0: np.ndarray, E: np.ndarray, f: int, gain: float = 1.0) -> float:
     """Weight of the prior on the total abundance's neighbour differences.
 
     ``A0`` (rows, cols, K): SI-only abundances on the SI's grid, ``E`` the
-    endmembers (counts per unit abundance), ``f`` the image's factor. The
+    endmembers (counts per unit abundance), ``f`` the image's factor,
+    ``gain`` the detector's (the Poisson variance is ``gain`` times). The
     total ``T = A0 @ c`` (:func:`count_weights`; divided by its mean) has
     SI-grid neighbour differences of mean square ``v_d``; the Poisson noise
     of ``T`` (:func:`total_noise_variance`, ``s_n^2``) adds ``2 s_n^2`` to
@@ -291,7 +293,7 @@ def thickness_weight(A0: np.ndarray, E: np.ndarray, f: int) -> float:
     if not mean > 0:
         return 0.0
     d = np.concatenate([np.diff(T, axis=0).ravel(), np.diff(T, axis=1).ravel()]) / mean
-    noise = total_noise_variance(A0, np.asarray(E, dtype=np.float64)) / mean ** 2
+    noise = gain * total_noise_variance(A0, np.asarray(E, dtype=np.float64)) / mean ** 2
     v = max(float(np.mean(d * d)) - 2.0 * noise, THICKNESS_VARIANCE_FLOOR)
     return 1.0 / (2.0 * float(f) ** 4 * v)
 
@@ -313,6 +315,7 @@ class FusionProblem:
     thickness_weight: float = 0.0  # weight of the prior on the total's differences
     #: (K,) the total of the prior is ``U @ total_weights``, in units of its mean
     total_weights: np.ndarray | None = None
+    gain: float = 1.0  # signal units per detected electron (the Poisson term's scale)
 
 
 def _thickness_penalty(U, weight, c):
@@ -369,9 +372,9 @@ def fused_objective(u, X, h, problem, shape):
     # spectra: Poisson, each SI pixel the mean of its f x f image pixels
     M = block_mean(U, f) @ Es
     Mf = np.maximum(M, MODEL_FLOOR)
-    value = float((M - X * np.log(Mf)).sum())
+    value = float((M - X * np.log(Mf)).sum()) / problem.gain
     g_coarse = (1.0 - X / Mf) @ Es.T
-    grad = replicate(g_coarse, f) / (f * f)
+    grad = replicate(g_coarse, f) / (f * f * problem.gain)
     # image: Gaussian around the fitted forward model
     model = problem.model
     if problem.image_weight > 0:

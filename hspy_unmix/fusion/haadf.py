@@ -199,6 +199,17 @@ def pan_sharpen_image(
     endmember_pixels
         At most this many spectra (an even subsample of the scan) are used to
         extract the endmembers (bounded memory for a large lazy SI).
+    weighting
+        ``"auto"`` (:meth:`pan_sharpen`'s default): the SI's noise model
+        (``variance = gain * mean + read_noise**2``, estimated from the SI as
+        in the spectrum-image mode) weights the channels of the SI-only
+        start and sets the Poisson term's gain ``g = (gain * m +
+        read_noise**2) / m`` at the SI's mean channel level ``m``: the
+        spectra are Poisson counts of ``x / g``, so that a detector with
+        several signal units per electron does not count its spectra ``g``
+        times over against the image and the penalties. ``"poisson"`` (this
+        function's default when called directly) or ``None``: ``g = 1``
+        (electron counts).
 
     Returns
     -------
@@ -207,7 +218,8 @@ def pan_sharpen_image(
         ``self``'s energy axis and intensity units; see the module notes.
         ``metadata.Signal.pan_sharpen`` records ``mode="image"``, ``factor``,
         the fitted ``image_model`` (offset, weights, gamma, noise sigma,
-        R^2), ``reduced_chi2`` of the fused and of the SI-only abundances,
+        R^2), ``gain``, ``reduced_chi2`` of the fused and of the SI-only
+        abundances (residuals against the variance ``gain * model``),
         and the endmembers.
     """
     from .._progress import progress_bar
@@ -246,6 +258,7 @@ def pan_sharpen_image(
         noise = noise_or_none(sample)
     w_ch = channel_weights(mean_spectrum[None], "poisson" if noise is None and weighting == "auto"
                            else weighting, noise)
+    gain = effective_gain(noise, mean_spectrum)
 
     def read(sl):
         block = data[sl[0], sl[1]]
@@ -268,13 +281,14 @@ def pan_sharpen_image(
         sigma = image_noise_sigma(h)
         model = fit_image_model(replicate(A0, f), h, gamma, sigma, f)
         scale = float(np.mean(A0.sum(-1))) or 1.0
-        w_t = (thickness_weight(A0, E, f) if thickness_smoothness is None
+        w_t = (thickness_weight(A0, E, f, gain) if thickness_smoothness is None
                else float(thickness_smoothness))
         c_t = total_weights(A0, E, scale)
         U = replicate(A0, f) / scale
         for p in range(passes):
             problem = FusionProblem(E, f, scale, model, float(image_weight), regularization,
-                                    smoothness, float(huber_delta), int(max_iter), w_t, c_t)
+                                    smoothness, float(huber_delta), int(max_iter), w_t, c_t,
+                                    gain)
             U_new = np.empty_like(U)
             for core, outer in tile_list:
                 fo = tuple(slice(s.start * f, s.stop * f) for s in outer)
@@ -287,7 +301,7 @@ def pan_sharpen_image(
             if p < passes - 1:
                 model = fit_image_model(U * scale, h, gamma, sigma, f)
         A = U * scale
-        rms, chi2, chi2_si = _quality(read, tile_list, A, A0, E, f, (ny, nx), bar)
+        rms, chi2, chi2_si = _quality(read, tile_list, A, A0, E, f, (ny, nx), bar, gain)
 
     record = {
         "mode": "image",
@@ -301,6 +315,7 @@ def pan_sharpen_image(
         "thickness_smoothness": float(w_t),
         "thickness_smoothness_estimated": thickness_smoothness is None,
         "image_weight": float(image_weight),
+        "gain": float(gain),
         "passes": int(passes),
         "reduced_chi2": float(np.mean(chi2)),
         "reduced_chi2_si_only": float(np.mean(chi2_si)),
@@ -383,8 +398,23 @@ def _endmembers(self, data, lazy_in, n_components, algorithm, max_pixels, random
     return np.clip(E, 0.0, None), estimator, name, k, estimated
 
 
-def _quality(read, tile_list, A, A0, E, f, nav_shape, bar):
-    """RMS residual and reduced chi-square per SI pixel (fused and SI-only)."""
+def effective_gain(noise, mean_spectrum) -> float:
+    """Signal units per detected electron for the Poisson term: 1 without a
+    noise model, else the modelled variance over the mean at the SI's mean
+    channel level, ``(gain * m + read_noise**2) / m`` (the read-out noise
+    folded in where the counts are typical)."""
+    if noise is None:
+        return 1.0
+    m = float(np.mean(mean_spectrum))
+    if not m > 0:
+        return 1.0
+    g = (noise.gain * m + noise.read_noise ** 2) / m
+    return float(g) if np.isfinite(g) and g > 0 else 1.0
+
+
+def _quality(read, tile_list, A, A0, E, f, nav_shape, bar, gain=1.0):
+    """RMS residual and reduced chi-square per SI pixel (fused and SI-only),
+    against the variance ``gain * max(model, 1)``."""
     k, n_ch = E.shape
     rms = np.zeros(nav_shape)
     chi2 = np.zeros(nav_shape)
@@ -396,7 +426,7 @@ def _quality(read, tile_list, A, A0, E, f, nav_shape, bar):
         for a, out in ((block_mean(A[fine], f), chi2), (A0[core], chi2_si)):
             M = a @ E
             d2 = (X - M) ** 2
-            out[core] = (d2 / np.maximum(M, 1.0)).sum(-1) / dof
+            out[core] = (d2 / (gain * np.maximum(M, 1.0))).sum(-1) / dof
             if out is chi2:
                 rms[core] = np.sqrt(d2.mean(-1))
         bar.update(1)

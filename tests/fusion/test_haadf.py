@@ -285,3 +285,26 @@ def test_thickness_prior_does_not_depend_on_the_endmembers_scales():
     # the plain sum of abundances would not be: the scale of each endmember shows
     plain = [A.sum(-1) / A.sum(-1).mean() for A in (A0, A0 / s)]
     assert np.abs(plain[0] - plain[1]).max() > 0.05
+
+
+def test_detector_gain_is_estimated_and_divided_out(pair, report):
+    """An SI in units of 4 per electron: the same maps as in electron counts,
+    gain ~4 and reduced chi-square ~1 in the metadata; with Poisson weights
+    (gain 1) the spectra count 4x against the image and the maps move."""
+    s, image, frac, E = pair
+    s4 = s * 4.0
+    fused = s4.pan_sharpen(image, algorithm=E * 4.0, return_report=True,
+                           show_progressbar=False)
+    rec = fused.fused.metadata.Signal.pan_sharpen
+    assert rec.gain == pytest.approx(4.0, rel=0.1)
+    assert report.fused.metadata.Signal.pan_sharpen.gain == pytest.approx(1.0, rel=0.1)
+    assert 0.8 < rec.reduced_chi2 < 1.3
+
+    def moved(r):
+        return float(np.sqrt(((_fractions(r.abundances) - _fractions(report.abundances)) ** 2)
+                             .mean()))
+
+    poisson = s4.pan_sharpen(image, algorithm=E * 4.0, weighting="poisson",
+                             return_report=True, show_progressbar=False)
+    assert poisson.fused.metadata.Signal.pan_sharpen.gain == 1.0
+    assert moved(fused) < 0.5 * moved(poisson)
