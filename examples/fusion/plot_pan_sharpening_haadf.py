@@ -5,7 +5,9 @@ HAADF-guided pan-sharpening of a real core-loss spectrum image
 The Cu/Zn core-loss SI (50 x 40 pixels) and the HAADF image recorded with
 it: endmembers from the SI (NMF), abundance maps solved with the image as a
 guide through a fitted model ``offset + (sum_k w_k a_k) ** gamma``, beside
-the SI-only maps, with the reduced chi-square of both fits. The files are
+the SI-only maps, with the reduced chi-square of both fits (the camera's
+gain, signal units per electron, is estimated from the SI: about 3.5 here,
+and the fit counts the spectra in electrons). The files are
 not distributed with the package: they are read from a ``shared/data/eels``
 folder beside the repository when there is one; otherwise the example says
 so and stops.
@@ -42,7 +44,8 @@ else:
     print(f"image model: gamma = {model.gamma:.2f}, relative weights = "
           f"{np.round(model.relative_weights, 2)}, R^2 = {model.r_squared:.3f}")
     print(f"reduced chi-square: fused {record.reduced_chi2:.2f}, "
-          f"SI only {record.reduced_chi2_si_only:.2f}")
+          f"SI only {record.reduced_chi2_si_only:.2f} (against the noise of "
+          f"{record.gain:.2f} signal units per electron, estimated from the SI)")
     print(f"thickness prior's weight, estimated from the SI: {record.thickness_smoothness:.3g}")
 
     fused = np.asarray(result.abundances.data)
