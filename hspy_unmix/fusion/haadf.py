@@ -408,8 +408,8 @@ def effective_gain(noise, mean_spectrum) -> float:
     m = float(np.mean(mean_spectrum))
     if not m > 0:
         return 1.0
-    g = (noise.gain * m + noise.read_noise ** 2) / m
-    return float(g) if np.isfinite(g) and g > 0 else 1.0
+    g = float(noise.variance(m)) / m
+    return g if np.isfinite(g) and g > 0 else 1.0
 
 
 def _quality(read, tile_list, A, A0, E, f, nav_shape, bar, gain=1.0):
