@@ -318,18 +318,18 @@ class FusionProblem:
     gain: float = 1.0  # signal units per detected electron (the Poisson term's scale)
 
 
-def _thickness_penalty(U, weight, c):
-    """Gaussian prior on the neighbour differences of the total ``U @ c`` and its gradient."""
-    T = U @ c
+def _difference_penalty(V, phi):
+    """``sum phi(d)`` over the neighbour differences ``d`` of ``V`` along its
+    first two axes, and its gradient; ``phi(d)`` returns (values, derivatives)."""
     value = 0.0
-    grad = np.zeros_like(T)
+    grad = np.zeros_like(V)
     for axis in (0, 1):
-        if T.shape[axis] < 2:
+        if V.shape[axis] < 2:
             continue
-        d = np.diff(T, axis=axis)
-        value += 0.5 * float((d * d).sum())
-        grad += _difference_adjoint(d, axis)
-    return weight * value, weight * grad[..., None] * c
+        values, derivatives = phi(np.diff(V, axis=axis))
+        value += float(values.sum())
+        grad += _difference_adjoint(derivatives, axis)
+    return value, grad
 
 
 def _difference_adjoint(g, axis):
@@ -341,21 +341,25 @@ def _difference_adjoint(g, axis):
     return gp - np.pad(g, pad)
 
 
+def _thickness_penalty(U, weight, c):
+    """Gaussian prior on the neighbour differences of the total ``U @ c`` and its gradient."""
+    value, grad = _difference_penalty(U @ c, lambda d: (0.5 * d * d, d))
+    return weight * value, weight * grad[..., None] * c
+
+
 def _edge_penalty(U, problem):
     """Huber / smoothed-TV penalty of the maps and its gradient (U: h, w, K)."""
     lam = problem.smoothness
     if problem.regularization is None or lam <= 0:
         return 0.0, 0.0
     delta = problem.huber_delta if problem.regularization == "huber" else 1e-3
-    value = 0.0
-    grad = np.zeros_like(U)
-    for axis in (0, 1):
-        if U.shape[axis] < 2:
-            continue
-        d = np.diff(U, axis=axis)
+
+    def huber(d):
         small = np.abs(d) <= delta
-        value += np.where(small, d * d / (2 * delta), np.abs(d) - delta / 2).sum()
-        grad += _difference_adjoint(np.where(small, d / delta, np.sign(d)), axis)
+        return (np.where(small, d * d / (2 * delta), np.abs(d) - delta / 2),
+                np.where(small, d / delta, np.sign(d)))
+
+    value, grad = _difference_penalty(U, huber)
     return lam * value, lam * grad
 
 
