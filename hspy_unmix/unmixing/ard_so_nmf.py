@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._docstrings import fill_doc
 from ._base import UnmixingEstimator
 from ._nmf_base import (
     _EPS,
@@ -22,9 +23,10 @@ from ._nmf_kernels import hals_rows_sweep, soft_orthogonal_hals_step
 from .._progress import NoBar, progress_bar
 from .._validation import check_int
 from .abundances import _squared_error, solve_validated
-from .hals import HALS
+from .hals import DEBIAS_ITER, unpenalised_refit
 
 
+@fill_doc
 class ARD_SO_NMF(UnmixingEstimator):
     """NMF-SO with automatic relevance determination of the components.
 
@@ -116,6 +118,7 @@ class ARD_SO_NMF(UnmixingEstimator):
     refit
         Refit the number of components kept from the start (see above);
         ``refitted_`` says whether the refit was used.
+    %(debias_iter)s
     abundance_scaling
         ``"sum_to_one"`` or ``"unit_spectra"`` (see the module documentation).
     random_state
@@ -202,6 +205,7 @@ class ARD_SO_NMF(UnmixingEstimator):
         keep_share: float = 1e-3,
         refit_iter: int = 200,
         refit: bool = True,
+        debias_iter: int = DEBIAS_ITER,
         abundance_scaling: str = "sum_to_one",
         max_partial_fit_samples: int = 20_000,
         random_state=None,
@@ -219,6 +223,7 @@ class ARD_SO_NMF(UnmixingEstimator):
         self.keep_share = keep_share
         self.refit_iter = refit_iter
         self.refit = refit
+        self.debias_iter = debias_iter
         self.abundance_scaling = abundance_scaling
         self.max_partial_fit_samples = max_partial_fit_samples
         self.random_state = random_state
@@ -234,6 +239,7 @@ class ARD_SO_NMF(UnmixingEstimator):
         self._prune = _check_float(self.prune_threshold, "prune_threshold", 0.0, 1.0)
         self._keep_share = _check_float(self.keep_share, "keep_share", 0.0, 1.0)
         self._refit_iter = check_int(self.refit_iter, "refit_iter", 1)
+        self._debias_iter = check_int(self.debias_iter, "debias_iter", 0)
         if self.init not in _INITS:
             raise ValueError(f"init must be one of {_INITS}, got {self.init!r}.")
         self._merge = _check_float(self.merge_threshold, "merge_threshold", 0.0, 1.0)
@@ -287,9 +293,11 @@ class ARD_SO_NMF(UnmixingEstimator):
                 self.refitted_ = True
         del self._active, self._relevance_rows, self._costs
         if tested is None or self.refitted_:
-            tested = _evidence(X, x_sq, _unbiased_spectra(X, x_sq, maps, spectra).T)
+            tested = _evidence(X, x_sq, unpenalised_refit(X, x_sq, maps, spectra)[1].T)
         else:  # the elimination stopped on a test of this very model
             tested = tested[0][order], tested[1]
+        if self._debias_iter:
+            maps, spectra = unpenalised_refit(X, x_sq, maps, spectra, self._debias_iter)
         self.evidence_, self.noise_penalty_ = tested
         _, components = _scaled_result(np.ascontiguousarray(maps), spectra, self._scaling)
         self.components_ = components
@@ -372,7 +380,7 @@ class ARD_SO_NMF(UnmixingEstimator):
             spectra.shape[1] - 1, "ARD-SO-NMF elimination", self.show_progressbar
         ) as bar:
             while spectra.shape[1] > 1:
-                test_spectra = _unbiased_spectra(X, x_sq, maps, spectra)
+                _, test_spectra = unpenalised_refit(X, x_sq, maps, spectra)
                 evidence, penalty = _evidence(X, x_sq, test_spectra.T)
                 weakest = int(np.argmin(evidence))
                 gain = evidence[weakest] * penalty
@@ -403,28 +411,6 @@ class ARD_SO_NMF(UnmixingEstimator):
 
     def _transform(self, X):
         return solve_validated(X, self.components_, False)
-
-
-#: Plain HALS iterations that free a copy of the MAP model from the priors'
-#: shrinkage before its components are tested.
-_UNBIASED_ITER = 300
-
-
-def _unbiased_spectra(X, x_sq: float, maps, spectra) -> np.ndarray:
-    """Spectra of a copy of the model refitted without the priors (plain HALS).
-
-    The exponential priors shrink every map, so the MAP model's residual
-    (about twice the true model's on the chequerboards) inflates the noise
-    variance and with it BIC's price; a spare component then seems to pay
-    for itself. Refitted without shrinkage (``_UNBIASED_ITER`` iterations of
-    :class:`~hspy_unmix.unmixing.hals.HALS` from this model), the same
-    components give the residual a least-squares model of them would
-    (figures in the class documentation).
-    """
-    hals = HALS(max_iter=_UNBIASED_ITER, tol=0.0)
-    hals._check_params()
-    _, spectra, *_ = hals._one_start(X, x_sq, maps.copy(), spectra.copy())
-    return spectra
 
 
 def _evidence(X, x_sq: float, components: np.ndarray) -> tuple[np.ndarray, float]:

@@ -7,6 +7,7 @@ import numpy as np
 
 from .._docstrings import fill_doc
 from .._parameters import MAX_PARTIAL_FIT_SAMPLES, estimator_init
+from .._validation import check_int
 from ._nmf_base import (
     _check_float,
     _half_squared_error,
@@ -21,6 +22,12 @@ from ._nmf_kernels import hals_rows_sweep, soft_orthogonal_hals_step
 COMPRESS_ABOVE = 2**24
 #: Rank of the compression beyond the number of components.
 COMPRESSION_OVERSAMPLING = 10
+#: Plain HALS iterations of :func:`unpenalised_refit` when it frees a model
+#: from its penalty entirely (ARD's evidence test).
+UNPENALISED_ITER = 300
+#: Default ``debias_iter`` of NMF_SO and ARD_SO_NMF: a short unpenalised
+#: polish of the penalised result (figures in NMF_SO's documentation).
+DEBIAS_ITER = 10
 
 
 class LowRank:
@@ -61,6 +68,26 @@ def compressed(X: np.ndarray, n_components: int) -> LowRank:
     V, _ = top_right_singular_vectors(data, rank, np.random.RandomState(_SUBSPACE_SEED),
                                       oversampling=10, power_iterations=2)
     return LowRank(matmul_rows(X, V), V)
+
+
+def unpenalised_refit(
+    X, x_sq: float, maps, spectra, n_iter: int = UNPENALISED_ITER
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maps and unit spectra of a copy of ``(maps, spectra)`` refitted by plain HALS.
+
+    A penalty on the maps (NMF_SO's soft orthogonality, ARD's relevance
+    shrinkage) biases the factorisation it fits: every map is pushed down
+    or apart, and the spectra absorb the part of the data the maps no
+    longer explain. :data:`UNPENALISED_ITER` iterations of :class:`HALS`
+    from the penalised model (``tol=0``) keep its components (the start
+    fixes which local minimum HALS reaches) and give them the least-squares
+    fit of the data. ``X`` may be a :class:`LowRank` compression; the
+    inputs are not modified.
+    """
+    hals = HALS(max_iter=n_iter, tol=0.0)
+    hals._check_params()
+    maps, spectra, *_ = hals._one_start(X, x_sq, maps.copy(), spectra.copy())
+    return maps, spectra
 
 
 @fill_doc
@@ -160,6 +187,7 @@ class NMF_SO(HALS):
         Number of components K.
     w
         Soft-orthogonality weight in [0, 1].
+    %(debias_iter)s
     %(nmf_starts)s
     %(nmf_common)s
 
@@ -179,7 +207,7 @@ class NMF_SO(HALS):
     _progress_label = "NMF-SO"
 
     __init__ = estimator_init(
-        n_components=None, w=0.1, init="vca", n_starts=5, max_iter=500, tol=1e-6,
+        n_components=None, w=0.1, debias_iter=DEBIAS_ITER, init="vca", n_starts=5, max_iter=500, tol=1e-6,
         abundance_scaling="sum_to_one", max_partial_fit_samples=MAX_PARTIAL_FIT_SAMPLES,
         random_state=None, show_progressbar=None,
     )
@@ -187,6 +215,12 @@ class NMF_SO(HALS):
     def _check_params(self):
         self._check_common()
         self._w = _check_float(self.w, "w", 0.0, 1.0)
+        self._debias_iter = check_int(self.debias_iter, "debias_iter", 0)
+
+    def _final_model(self, data, x_sq, maps, spectra):
+        if self._debias_iter == 0:
+            return maps, spectra
+        return unpenalised_refit(data, x_sq, maps, spectra, self._debias_iter)
 
     def _update_maps(self, maps, cross, gram):
         soft_orthogonal_hals_step(maps, cross, gram, self._w, np.zeros(maps.shape[1]))

@@ -9,7 +9,8 @@ from hspy_unmix.metrics.unmixing import sad_matrix
 from hspy_unmix.nmf import ARD_SO_NMF
 from hspy_unmix.synthetic import chequerboard_si
 from hspy_unmix.unmixing.abundances import _squared_error, solve_validated
-from hspy_unmix.unmixing.ard_so_nmf import _evidence, _unbiased_spectra
+from hspy_unmix.unmixing.ard_so_nmf import _evidence
+from hspy_unmix.unmixing.hals import unpenalised_refit
 
 
 def _chequerboard(**kwargs):
@@ -71,7 +72,7 @@ def test_unbiased_copy_fits_the_components_to_the_noise_floor():
         A = solve_validated(X, components, False)
         return _squared_error(X, A, components) / X.size
 
-    refitted = _unbiased_spectra(X, float(np.sum(X * X)), maps, spectra)
+    _, refitted = unpenalised_refit(X, float(np.sum(X * X)), maps, spectra)
     np.testing.assert_array_equal(spectra, before[0])
     np.testing.assert_array_equal(maps, before[1])
     assert noise_variance(spectra.T) > 3.0 * 0.01**2

@@ -216,21 +216,9 @@ def test_reconstruction_in_data_units(name, counts, reference):
     assert _reconstruction_rmse(est, abundances, counts) < 0.05 * data_rms
 
 
-#: Algorithms whose endmembers reconstruct the SI worse by design, measured
-#: here with their default parameters (the short runs above give the same).
-_WORSE_BY_DESIGN = {
-    "NMF_SO": "the soft-orthogonality penalty (w=0.1) distorts the endmembers: "
-              "2.3 x VCA + FCLS's RMSE, mean SAD 0.12",
-    "ARD_SO_NMF": "it keeps the 3 phases, but the soft-orthogonality penalty and the "
-                  "relevance shrinkage of the maps bias them: 1.56 x VCA + FCLS's RMSE",
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.xfail(reason=_WORSE_BY_DESIGN[n], strict=True))
-     if n in _WORSE_BY_DESIGN else n for n in NAMES],
-)
+# NMF_SO and ARD_SO_NMF passed only after their unpenalised polish
+# (debias_iter): without it 2.3 and 1.56 x VCA + FCLS's RMSE here.
+@pytest.mark.parametrize("name", NAMES)
 def test_reconstruction_as_good_as_vca_fcls(name, counts, reference, vca_fcls_rmse):
     est, _, abundances, _ = reference(name)
     rmse = _reconstruction_rmse(est, abundances, counts)
