@@ -169,7 +169,7 @@ class ARD_SO_NMF(UnmixingEstimator):
     Started from 8 components on the three-phase chequerboard (about 7 s),
     ARD drops five components, each worth well under one BIC price, keeps
     the three phases (each worth more than a hundred) and refits them from
-    VCA's start; the spectra match the true ones within 0.03 rad.
+    VCA's start; the spectra match the true ones within 0.02 rad.
 
     >>> from hspy_unmix import ARD_SO_NMF
     >>> from hspy_unmix.metrics import sad
@@ -184,7 +184,7 @@ class ARD_SO_NMF(UnmixingEstimator):
     >>> bool(model.evidence_.min() > 100.0)
     True
     >>> sad(truth.endmembers, model.components_).round(2).tolist()
-    [0.03, 0.03, 0.0]
+    [0.02, 0.02, 0.0]
     """
 
     _negative = "clip"
