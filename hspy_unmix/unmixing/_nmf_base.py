@@ -60,7 +60,7 @@ from sklearn.utils import check_random_state
 from ._base import UnmixingEstimator
 from ._multistart import endmember_spread
 from ._scale import sum_of_squares
-from .abundances import _squared_error, solve_validated, sum_to_one_scales
+from .abundances import solve_validated, sum_to_one_scales
 from .._progress import progress_bar
 from .._validation import check_int
 
@@ -240,7 +240,7 @@ class _MultiStartNMF(UnmixingEstimator):
         for name, value in extras.items():
             setattr(self, name, value)
         penalised_spectra = spectra
-        maps, spectra = self._final_model(data, x_sq, maps, spectra)
+        maps, spectra, final_cost = self._final_model(data, x_sq, maps, spectra, history[-1])
         abundances, components = _scaled_result(maps, spectra, self._scaling)
         self.components_ = components
         # Final NNLS solve: fit_transform then equals transform exactly.
@@ -254,13 +254,11 @@ class _MultiStartNMF(UnmixingEstimator):
         self.n_near_optimal_starts_ = int(near.size)
         self.endmember_angle_spread_ = endmember_spread(
             penalised_spectra.T, [results[i][1].T for i in near if i != kept])
-        self.reconstruction_err_ = (
-            float(np.sqrt(2.0 * history[-1])) if spectra is penalised_spectra
-            else float(np.sqrt(_squared_error(X, self._fit_abundances, components))))
+        self.reconstruction_err_ = float(np.sqrt(2.0 * final_cost))
 
-    def _final_model(self, data, x_sq, maps, spectra):
-        """The kept start's ``(maps, spectra)`` as the result (NMF_SO may refit them)."""
-        return maps, spectra
+    def _final_model(self, data, x_sq, maps, spectra, cost):
+        """``(maps, spectra, cost)`` of the result: the kept start's (NMF_SO may refit them)."""
+        return maps, spectra, cost
 
     def _transform(self, X):
         return solve_validated(X, self.components_, False)

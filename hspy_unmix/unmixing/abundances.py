@@ -342,10 +342,12 @@ def fit_endmember_scales(
 
 
 def _squared_error(X: np.ndarray, abundances: np.ndarray, endmembers: np.ndarray) -> float:
-    """``||X - abundances @ endmembers||^2``, in blocks of rows."""
-    from ..io.chunks import batch_rows
+    """``||X - abundances @ endmembers||^2``, in blocks of rows (about
+    :data:`~hspy_unmix.io.chunks.TASK_BATCH_MB` MiB of float64 residual each,
+    whatever ``X``'s dtype)."""
+    from ..io.chunks import TASK_BATCH_MB, batch_rows
 
-    rows = batch_rows(X[:1].nbytes)
+    rows = batch_rows(8 * X.shape[1], TASK_BATCH_MB)
     total = 0.0
     for start in range(0, X.shape[0], rows):
         residual = X[start : start + rows] - abundances[start : start + rows] @ endmembers

@@ -297,7 +297,7 @@ class ARD_SO_NMF(UnmixingEstimator):
         else:  # the elimination stopped on a test of this very model
             tested = tested[0][order], tested[1]
         if self._debias_iter:
-            maps, spectra = unpenalised_refit(X, x_sq, maps, spectra, self._debias_iter)
+            maps, spectra, _ = unpenalised_refit(X, x_sq, maps, spectra, self._debias_iter)
         self.evidence_, self.noise_penalty_ = tested
         _, components = _scaled_result(np.ascontiguousarray(maps), spectra, self._scaling)
         self.components_ = components
@@ -380,7 +380,7 @@ class ARD_SO_NMF(UnmixingEstimator):
             spectra.shape[1] - 1, "ARD-SO-NMF elimination", self.show_progressbar
         ) as bar:
             while spectra.shape[1] > 1:
-                _, test_spectra = unpenalised_refit(X, x_sq, maps, spectra)
+                _, test_spectra, _ = unpenalised_refit(X, x_sq, maps, spectra)
                 evidence, penalty = _evidence(X, x_sq, test_spectra.T)
                 weakest = int(np.argmin(evidence))
                 gain = evidence[weakest] * penalty

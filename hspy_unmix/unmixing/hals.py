@@ -72,8 +72,9 @@ def compressed(X: np.ndarray, n_components: int) -> LowRank:
 
 def unpenalised_refit(
     X, x_sq: float, maps, spectra, n_iter: int = UNPENALISED_ITER
-) -> tuple[np.ndarray, np.ndarray]:
-    """Maps and unit spectra of a copy of ``(maps, spectra)`` refitted by plain HALS.
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Maps, unit spectra and half squared error of a copy of ``(maps, spectra)``
+    refitted by plain HALS.
 
     A penalty on the maps (NMF_SO's soft orthogonality, ARD's relevance
     shrinkage) biases the factorisation it fits: every map is pushed down
@@ -86,8 +87,8 @@ def unpenalised_refit(
     """
     hals = HALS(max_iter=n_iter, tol=0.0)
     hals._check_params()
-    maps, spectra, *_ = hals._one_start(X, x_sq, maps.copy(), spectra.copy())
-    return maps, spectra
+    maps, spectra, history, *_ = hals._one_start(X, x_sq, maps.copy(), spectra.copy())
+    return maps, spectra, history[-1]
 
 
 @fill_doc
@@ -217,9 +218,9 @@ class NMF_SO(HALS):
         self._w = _check_float(self.w, "w", 0.0, 1.0)
         self._debias_iter = check_int(self.debias_iter, "debias_iter", 0)
 
-    def _final_model(self, data, x_sq, maps, spectra):
+    def _final_model(self, data, x_sq, maps, spectra, cost):
         if self._debias_iter == 0:
-            return maps, spectra
+            return maps, spectra, cost
         return unpenalised_refit(data, x_sq, maps, spectra, self._debias_iter)
 
     def _update_maps(self, maps, cross, gram):

@@ -72,7 +72,7 @@ def test_unbiased_copy_fits_the_components_to_the_noise_floor():
         A = solve_validated(X, components, False)
         return _squared_error(X, A, components) / X.size
 
-    _, refitted = unpenalised_refit(X, float(np.sum(X * X)), maps, spectra)
+    _, refitted, _ = unpenalised_refit(X, float(np.sum(X * X)), maps, spectra)
     np.testing.assert_array_equal(spectra, before[0])
     np.testing.assert_array_equal(maps, before[1])
     assert noise_variance(spectra.T) > 3.0 * 0.01**2
