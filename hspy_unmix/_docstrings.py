@@ -175,7 +175,8 @@ endmember_angle_spread_ : ndarray (K,)
     Per endmember, the largest angle (rad) to its match in the other
     near-optimal starts: 0 when they all agree.
 reconstruction_err_ : float
-    Frobenius norm ``||X - C S^T||_F`` of the kept start."""
+    Frobenius norm ``||X - C S^T||_F`` of the returned model (the kept
+    start, after the unpenalised polish where there is one)."""
 
 DOCS["debias_iter"] = """\
 debias_iter

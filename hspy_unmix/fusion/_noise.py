@@ -162,10 +162,10 @@ def _row_runs(shape, dtype, n_rows: int) -> np.ndarray:
     return (starts[:, None] + np.arange(run)).ravel()
 
 
-def finite_sample_spectra(data, lazy: bool) -> np.ndarray:
+def finite_sample_spectra(data, lazy: bool, max_pixels: int | None = None) -> np.ndarray:
     """:func:`sample_spectra` without its spectra that hold a NaN or an inf
     (the solves refuse those themselves, when computed for a lazy signal)."""
-    sample = sample_spectra(data, lazy)
+    sample = sample_spectra(data, lazy, max_pixels)
     finite = np.isfinite(sample).all(axis=1)
     return sample if finite.all() else sample[finite]
 

@@ -197,8 +197,12 @@ def pan_sharpen_image(
         Refuse an image that a shift of one SI pixel explains clearly better
         (R^2 up by more than 0.05) than no shift.
     endmember_pixels
-        At most this many spectra (an even subsample of the scan) are used to
-        extract the endmembers (bounded memory for a large lazy SI).
+        At most this many spectra are used to extract the endmembers (bounded
+        memory for a large lazy SI): an even subset of the one subsample of
+        the scan (runs of whole rows, read once) that also gives the noise
+        model. Beyond the chunks that hold it, the SI is read ``passes + 1``
+        times: for the SI-only abundances, then once a pass (the last one
+        also gives the reduced chi-square).
     weighting
         ``"auto"`` (:meth:`pan_sharpen`'s default): the SI's noise model
         (``variance = gain * mean + read_noise**2``, estimated from the SI as
@@ -243,15 +247,16 @@ def pan_sharpen_image(
     h = np.asarray(image.data.compute() if image._lazy else image.data, dtype=np.float64)
     check_finite(h, "the image")
 
-    # endmembers, from an even subsample of the scan
-    E, estimator, name, k, estimated = _endmembers(
-        self, data, lazy_in, n_components, algorithm, endmember_pixels, random_state,
-        show_progressbar, algorithm_params)
-    # the channel weights' mean spectrum and the noise model from one even
-    # subsample of the scan (no pass over the whole SI of their own)
-    from ._noise import finite_sample_spectra, noise_or_none
+    # one subsample of the scan (runs of whole rows, one read of the chunks
+    # that hold them) gives the endmembers (an even subset of at most
+    # ``endmember_pixels`` of its spectra), the channel weights' mean spectrum
+    # and the noise model: no pass over the whole SI of their own
+    from ._noise import finite_sample_spectra, noise_or_none, sample_size
 
-    sample = finite_sample_spectra(data, lazy_in)
+    sample = finite_sample_spectra(data, lazy_in, max(int(endmember_pixels), sample_size(n_ch)))
+    E, estimator, name, k, estimated = _endmembers(
+        sample, n_ch, n_components, algorithm, endmember_pixels, random_state,
+        show_progressbar, algorithm_params)
     mean_spectrum = sample.mean(0, dtype=np.float64) if len(sample) else np.zeros(n_ch)
     noise = None
     if weighting == "auto":  # Poisson and read-out noise estimated from the SI
@@ -269,7 +274,8 @@ def pan_sharpen_image(
     halo = 4
     tile_list = list(tiles(ny, nx, int(tile_size), halo))
     A0 = np.zeros((ny, nx, k))
-    with progress_bar(len(tile_list) * (passes + 2), "Pan-sharpening (image)",
+    rms, chi2, chi2_si = (np.zeros((ny, nx)) for _ in range(3))
+    with progress_bar(len(tile_list) * (passes + 1), "Pan-sharpening (image)",
                       show_progressbar) as bar:
         for core, _ in tile_list:  # SI-only abundances (weighted NNLS per pixel)
             X = read(core)
@@ -292,16 +298,22 @@ def pan_sharpen_image(
             U_new = np.empty_like(U)
             for core, outer in tile_list:
                 fo = tuple(slice(s.start * f, s.stop * f) for s in outer)
-                sol = solve_tile(read(outer), h[fo], U[fo], problem)
+                X = read(outer)
+                sol = solve_tile(X, h[fo], U[fo], problem)
                 inner = tuple(slice((c.start - o.start) * f, (c.stop - o.start) * f)
                               for c, o in zip(core, outer))
                 U_new[tuple(slice(c.start * f, c.stop * f) for c in core)] = sol[inner]
+                if p == passes - 1:  # the quality figures from the block just read
+                    own = tuple(slice(c.start - o.start, c.stop - o.start)
+                                for c, o in zip(core, outer))
+                    for out, value in zip((rms, chi2, chi2_si), _tile_quality(
+                            X[own], sol[inner] * scale, A0[core], E, f, gain)):
+                        out[core] = value
                 bar.update(1)
             U = U_new
             if p < passes - 1:
                 model = fit_image_model(U * scale, h, gamma, sigma, f)
         A = U * scale
-        rms, chi2, chi2_si = _quality(read, tile_list, A, A0, E, f, (ny, nx), bar, gain)
 
     record = {
         "mode": "image",
@@ -360,14 +372,15 @@ def _check_registration(A0, image_coarse):
         )
 
 
-def _endmembers(self, data, lazy_in, n_components, algorithm, max_pixels, random_state,
+def _endmembers(sample, n_ch, n_components, algorithm, max_pixels, random_state,
                 show_progressbar, algorithm_params):
+    """Endmembers given, or fitted on an even subset of at most ``max_pixels``
+    spectra of ``sample``: ``(E, estimator, name, K, K estimated?)``."""
     from hyperspy.signal import BaseSignal
 
     from .._validation import check_finite, check_spectra
     from ._endmembers import fit_endmembers
 
-    n_ch = data.shape[-1]
     if isinstance(algorithm, (np.ndarray, list, BaseSignal)):
         E = algorithm.data if isinstance(algorithm, BaseSignal) else algorithm
         E = np.asarray(E.compute() if hasattr(E, "compute") else E, dtype=np.float64)
@@ -381,11 +394,9 @@ def _endmembers(self, data, lazy_in, n_components, algorithm, max_pixels, random
         if (E < 0).any():
             raise ValueError("given endmembers must be non-negative (Poisson model).")
         return E, None, "given", E.shape[0], False
-    flat = data.reshape(-1, n_ch)
-    n = flat.shape[0]
+    n = sample.shape[0]
     idx = np.unique(np.linspace(0, n - 1, min(n, int(max_pixels))).astype(int))
-    sample = flat[idx]
-    sample = np.asarray(sample.compute() if lazy_in else sample, dtype=np.float64)
+    sample = np.asarray(sample[idx], dtype=np.float64)
     negative = "clip" if (isinstance(algorithm, str) and algorithm.strip().upper() == "NMF") else "allow"
     sample = check_spectra(sample, name="the spectrum image", negative=negative)
     estimator, E, k, name, estimated = fit_endmembers(
@@ -412,22 +423,17 @@ def effective_gain(noise, mean_spectrum) -> float:
     return g if np.isfinite(g) and g > 0 else 1.0
 
 
-def _quality(read, tile_list, A, A0, E, f, nav_shape, bar, gain=1.0):
-    """RMS residual and reduced chi-square per SI pixel (fused and SI-only),
-    against the variance ``gain * max(model, 1)``."""
+def _tile_quality(X, A_fine, A0, E, f, gain=1.0):
+    """RMS residual and reduced chi-square per SI pixel of a tile ``X`` (fused
+    abundances ``A_fine`` on the image's grid, SI-only ``A0``), against the
+    variance ``gain * max(model, 1)``."""
     k, n_ch = E.shape
-    rms = np.zeros(nav_shape)
-    chi2 = np.zeros(nav_shape)
-    chi2_si = np.zeros(nav_shape)
     dof = max(n_ch - k, 1)
-    for core, _ in tile_list:
-        X = read(core)
-        fine = tuple(slice(c.start * f, c.stop * f) for c in core)
-        for a, out in ((block_mean(A[fine], f), chi2), (A0[core], chi2_si)):
-            M = a @ E
-            d2 = (X - M) ** 2
-            out[core] = (d2 / (gain * np.maximum(M, 1.0))).sum(-1) / dof
-            if out is chi2:
-                rms[core] = np.sqrt(d2.mean(-1))
-        bar.update(1)
-    return rms, chi2, chi2_si
+    out = []
+    for a in (block_mean(A_fine, f), A0):
+        M = a @ E
+        d2 = (X - M) ** 2
+        out.append((d2 / (gain * np.maximum(M, 1.0))).sum(-1) / dof)
+        if len(out) == 1:
+            rms = np.sqrt(d2.mean(-1))
+    return rms, out[0], out[1]

@@ -240,7 +240,7 @@ class _MultiStartNMF(UnmixingEstimator):
         for name, value in extras.items():
             setattr(self, name, value)
         penalised_spectra = spectra
-        maps, spectra, final_cost = self._final_model(data, x_sq, maps, spectra, history[-1])
+        maps, spectra, final_cost = self._final_model(X, data, x_sq, maps, spectra, history[-1])
         abundances, components = _scaled_result(maps, spectra, self._scaling)
         self.components_ = components
         # Final NNLS solve: fit_transform then equals transform exactly.
@@ -256,7 +256,7 @@ class _MultiStartNMF(UnmixingEstimator):
             penalised_spectra.T, [results[i][1].T for i in near if i != kept])
         self.reconstruction_err_ = float(np.sqrt(2.0 * final_cost))
 
-    def _final_model(self, data, x_sq, maps, spectra, cost):
+    def _final_model(self, X, data, x_sq, maps, spectra, cost):
         """``(maps, spectra, cost)`` of the result: the kept start's (NMF_SO may refit them)."""
         return maps, spectra, cost
 

@@ -23,7 +23,7 @@ from ._nmf_kernels import hals_rows_sweep, soft_orthogonal_hals_step
 from .._progress import NoBar, progress_bar
 from .._validation import check_int
 from .abundances import _squared_error, solve_validated
-from .hals import DEBIAS_ITER, unpenalised_refit
+from .hals import DEBIAS_ITER, polished, unpenalised_refit
 
 
 @fill_doc
@@ -169,7 +169,8 @@ class ARD_SO_NMF(UnmixingEstimator):
     Started from 8 components on the three-phase chequerboard (about 7 s),
     ARD drops five components, each worth well under one BIC price, keeps
     the three phases (each worth more than a hundred) and refits them from
-    VCA's start; the spectra match the true ones within 0.02 rad.
+    VCA's start; the spectra match the true ones within 0.02 rad (0.035
+    without the unpenalised polish, ``debias_iter=0``).
 
     >>> from hspy_unmix import ARD_SO_NMF
     >>> from hspy_unmix.metrics import sad
@@ -183,8 +184,8 @@ class ARD_SO_NMF(UnmixingEstimator):
     True
     >>> bool(model.evidence_.min() > 100.0)
     True
-    >>> sad(truth.endmembers, model.components_).round(2).tolist()
-    [0.02, 0.02, 0.0]
+    >>> bool(sad(truth.endmembers, model.components_).max() < 0.02)
+    True
     """
 
     _negative = "clip"
@@ -297,7 +298,7 @@ class ARD_SO_NMF(UnmixingEstimator):
         else:  # the elimination stopped on a test of this very model
             tested = tested[0][order], tested[1]
         if self._debias_iter:
-            maps, spectra, _ = unpenalised_refit(X, x_sq, maps, spectra, self._debias_iter)
+            maps, spectra, _ = polished(X, X, x_sq, spectra, self._debias_iter)
         self.evidence_, self.noise_penalty_ = tested
         _, components = _scaled_result(np.ascontiguousarray(maps), spectra, self._scaling)
         self.components_ = components

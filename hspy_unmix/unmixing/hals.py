@@ -16,6 +16,7 @@ from ._nmf_base import (
     _relative_change,
 )
 from ._nmf_kernels import hals_rows_sweep, soft_orthogonal_hals_step
+from .abundances import solve_validated
 
 #: Above this many values (pixels x channels) the iterations multiply a
 #: low-rank compression of the sample instead of the sample (see HALS Notes).
@@ -89,6 +90,19 @@ def unpenalised_refit(
     hals._check_params()
     maps, spectra, history, *_ = hals._one_start(X, x_sq, maps.copy(), spectra.copy())
     return maps, spectra, history[-1]
+
+
+def polished(X, data, x_sq: float, spectra, n_iter: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """A penalised model's unit ``spectra`` after ``n_iter`` plain HALS
+    iterations, from their NNLS maps of the sample ``X`` (``data``: what the
+    iterations multiply, ``X`` or its :class:`LowRank` compression).
+
+    The NNLS maps, not the penalised ones, are the start: the penalty has
+    pushed those apart, and HALS from them heads for another minimum (the
+    figures in NMF_SO's ``debias_iter``).
+    """
+    maps = np.ascontiguousarray(solve_validated(X, spectra.T, False), dtype=np.float64)
+    return unpenalised_refit(data, x_sq, maps, spectra, n_iter)
 
 
 @fill_doc
@@ -218,10 +232,10 @@ class NMF_SO(HALS):
         self._w = _check_float(self.w, "w", 0.0, 1.0)
         self._debias_iter = check_int(self.debias_iter, "debias_iter", 0)
 
-    def _final_model(self, data, x_sq, maps, spectra, cost):
+    def _final_model(self, X, data, x_sq, maps, spectra, cost):
         if self._debias_iter == 0:
             return maps, spectra, cost
-        return unpenalised_refit(data, x_sq, maps, spectra, self._debias_iter)
+        return polished(X, data, x_sq, spectra, self._debias_iter)
 
     def _update_maps(self, maps, cross, gram):
         soft_orthogonal_hals_step(maps, cross, gram, self._w, np.zeros(maps.shape[1]))

@@ -148,6 +148,26 @@ def test_eager_equals_lazy(pair, report):
                                atol=1e-8)
 
 
+def test_lazy_si_is_read_once_a_pass(counting_lazy):
+    """One subsample serves the endmembers and the noise model, the last
+    pass gives the quality figures: the chunks are read passes + 1 times,
+    plus those holding the subsample (here the whole 32 x 32 scan; before,
+    the endmembers' and the noise's samples and a quality pass read the
+    8 chunks three more times); the results those of the eager SI."""
+    s, image, _, _ = _pair(ny=32)
+    lazy, reads = counting_lazy(s.data, (4, 32, -1))  # 8 chunks
+    for ax, ax0 in zip(lazy.axes_manager.navigation_axes, s.axes_manager.navigation_axes):
+        ax.scale, ax.units = ax0.scale, ax0.units
+    kwargs = dict(algorithm="VCA", n_components=2, endmember_pixels=256, random_state=0,
+                  passes=2, return_report=True, show_progressbar=False, lazy_output=False)
+    got = lazy.pan_sharpen(image, **kwargs)
+    assert reads["n"] == 8 * (2 + 1) + 8, reads["n"]
+    ref = s.pan_sharpen(image, **kwargs)
+    np.testing.assert_allclose(got.abundances.data, ref.abundances.data, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(got.fused.metadata.Signal.pan_sharpen.reduced_chi2,
+                               ref.fused.metadata.Signal.pan_sharpen.reduced_chi2, rtol=1e-9)
+
+
 def test_tiles_match_one_tile(pair, report):
     s, image, frac, E = pair
     tiled = s.pan_sharpen(image, algorithm=E, tile_size=8, return_report=True,

@@ -63,6 +63,24 @@ def test_nmf_so_separates_disjoint_components_better_than_hals():
     assert score_so["nmse_mean"] < 0.5 * score_hals["nmse_mean"]
 
 
+def test_nmf_so_polish_removes_the_penalty_bias_of_the_reconstruction():
+    # the penalty pushes the maps of the mixed pixels apart and biases the
+    # spectra; 10 unpenalised HALS iterations give the components the data's
+    # least-squares fit back (RMSE 1.54 -> 1.19 x VCA's measured here)
+    s, _ = chequerboard_si(n_components=3, shape=(32, 32), random_state=0)
+    X = s.data.reshape(-1, s.data.shape[-1]).astype(np.float64)
+    fits = {d: NMF_SO(3, debias_iter=d, n_starts=1, max_iter=100,
+                      random_state=0).fit(X) for d in (0, 10)}
+    resid = {d: np.linalg.norm(X - f.transform(X) @ f.components_)
+             for d, f in fits.items()}
+    assert resid[10] < 0.85 * resid[0], resid
+    # the reported error is the polished model's; NNLS abundances never worse
+    f = fits[10]
+    assert resid[10] <= f.reconstruction_err_ * (1 + 1e-9)
+    with pytest.raises(ValueError, match="debias_iter"):
+        NMF_SO(3, debias_iter=-1).fit(X)
+
+
 @pytest.mark.slow
 def test_signal_decomposition_hals_non_negative():
     s, truth = chequerboard_si(n_components=3, shape=(32, 32), random_state=0)
