@@ -180,18 +180,22 @@ reconstruction_err_ : float
 
 DOCS["debias_iter"] = """\
 debias_iter
-    Iterations of plain HALS run from the penalised result before it is
-    returned (:func:`~hspy_unmix.unmixing.hals.unpenalised_refit`; 0: none).
-    The penalty biases the factorisation: at 0 the endmembers reconstruct
-    the 3-phase chequerboard SI with 1.47 times VCA + NNLS's RMSE. Measured
-    on ARD_SO_NMF / NMF_SO (``random_state=0``), endmember SAD (rad) at 0 / 10 /
-    300 iterations: 3-phase chequerboard 0.024 / 0.009-0.010 / 0.006-0.009
-    (RMSE 1.47 / 1.05 / 1.00 x VCA's), without pure pixels 0.115 / 0.099 /
-    0.090, 4 phases 0.051 / 0.024 / 0.011, the Samson scene 0.094 / 0.085 /
-    0.129 (ARD) and 0.086 / 0.079 / 0.125 (NMF_SO): a long polish
-    reaches plain HALS's least-squares fit, which on Samson lies further
-    from the reference endmembers (HALS: 0.114). 10 was chosen looking at
-    both, so Samson is not held out for this choice."""
+    Iterations of plain HALS run before the result is returned, from the
+    penalised spectra and their NNLS maps
+    (:func:`~hspy_unmix.unmixing.hals.polished`; 0: none). The penalty
+    biases the factorisation: without the polish the endmembers reconstruct
+    the 3-phase chequerboard SI with 1.46 times VCA + NNLS's RMSE.
+    Measured (``benchmarks/bench_debias.py``) on ARD_SO_NMF / NMF_SO
+    (``random_state=0``), endmember SAD
+    (rad) at 0 / 10 / 300 iterations: 3-phase chequerboard 0.024 /
+    0.009-0.010 / 0.006-0.009 (RMSE 1.46 / 1.04 / 0.99 x VCA's), without
+    pure pixels 0.115 / 0.099-0.100 / 0.090, 4 phases 0.050-0.051 /
+    0.023-0.024 / 0.008-0.011 (RMSE 1.75 / 1.11 / 1.00 x), the Samson
+    scene 0.094 / 0.085 / 0.130 (ARD) and 0.086 / 0.079 / 0.125 (NMF_SO;
+    0.098 for both at 30): a long polish reaches plain HALS's
+    least-squares fit, which on Samson lies further from the reference
+    endmembers (HALS: 0.114). 10 was chosen looking at both, so Samson is
+    not held out for this choice."""
 
 # --------------------------------------------------------------------- neural
 DOCS["neural_init"] = """\

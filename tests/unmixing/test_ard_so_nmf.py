@@ -55,6 +55,23 @@ def test_ard_finds_the_three_phases_of_the_demo_si_from_eight():
         assert angles.min(axis=1).max() < 0.08
 
 
+@pytest.mark.slow
+def test_ard_tests_the_refit_and_drops_what_it_made_redundant():
+    # Without pure pixels (replicate 100 of the NMF page), the elimination
+    # from 8 stopped at 4 components and the refit with 4 from VCA's start
+    # then had one worth 0.05 BIC prices, which was kept: the refit's
+    # components are tested too, and the fit repeated with 3.
+    s, truth = chequerboard_si(n_components=3, random_state=100, max_abundance=0.7)
+    X = s.data.reshape(-1, s.data.shape[-1])
+    model = ARD_SO_NMF(8, random_state=0, show_progressbar=False).fit(X)
+    assert model.n_components_kept_ == 3 and model.refitted_
+    assert model.dropped_[-1][0] == -1 and model.dropped_[-1][1] < 1.0
+    assert np.all(model.evidence_ > 10.0)
+    assert model.evidence_.shape == (3,) and model.components_.shape == (3, X.shape[1])
+    angles = sad_matrix(truth.endmembers, model.components_)
+    assert angles.min(axis=1).max() < 0.2  # no pure pixel: VCA-level accuracy
+
+
 def test_unbiased_copy_fits_the_components_to_the_noise_floor():
     # Biased spectra and shrunk maps (as the priors leave a model) explain
     # the data worse than the noise; the copy refitted without the priors

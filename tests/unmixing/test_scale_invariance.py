@@ -218,7 +218,7 @@ def test_reconstruction_in_data_units(name, counts, reference):
 
 # NMF_SO and ARD_SO_NMF pass only with their unpenalised polish
 # (debias_iter): without it 1.54 and 1.56 x VCA + FCLS's RMSE here, with
-# it 1.19 and 1.22 (measured).
+# it 1.04 and 1.04 (measured).
 @pytest.mark.parametrize("name", NAMES)
 def test_reconstruction_as_good_as_vca_fcls(name, counts, reference, vca_fcls_rmse):
     est, _, abundances, _ = reference(name)
