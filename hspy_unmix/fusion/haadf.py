@@ -429,11 +429,11 @@ def _tile_quality(X, A_fine, A0, E, f, gain=1.0):
     variance ``gain * max(model, 1)``."""
     k, n_ch = E.shape
     dof = max(n_ch - k, 1)
-    out = []
-    for a in (block_mean(A_fine, f), A0):
-        M = a @ E
+
+    def squares_and_chi2(abundances):
+        M = abundances @ E
         d2 = (X - M) ** 2
-        out.append((d2 / (gain * np.maximum(M, 1.0))).sum(-1) / dof)
-        if len(out) == 1:
-            rms = np.sqrt(d2.mean(-1))
-    return rms, out[0], out[1]
+        return d2, (d2 / (gain * np.maximum(M, 1.0))).sum(-1) / dof
+
+    d2, chi2 = squares_and_chi2(block_mean(A_fine, f))
+    return np.sqrt(d2.mean(-1)), chi2, squares_and_chi2(A0)[1]

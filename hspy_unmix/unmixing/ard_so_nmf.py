@@ -303,10 +303,8 @@ class ARD_SO_NMF(UnmixingEstimator):
             refit_order = np.argsort(-self._relevances(refit_maps, refit_b), kind="stable")
             maps, spectra = refit_maps[:, refit_order], refit_spectra[:, refit_order]
             self.refitted_ = True
-            tested = _evidence(X, x_sq, unpenalised_refit(X, x_sq, maps, spectra)[1].T)
-            weakest = int(np.argmin(tested[0]))
-            if (not self.backward_elimination or n_refit == 1 or tested[0][weakest] >= 1.0
-                    or tested[0][weakest] * tested[1] > self._keep_share * x_sq):
+            tested, weakest = self._test(X, x_sq, maps, spectra)
+            if not self.backward_elimination or n_refit == 1 or weakest is None:
                 break
             # the refit made one of its components redundant (3-phase
             # chequerboards without pure pixels): one fewer, refitted again
@@ -314,7 +312,7 @@ class ARD_SO_NMF(UnmixingEstimator):
             n_refit -= 1
         del self._active, self._relevance_rows, self._costs
         if tested is None:
-            tested = _evidence(X, x_sq, unpenalised_refit(X, x_sq, maps, spectra)[1].T)
+            tested = self._test(X, x_sq, maps, spectra)[0]
         elif not self.refitted_:  # the elimination stopped on a test of this very model
             tested = tested[0][order], tested[1]
         if self._debias_iter:
@@ -388,6 +386,19 @@ class ARD_SO_NMF(UnmixingEstimator):
             previous = relevances
         return False, noise_var
 
+    def _test(self, X, x_sq, maps, spectra):
+        """``((evidence, penalty), weakest)`` of the model's components, tested
+        on a copy refitted without the priors (:func:`_evidence`); ``weakest``
+        is the index of the one the others replace (evidence below 1 and a
+        rise of at most ``keep_share`` of ``||X||^2``), ``None`` when every
+        component is needed."""
+        _, test_spectra, _ = unpenalised_refit(X, x_sq, maps, spectra)
+        evidence, penalty = _evidence(X, x_sq, test_spectra.T)
+        weakest = int(np.argmin(evidence))
+        if evidence[weakest] >= 1.0 or evidence[weakest] * penalty > self._keep_share * x_sq:
+            return (evidence, penalty), None
+        return (evidence, penalty), weakest
+
     def _backward_elimination(self, X, x_sq, maps, spectra, b):
         """Drop, one at a time, the component the others replace within the noise.
 
@@ -401,13 +412,10 @@ class ARD_SO_NMF(UnmixingEstimator):
             spectra.shape[1] - 1, "ARD-SO-NMF elimination", self.show_progressbar
         ) as bar:
             while spectra.shape[1] > 1:
-                _, test_spectra, _ = unpenalised_refit(X, x_sq, maps, spectra)
-                evidence, penalty = _evidence(X, x_sq, test_spectra.T)
-                weakest = int(np.argmin(evidence))
-                gain = evidence[weakest] * penalty
-                if evidence[weakest] >= 1.0 or gain > self._keep_share * x_sq:
-                    return maps, spectra, dropped, (evidence, penalty)
-                dropped.append((int(self._active[weakest]), float(evidence[weakest])))
+                tested, weakest = self._test(X, x_sq, maps, spectra)
+                if weakest is None:
+                    return maps, spectra, dropped, tested
+                dropped.append((int(self._active[weakest]), float(tested[0][weakest])))
                 keep = np.arange(spectra.shape[1]) != weakest
                 maps = np.ascontiguousarray(maps[:, keep])
                 spectra = np.ascontiguousarray(spectra[:, keep])
