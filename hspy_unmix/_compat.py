@@ -107,3 +107,29 @@ def quiet_lazy_progressbars(show: bool):
             lazy_module.progressbar = original
 
     return patched()
+
+
+def navigation_shape_in_array(signal) -> tuple:
+    """The navigation shape in array order (that of ``learning_results.navigation_mask``)."""
+    return tuple(signal.axes_manager._navigation_shape_in_array)
+
+
+def navigation_mask_signal(flat_mask, signal):
+    """``flat_mask`` (True = left out, pixels in the order of the loadings) as a
+    ``navigation_mask`` for HyperSpy's ``decomposition``."""
+    from hyperspy.signals import BaseSignal
+
+    shape = navigation_shape_in_array(signal)
+    return BaseSignal(np.asarray(flat_mask, dtype=bool).reshape(shape)).T
+
+
+def flat_navigation_mask(mask) -> np.ndarray:
+    """A user's ``navigation_mask`` as HyperSpy's ``decomposition`` reads it, as a
+    flat boolean array in the order of the loadings: a signal's data as they
+    are, an array (numpy or dask) transposed first (HyperSpy takes arrays in
+    its display order)."""
+    if hasattr(mask, "axes_manager"):
+        values = np.asarray(mask.data)
+    else:
+        values = np.asarray(mask).T
+    return values.astype(bool).ravel()

@@ -363,12 +363,13 @@ def _edge_penalty(U, problem):
     return lam * value, lam * grad
 
 
-def fused_objective(u, X, h, problem, shape):
+def fused_objective(u, X, h, problem, shape, measured=None):
     """Negative log-posterior of one tile and its gradient.
 
     ``u`` flattened abundances in units of ``problem.scale`` on the tile's
     image grid ``shape = (rows, cols, K)``; ``X`` (rows/f, cols/f, C) counts;
-    ``h`` (rows, cols) image.
+    ``h`` (rows, cols) image; ``measured`` (rows/f, cols/f) ``False`` for the
+    SI pixels without a spectrum (NaN/inf): no spectral term there.
     """
     f = problem.factor
     U = u.reshape(shape)
@@ -376,8 +377,13 @@ def fused_objective(u, X, h, problem, shape):
     # spectra: Poisson, each SI pixel the mean of its f x f image pixels
     M = block_mean(U, f) @ Es
     Mf = np.maximum(M, MODEL_FLOOR)
-    value = float((M - X * np.log(Mf)).sum()) / problem.gain
-    g_coarse = (1.0 - X / Mf) @ Es.T
+    terms = M - X * np.log(Mf)
+    g_terms = 1.0 - X / Mf
+    if measured is not None:
+        terms = terms * measured[..., None]
+        g_terms = g_terms * measured[..., None]
+    value = float(terms.sum()) / problem.gain
+    g_coarse = g_terms @ Es.T
     grad = replicate(g_coarse, f) / (f * f * problem.gain)
     # image: Gaussian around the fitted forward model
     model = problem.model
@@ -398,13 +404,25 @@ def fused_objective(u, X, h, problem, shape):
 
 
 def solve_tile(X, h, U0, problem):
-    """L-BFGS-B solve of one tile, abundances >= 0 (units of ``problem.scale``)."""
+    """L-BFGS-B solve of one tile, abundances >= 0 (units of ``problem.scale``).
+
+    SI pixels whose spectrum holds NaN or inf have no spectral term: their
+    abundances come from the image and the regularisers alone.
+    """
     from scipy.optimize import minimize
 
+    from .._non_finite import non_finite_rows
+
     shape = U0.shape
-    X = np.clip(np.asarray(X, dtype=np.float64), 0.0, None)
+    X = np.asarray(X, dtype=np.float64)
+    bad = non_finite_rows(X.reshape(-1, X.shape[-1])).reshape(X.shape[:-1])
+    measured = None
+    if bad.any():
+        measured = (~bad).astype(np.float64)
+        X = np.where(bad[..., None], 0.0, X)
+    X = np.clip(X, 0.0, None)
     sol = minimize(
-        fused_objective, U0.ravel(), args=(X, h, problem, shape), jac=True,
+        fused_objective, U0.ravel(), args=(X, h, problem, shape, measured), jac=True,
         method="L-BFGS-B", bounds=[(0.0, None)] * U0.size,
         options={"maxiter": problem.max_iter, "maxcor": 20, "ftol": 1e-12, "gtol": 1e-9},
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_finite
+from .._non_finite import non_finite_rows
 from ..io.chunks import DEFAULT_CHUNK_MB, navigation_chunks
 from ._energy import EnergyPlan
 
@@ -118,18 +118,22 @@ class SolvePlan:
         bounds = list(starts[1:]) + [levels.size]
         return [(int(v), np.sort(order[a:b])) for v, a, b in zip(values, starts, bounds)]
 
-    def initial(self, raw_flat, name="the signal"):
+    def initial(self, raw_flat):
         """Unregularised abundances (n, K), reduced data (n, K) and levels (n,) of raw spectra.
 
         One product per intensity level with the level's ``projection`` gives
         both the least-squares products and the reduced data, so the spectra
         (float32 stays float32) are neither copied to float64 nor weighted.
+        A spectrum that holds NaN or inf gets NaN abundances (and zero
+        reduced data); :meth:`smooth` keeps them NaN.
         """
         from ..io.chunks import matmul_rows
         from ..unmixing.abundances import solve_products
 
         raw_flat = np.asarray(raw_flat)
-        check_finite(raw_flat, name)
+        bad = non_finite_rows(raw_flat)
+        if bad.any():  # a copy for the batches that hold one only
+            raw_flat = np.where(bad[:, None], np.zeros((), raw_flat.dtype), raw_flat)
         X = raw_flat[:, self.energy.self_slice]
         levels = self.levels(X)
         k = self.endmembers.shape[0]
@@ -140,6 +144,7 @@ class SolvePlan:
             P = matmul_rows(X[idx], fit.projection)
             A[idx] = solve_products(P[:, :k] / fit.scale, fit.weighted_scaled, self.sum_to_one)
             Xr[idx] = P[:, k:]
+        A[bad] = np.nan
         return A, Xr, levels
 
     def smooth(self, A, Xr, levels, nav_ndim):
@@ -153,14 +158,20 @@ class SolvePlan:
         shape = A.shape
         Xr_flat = Xr.reshape(-1, k)
         groups = self.groups(np.asarray(levels).reshape(-1))
+        bad = np.isnan(A.reshape(-1, k)[:, 0])  # spectra with NaN/inf: no data, stay NaN
         for _ in range(self.iterations):
             mean = neighbour_mean(A, nav_ndim).reshape(-1, k)
+            if bad.any():
+                # a pixel whose neighbours are all bad is pulled to itself
+                mean = np.where(np.isnan(mean), A.reshape(-1, k), mean)
+                mean[bad] = 0.0
             new = np.empty_like(mean)
             for level, idx in groups:
                 fit = self.fit(level)
                 s = np.sqrt(fit.smoothness_weight)
                 E_aug = np.concatenate([fit.r_t * self.dose_ratio, s * np.eye(k)], axis=1)
                 new[idx] = solver(np.concatenate([Xr_flat[idx], s * mean[idx]], axis=1), E_aug)
+            new[bad] = np.nan
             A = new.reshape(shape)
         return A
 
@@ -188,8 +199,20 @@ class SolvePlan:
 def neighbour_mean(A: np.ndarray, nav_ndim: int) -> np.ndarray:
     """Mean of the 2 * nav_ndim nearest neighbours on the grid (edges replicated).
 
-    ``A`` has shape ``nav_shape + (K,)``.
+    ``A`` has shape ``nav_shape + (K,)``. Pixels whose abundances are NaN
+    (spectra with NaN/inf) are left out of their neighbours' means; a pixel
+    with no finite neighbour gets NaN.
     """
+    missing = np.isnan(A[..., :1])
+    if not missing.any():
+        return _neighbour_sum(A, nav_ndim) / (2 * nav_ndim)
+    count = _neighbour_sum((~missing).astype(A.dtype), nav_ndim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _neighbour_sum(np.where(missing, 0.0, A), nav_ndim) / count
+
+
+def _neighbour_sum(A, nav_ndim):
+    """Sum of the 2 * nav_ndim nearest neighbours (edges replicated)."""
     acc = np.zeros_like(A)
     for ax in range(nav_ndim):
         n = A.shape[ax]
@@ -204,7 +227,7 @@ def neighbour_mean(A: np.ndarray, nav_ndim: int) -> np.ndarray:
             [np.take(A, np.arange(1, n), axis=ax), np.take(A, [n - 1], axis=ax)], axis=ax
         )
         acc += prev + nxt
-    return acc / (2 * nav_ndim)
+    return acc
 
 
 def _solve_chunk_overlapped(block, plan, nav_ndim):

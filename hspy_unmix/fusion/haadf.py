@@ -267,9 +267,11 @@ def pan_sharpen_image(
 
     def read(sl):
         block = data[sl[0], sl[1]]
-        block = np.asarray(block.compute() if lazy_in else block, dtype=np.float64)
-        check_finite(block, "the spectrum image")
-        return block
+        return np.asarray(block.compute() if lazy_in else block, dtype=np.float64)
+
+    from .._non_finite import FiniteRowsTransform, nearest_finite_filled, refuse_all
+
+    si_only = FiniteRowsTransform(lambda X: nnls_abundances(X * w_ch, E * w_ch), len(E))
 
     halo = 4
     tile_list = list(tiles(ny, nx, int(tile_size), halo))
@@ -279,18 +281,25 @@ def pan_sharpen_image(
                       show_progressbar) as bar:
         for core, _ in tile_list:  # SI-only abundances (weighted NNLS per pixel)
             X = read(core)
-            A0[core] = nnls_abundances(X.reshape(-1, n_ch) * w_ch, E * w_ch).reshape(
-                X.shape[:2] + (k,))
+            A0[core] = si_only(X.reshape(-1, n_ch)).reshape(X.shape[:2] + (k,))
             bar.update(1)
+        # SI pixels without a spectrum (NaN/inf): their nearest measured
+        # neighbour's SI-only abundances start the fit and enter the image
+        # model's fit; the fused solve has no spectral term there
+        missing = np.isnan(A0[..., 0])
+        n_missing = int(missing.sum())
+        refuse_all(n_missing, missing.size, "pan_sharpen")
+        A_start = nearest_finite_filled(A0, missing) if n_missing else A0
         if check_registration:
-            _check_registration(A0, block_mean(h, f))
+            _check_registration(A_start, block_mean(h, f))
         sigma = image_noise_sigma(h)
-        model = fit_image_model(replicate(A0, f), h, gamma, sigma, f)
-        scale = float(np.mean(A0.sum(-1))) or 1.0
-        w_t = (thickness_weight(A0, E, f, gain) if thickness_smoothness is None
+        model = fit_image_model(replicate(A_start, f), h, gamma, sigma, f)
+        scale = float(np.mean(A_start.sum(-1))) or 1.0
+        w_t = (thickness_weight(A_start, E, f, gain) if thickness_smoothness is None
                else float(thickness_smoothness))
-        c_t = total_weights(A0, E, scale)
-        U = replicate(A0, f) / scale
+        c_t = total_weights(A_start, E, scale)
+        U = replicate(A_start, f) / scale
+        del A_start
         for p in range(passes):
             problem = FusionProblem(E, f, scale, model, float(image_weight), regularization,
                                     smoothness, float(huber_delta), int(max_iter), w_t, c_t,
@@ -329,11 +338,16 @@ def pan_sharpen_image(
         "image_weight": float(image_weight),
         "gain": float(gain),
         "passes": int(passes),
-        "reduced_chi2": float(np.mean(chi2)),
-        "reduced_chi2_si_only": float(np.mean(chi2_si)),
+        "reduced_chi2": float(np.nanmean(chi2)),
+        "reduced_chi2_si_only": float(np.nanmean(chi2_si)),
+        "n_non_finite": n_missing,
         "image_title": str(image.metadata.get_item("General.title", "")),
         "endmembers": E,
     }
+    from .._non_finite import warn_left_out
+
+    warn_left_out(n_missing, missing.size, "the spectral fit of pan_sharpen",
+                  result="SI-only abundances and quality figures", marked_by=None)
     from ._image_output import image_mode_result
 
     return image_mode_result(self, image, record, A, A0, E, rms, chi2, estimator, lazy,

@@ -49,6 +49,7 @@ from ._endmembers import (
 )
 from ._energy import energy_plan
 from ._noise import finite_sample_spectra, noise_or_none
+from .._non_finite import left_out, non_finite_rows, refuse_all
 from .haadf import IMAGE_KEYWORDS as _IMAGE_KEYWORDS
 from ._output import fused_result
 from ._solve import (  # noqa: F401  (neighbour_mean: public before the split)
@@ -268,8 +269,7 @@ def pan_sharpen(
         signal axis of a chunk is read whole) when computed, with the
         endmembers fitted eagerly on ``other``; memory stays bounded by the
         chunk size. ``weighting="auto"`` reads its sample of ``self`` (at
-        most 16384 spectra and 64 MiB, only those kept) when called. NaN/inf in a lazy
-        ``self`` raise when computed.
+        most 16384 spectra and 64 MiB, only those kept) when called.
     return_report
         Return a :class:`PanSharpenResult` (fused signal, abundance maps,
         endmembers, residual and reduced chi-square maps, estimator) instead
@@ -303,8 +303,9 @@ def pan_sharpen(
         parameters.
     ValueError
         Non-uniform energy axes, overlap below 50 % of the narrower energy
-        range or fewer than ``2 K`` output channels, NaN/inf, ``other`` with
-        fewer pixels than K, an unknown ``weighting``.
+        range or fewer than ``2 K`` output channels, ``other`` with fewer
+        (finite) pixels than K, an unknown ``weighting``, no finite spectrum
+        in ``self`` or ``other``.
 
     Notes
     -----
@@ -322,6 +323,18 @@ def pan_sharpen(
     narrower ("rebin"). Beyond ``other``'s last channels its edge values are
     extended. Counts per eV are kept, so the fused spectra are in
     ``self``'s units whatever the dispersions.
+
+    Bad pixels. Spectra of ``other`` that hold NaN or inf are left out of
+    the endmembers and of its noise model (``n_non_finite_other`` in the
+    metadata). Those of ``self`` get NaN abundances and NaN fused spectra,
+    and the smoothing leaves them out of their neighbours' means; an
+    in-memory result counts them in ``n_non_finite`` and says how many in a
+    ``UserWarning`` (a lazy result shows them as NaN when computed). With
+    an image as ``other``, such SI pixels have no spectral term in the fused
+    fit: their fused abundances and spectra come from the image and the
+    regularisers alone (the image is measured there), their SI-only
+    abundances and quality figures are NaN, and ``n_non_finite`` counts
+    them; the image itself must be finite.
 
     Quality. With ``x`` the spectrum of ``self`` and ``x_hat`` the fused
     one, the RMS residual and the reduced chi-square
@@ -370,6 +383,11 @@ def pan_sharpen(
     other_data = other.data.compute() if other._lazy else other.data
     n_other_channels = other.axes_manager.signal_size
     Xo_full = np.asarray(other_data).reshape(-1, n_other_channels)
+    bad_other = non_finite_rows(Xo_full[:, plan_e.other_slice])
+    n_bad_other = int(bad_other.sum())
+    if n_bad_other:  # left out of the endmembers and of other's noise model
+        refuse_all(n_bad_other, bad_other.size, "pan_sharpen (other)")
+        Xo_full = Xo_full[~bad_other]
     negative = "clip" if (isinstance(algorithm, str) and algorithm.strip().upper() == "NMF") else "allow"
     Xo = check_spectra(Xo_full[:, plan_e.other_slice], name="other", negative=negative)
     weighting = _check_weighting(weighting)
@@ -421,6 +439,10 @@ def pan_sharpen(
                            weights, dose_ratio, noise, mean_self)
     solve = solve_lazy if lazy else solve_eager
     A, fused_data, rms, chi2 = solve(self.data, lazy_in, plan, return_report, show_progressbar)
+    n_bad = None
+    if not lazy:
+        bad = left_out(A, "pan_sharpen", result="fused spectra and abundances", marked_by=None)
+        n_bad = 0 if bad is None else int(bad.sum())
 
     # 5. output signals
     record = {
@@ -436,7 +458,10 @@ def pan_sharpen(
         "smoothing_iterations": smoothing_iterations if smoothness > 0 else 0,
         "other_title": str(other.metadata.get_item("General.title", "")),
         "endmembers": E * dose_ratio,
+        "n_non_finite_other": n_bad_other,
     }
+    if n_bad is not None:
+        record["n_non_finite"] = n_bad
     if noise is not None:
         record["noise_model"] = noise.as_dict()
     if other_noise is not None:

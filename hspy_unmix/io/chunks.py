@@ -432,7 +432,8 @@ def lazy_transform(estimator, data, n_components: int, show_progressbar: bool = 
     -------
     numpy.ndarray
         Shape (n_pixels, n_components), pixels in C order of the navigation
-        axes (as HyperSpy's loadings).
+        axes (as HyperSpy's loadings); NaN for the spectra that hold NaN or
+        inf values (see :mod:`hspy_unmix._non_finite`).
 
     Examples
     --------
@@ -443,8 +444,11 @@ def lazy_transform(estimator, data, n_components: int, show_progressbar: bool = 
     >>> lazy_transform(est, da.from_array(X, chunks=(2, 8, 50)), 2).shape
     (64, 2)
     """
-    return map_chunks(estimator.transform, data, n_components, parallel=parallel,
-                      show_progressbar=show_progressbar, description="Unmixing", out=out)
+    from .._non_finite import FiniteRowsTransform
+
+    return map_chunks(FiniteRowsTransform(estimator.transform, n_components), data,
+                      n_components, parallel=parallel, show_progressbar=show_progressbar,
+                      description="Unmixing", out=out)
 
 
 def _take_rows(block, rows, n_channels):

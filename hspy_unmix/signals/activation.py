@@ -47,7 +47,10 @@ _DECOMPOSITION_NOTE = """
         ``return_info=True``). On a lazy signal, ``sample_chunks`` (a
         fraction in (0, 1]) draws the fitting sample from that share of the
         navigation chunks only, so that the first pass reads only them
-        (see the lazy guide; ignored for in-memory signals).
+        (see the lazy guide; ignored for in-memory signals). Spectra that
+        hold NaN or inf values are left out of the fit, get NaN loadings
+        and are marked in ``learning_results.navigation_mask``, with a
+        warning giving their number.
 
         Examples
         --------

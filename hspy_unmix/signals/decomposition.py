@@ -19,7 +19,8 @@ import inspect
 import numpy as np
 
 from .._registry import estimator_class, normalise_name
-from .._compat import FACTORS, LOADINGS, flat_spectra
+from .._compat import FACTORS, LOADINGS, flat_spectra, navigation_shape_in_array
+from .._non_finite import left_out, non_finite_rows, refuse_all, warn_left_out
 from .._validation import check_spectral_signal  # noqa: F401  (public here before)
 
 #: Attribute of the signal that holds the fitted estimator after
@@ -47,13 +48,13 @@ def _restore(signal, snapshot):
     signal.learning_results.__dict__.update(snapshot)
 
 
-def _check_all_pixels_learned(signal, estimator, navigation_mask):
+def _check_all_pixels_learned(signal, estimator, navigation_mask, left_out=0):
     """HyperSpy's lazy loop swallows Ctrl-C and goes on with the chunks seen so
     far; treat a sample that missed pixels as the interruption it was."""
     seen = estimator.__dict__.get("n_samples_seen_")
     if seen is None:
         return
-    expected = signal.axes_manager.navigation_size or 1
+    expected = (signal.axes_manager.navigation_size or 1) - left_out
     if navigation_mask is not None:
         mask = getattr(navigation_mask, "data", navigation_mask)
         expected -= int(np.asarray(mask).sum())
@@ -69,13 +70,23 @@ class _StreamToFit:
     HyperSpy streams the chunks through ``partial_fit`` and then reads
     ``components_``; the estimator is fitted on its sample at that point by
     :meth:`~hspy_unmix.unmixing._base.UnmixingEstimator.finish_partial_fit`,
-    so the estimator itself never fits on attribute access.
+    so the estimator itself never fits on attribute access. Spectra with
+    NaN/inf values are left out of the sample (counted in ``n_left_out``)
+    and get NaN abundances.
     """
 
     def __init__(self, estimator):
         self.estimator = estimator
+        self.n_left_out = 0
 
     def partial_fit(self, X, y=None):
+        X = np.asarray(X)
+        bad = non_finite_rows(X)
+        if bad.any():
+            self.n_left_out += int(bad.sum())
+            X = X[~bad]
+            if not X.shape[0]:
+                return self
         self.estimator.partial_fit(X)
         return self
 
@@ -84,7 +95,10 @@ class _StreamToFit:
         return self
 
     def transform(self, X):
-        return self.estimator.transform(X)
+        from .._non_finite import FiniteRowsTransform
+
+        n_components = np.asarray(self.estimator.components_).shape[0]
+        return FiniteRowsTransform(self.estimator.transform, n_components)(X)
 
     @property
     def components_(self):
@@ -101,7 +115,8 @@ _TWO_PASS_DEFAULTS = {"normalize_poissonian_noise": False, "centre": None,
 
 
 def _two_pass(arguments) -> bool:
-    return all(arguments.get(k, v) is v or arguments.get(k, v) == v
+    # ``is`` first: a mask given as an array has no truth value
+    return all(arguments.get(k, v) is v or (v is not None and arguments.get(k, v) == v)
                for k, v in _TWO_PASS_DEFAULTS.items())
 
 
@@ -164,6 +179,10 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None,
         sample, _ = sample_spectra(signal.data, cap, getattr(estimator, "random_state", None),
                                    dtype=np.float32 if keep else np.float64,
                                    show_progressbar=show, chunk_fraction=sample_chunks)
+        bad = non_finite_rows(sample)
+        if bad.any():
+            refuse_all(int(bad.sum()), bad.size, "decomposition (its sample)")
+            sample = sample[~bad]
         n_fitted = sample.shape[0]
         fit_owned = getattr(estimator, "_fit_owned", None)
         if fit_owned is not None:
@@ -177,12 +196,13 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None,
         n_components = np.asarray(estimator.components_).shape[0]
         loadings = lazy_transform(estimator, signal.data, n_components, show_progressbar=show,
                                   parallel=getattr(estimator, "_parallel_transform", True))
-    _store_results(signal, estimator, loadings)
+    _store_results(signal, estimator, loadings, left_out(loadings, "decomposition"))
 
 
-def _store_results(signal, estimator, loadings):
+def _store_results(signal, estimator, loadings, navigation_mask=None):
     """``learning_results`` of an unmixing: endmembers as factors, abundances
-    as loadings, no centring, masks or Poisson scaling."""
+    as loadings, no centring, signal mask or Poisson scaling; the navigation
+    mask marks the pixels left out (flat, in the order of the loadings)."""
     components = np.asarray(estimator.components_)
     lr = signal.learning_results
     lr.factors = components.T.copy()
@@ -196,7 +216,8 @@ def _store_results(signal, estimator, loadings):
     lr.centre = None
     lr.mean = None
     lr.unfolded = False
-    lr.navigation_mask = None
+    lr.navigation_mask = (None if navigation_mask is None else
+                          navigation_mask.reshape(navigation_shape_in_array(signal)))
     lr.signal_mask = None
     lr.unmixing_matrix = None
     lr.bss_algorithm = None
@@ -251,7 +272,8 @@ def run_decomposition(signal, parent, args, kwargs):
             output_dimension = estimator.n_components
         elif estimator.n_components != output_dimension:
             estimator.set_params(n_components=output_dimension)
-    if getattr(estimator, "_spatial", False):
+    spatial = getattr(estimator, "_spatial", False)
+    if spatial:
         if arguments.get("navigation_mask") is not None:
             raise ValueError(f"{key} works on image patches: navigation_mask is not supported.")
         if signal._lazy:
@@ -291,10 +313,28 @@ def run_decomposition(signal, parent, args, kwargs):
         from ..io.chunks import scheduler_get
 
         arguments["get"] = scheduler_get()
+    bad = None if signal._lazy else non_finite_rows(flat_spectra(signal))
+    n_bad = 0 if bad is None else int(bad.sum())
+    refuse_all(n_bad, 0 if bad is None else bad.size, "decomposition")
+    if n_bad and not spatial:
+        # left out as HyperSpy leaves out masked pixels: NaN loadings, marked
+        # in learning_results.navigation_mask
+        from .._compat import flat_navigation_mask, navigation_mask_signal
+
+        user_mask = arguments.get("navigation_mask")
+        mask = bad if user_mask is None else bad | flat_navigation_mask(user_mask)
+        arguments["navigation_mask"] = navigation_mask_signal(mask, signal)
     snapshot = _snapshot(signal)
     original_data = signal.data
     try:
-        if not np.issubdtype(original_data.dtype, np.floating):
+        if n_bad and spatial:
+            # image patches need every pixel: each bad spectrum is replaced
+            # by its nearest finite one for the fit (the user's array is put back)
+            from .._non_finite import nearest_finite_filled
+
+            signal.data = nearest_finite_filled(
+                original_data, bad.reshape(navigation_shape_in_array(signal)))
+        elif not np.issubdtype(original_data.dtype, np.floating):
             # Camera data (uint16/uint32): HyperSpy refuses integer arrays; the
             # estimators work in float64 anyway. The user's array is put back.
             signal.data = original_data.astype(np.float64)
@@ -304,7 +344,10 @@ def run_decomposition(signal, parent, args, kwargs):
         with quiet_lazy_progressbars(resolve_show_progressbar(show_progressbar)):
             parent(**arguments)
         if signal._lazy:
-            _check_all_pixels_learned(signal, estimator, arguments.get("navigation_mask"))
+            n_bad = arguments["algorithm"].n_left_out
+            refuse_all(n_bad, signal.axes_manager.navigation_size or 1, "decomposition")
+            _check_all_pixels_learned(signal, estimator, arguments.get("navigation_mask"),
+                                      left_out=n_bad)
     except BaseException:
         _restore(signal, snapshot)
         raise
@@ -324,6 +367,15 @@ def run_decomposition(signal, parent, args, kwargs):
         value = getattr(lr, attr)
         if value is not None and not isinstance(value, np.ndarray):
             setattr(lr, attr, np.asarray(value))
+    if n_bad and (spatial or signal._lazy):
+        if spatial:
+            lr.loadings[bad] = np.nan
+        lr.navigation_mask = np.isnan(lr.loadings).any(axis=1)
+    if lr.navigation_mask is not None:
+        # HyperSpy stores it in the shape of the unfolded signal (flat)
+        lr.navigation_mask = np.asarray(lr.navigation_mask).reshape(
+            navigation_shape_in_array(signal))
+    warn_left_out(n_bad, signal.axes_manager.navigation_size or 1, "decomposition")
     return _finish(signal, estimator, key, kwargs)
 
 
@@ -362,7 +414,9 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
     None
         The results are stored in ``self.learning_results`` as by
         ``decomposition``: ``factors`` (channels x K) are the endmembers,
-        ``loadings`` (pixels x K) the abundances.
+        ``loadings`` (pixels x K) the abundances; NaN for the spectra that
+        hold NaN or inf values, which ``navigation_mask`` marks (a warning
+        gives their number; only a signal with no finite spectrum raises).
 
     Examples
     --------
@@ -409,9 +463,10 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
         )
     else:
         _transform_in_memory(self, estimator, spatial, loadings, n_channels, show_progressbar)
+    mask = left_out(loadings, "apply_unmixing")
     snapshot = _snapshot(self)
     try:
-        _store_results(self, estimator, loadings)
+        _store_results(self, estimator, loadings, mask)
         self.learning_results.decomposition_algorithm = key
     except BaseException:
         _restore(self, snapshot)
@@ -424,12 +479,21 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
 def _transform_in_memory(signal, estimator, spatial, loadings, n_channels, show_progressbar):
     from .._progress import progress_bar
 
+    from .._non_finite import FiniteRowsTransform, nearest_finite_filled
+
     n_pixels = loadings.shape[0]
     with progress_bar(n_pixels, "Unmixing", show_progressbar) as bar:
         if spatial:
-            flat = np.asarray(signal.data).reshape((-1, n_channels))
-            loadings[:] = estimator.transform(flat)
+            data = np.asarray(signal.data)
+            bad = non_finite_rows(data.reshape((-1, n_channels)))
+            refuse_all(int(bad.sum()), bad.size, "apply_unmixing")
+            if bad.any():
+                # patches need every pixel: nearest finite spectrum, NaN result
+                data = nearest_finite_filled(data, bad.reshape(data.shape[:-1]))
+            loadings[:] = estimator.transform(data.reshape((-1, n_channels)))
+            loadings[bad] = np.nan
             bar.update(n_pixels)
         else:
-            loadings[:] = estimator.transform(flat_spectra(signal))
+            transform = FiniteRowsTransform(estimator.transform, loadings.shape[1])
+            loadings[:] = transform(flat_spectra(signal))
             bar.update(n_pixels)

@@ -114,3 +114,114 @@ def test_user_guide_says_they_are_handled():
     assert "are accepted" in integer and "float64" in integer
     assert "are accepted with a `UserWarning`" in zero
     assert "Only a data set whose every spectrum is zero raises" in zero
+    non_finite = " ".join(items["NaN or infinite values"].split())
+    assert "leave every spectrum holding one out of the fit" in non_finite
+    assert "`learning_results.navigation_mask`" in non_finite
+
+
+#: Pixels given a NaN, a whole spectrum of +inf and a -inf.
+NON_FINITE = {(0, 0): ([4], np.nan), (5, 7): (slice(None), np.inf), (11, 3): ([10], -np.inf)}
+
+
+def _with_non_finite(signal):
+    s = signal.deepcopy()
+    for (row, col), (channels, value) in NON_FINITE.items():
+        s.data[row, col, channels] = value
+    expected = np.zeros(s.data.shape[:-1], dtype=bool)
+    expected[tuple(np.array(list(NON_FINITE)).T)] = True
+    return s, expected
+
+
+def _check_left_out(s, expected, messages, what, n_bad=None):
+    n = s.axes_manager.navigation_size
+    n_bad = len(NON_FINITE) if n_bad is None else n_bad
+    said = f"{n_bad} of {n} spectra hold NaN or infinite values: {what} left them out"
+    assert any(said in m for m in messages), messages
+    lr = s.learning_results
+    np.testing.assert_array_equal(lr.navigation_mask, expected)
+    loadings = lr.loadings.reshape(expected.shape + (-1,))
+    assert np.isnan(loadings[expected]).all()
+    assert np.isfinite(loadings[~expected]).all()
+
+
+@pytest.mark.parametrize("name", PARAMS)
+def test_nan_and_inf_spectra_are_left_out_counted_and_said(counts, name):
+    s, expected = _with_non_finite(counts)
+    before = s.data.copy()
+    messages = _decompose(s, name)
+    np.testing.assert_array_equal(s.data, before)  # NaN where NaN was
+    _check_left_out(s, expected, messages, "decomposition")
+    estimator = s.unmixing_estimator
+    if estimator._spatial:
+        return  # image patches: the bad pixels are filled for the fit (test below)
+    # the fit saw the finite spectra only: the same as fitting them alone
+    alone = estimator.__class__(**estimator.get_params()).fit(counts.data[~expected])
+    np.testing.assert_array_equal(s.learning_results.factors, alone.components_.T)
+
+
+@pytest.mark.neural
+@pytest.mark.slow
+def test_patch_based_fit_sees_each_bad_pixel_as_its_nearest_finite_one(counts):
+    # the four neighbours of each bad pixel hold one spectrum: its nearest
+    # finite spectrum whatever the tie-break
+    clean = counts.deepcopy()
+    for row, col in NON_FINITE:
+        source = clean.data[row, col + 1].copy()
+        for r, c in ((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1)):
+            if 0 <= r < 12 and 0 <= c < 12:
+                clean.data[r, c] = source
+    s, expected = _with_non_finite(clean)
+    filled = clean.deepcopy()
+    for row, col in NON_FINITE:
+        filled.data[row, col] = clean.data[row, col + 1]
+    messages = _decompose(s, "CNNAEU")
+    _check_left_out(s, expected, messages, "decomposition")
+    _decompose(filled, "CNNAEU")
+    got, ref = s.learning_results, filled.learning_results
+    np.testing.assert_array_equal(got.factors, ref.factors)
+    good = ~expected.ravel()
+    np.testing.assert_array_equal(got.loadings[good], ref.loadings[good])
+
+
+@pytest.mark.parametrize("route", ["lazy", "lazy_hyperspy_loop", "with_user_mask"])
+def test_left_out_on_every_route(counts, route):
+    s, expected = _with_non_finite(counts)
+    reference = counts.deepcopy()
+    reference.decomposition(algorithm="VCA", output_dimension=K, print_info=False,
+                            random_state=0, navigation_mask=expected.T)
+    user_mask = np.zeros_like(expected)
+    if route == "with_user_mask":
+        user_mask[2, 2] = True  # the user's masked pixel is left out as well
+        reference.decomposition(algorithm="VCA", output_dimension=K, print_info=False,
+                                random_state=0, navigation_mask=(expected | user_mask).T)
+    if route.startswith("lazy"):
+        s = s.as_lazy()
+    kwargs = {"navigation_mask": user_mask.T} if route != "lazy" else {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s.decomposition(algorithm="VCA", output_dimension=K, print_info=False,
+                        random_state=0, show_progressbar=False, **kwargs)
+    messages = [str(w.message) for w in caught]
+    _check_left_out(s, expected | user_mask, messages, "decomposition")
+    np.testing.assert_allclose(s.learning_results.factors, reference.learning_results.factors,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_apply_unmixing_leaves_them_out(counts, lazy):
+    counts.decomposition(algorithm="VCA", output_dimension=K, print_info=False, random_state=0)
+    s, expected = _with_non_finite(counts)
+    if lazy:
+        s = s.as_lazy()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s.apply_unmixing(counts.unmixing_estimator, print_info=False, show_progressbar=False)
+    _check_left_out(s, expected, [str(w.message) for w in caught], "apply_unmixing")
+    good = ~expected.ravel()
+    np.testing.assert_allclose(s.learning_results.loadings[good],
+                               counts.learning_results.loadings[good], rtol=1e-12, atol=1e-15)
+    nothing = counts.deepcopy()
+    nothing.data[...] = np.nan
+    with pytest.raises(ValueError, match="every spectrum .* NaN or infinite"):
+        (nothing.as_lazy() if lazy else nothing).apply_unmixing(
+            counts.unmixing_estimator, print_info=False, show_progressbar=False)
