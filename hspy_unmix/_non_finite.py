@@ -62,17 +62,18 @@ def _outside_package_stacklevel() -> int:
     return level
 
 
-def warn_left_out(n_bad: int, n_total: int, what: str, result: str = "abundances",
+def warn_left_out(n_bad: int, n_total: int, what: str, result: str | None = "abundances",
                   marked_by: str | None = "learning_results.navigation_mask") -> None:
-    """The one warning about the bad spectra of a result (nothing when none)."""
+    """The one warning about the bad spectra of a result (nothing when none):
+    what left them out, which of its results are NaN there (``result``) and
+    what marks them (``marked_by``)."""
     if n_bad:
-        marked = f" and {marked_by} marks them" if marked_by else ""
-        warnings.warn(
-            f"{n_bad} of {n_total} spectra hold NaN or infinite values: {what} left "
-            f"them out; their {result} are NaN{marked}.",
-            UserWarning,
-            stacklevel=_outside_package_stacklevel(),
-        )
+        text = f"{n_bad} of {n_total} spectra hold NaN or infinite values: {what} left them out"
+        if result:
+            text += f"; their {result} are NaN"
+            if marked_by:
+                text += f" and {marked_by} marks them"
+        warnings.warn(text + ".", UserWarning, stacklevel=_outside_package_stacklevel())
 
 
 def left_out(abundances, what: str, **say) -> np.ndarray | None:

@@ -137,8 +137,9 @@ def estimate_n_components(
     Parameters
     ----------
     signal_or_X
-        An EELS (or any Signal1D) signal, whose data are used, or a 2-D array
-        (n_pixels, n_channels).
+        An EELS (or any Signal1D) signal, whose data are used (spectra that
+        hold NaN or inf left out, with a warning giving their number), or a
+        2-D array (n_pixels, n_channels), which must be finite.
     max_components
         Largest number considered: length of the scree curve and starting
         number of ARD-SO-NMF.
@@ -170,8 +171,15 @@ def estimate_n_components(
     check_int(max_components, "max_components")
     data = signal_or_X
     if hasattr(signal_or_X, "axes_manager"):
-        data = signal_or_X.data
+        from .._non_finite import non_finite_rows, refuse_all, warn_left_out
+
+        data = np.asarray(signal_or_X.data)
         data = data.reshape(-1, data.shape[-1])
+        bad = non_finite_rows(data)
+        if bad.any():  # a few bad pixels do not stop a signal's estimate
+            refuse_all(int(bad.sum()), bad.size, "estimate_n_components")
+            warn_left_out(int(bad.sum()), bad.size, "estimate_n_components", result=None)
+            data = data[~bad]
     X = check_spectra(data, name="data", negative="clip")
     if max_components < 2 or max_components > min(X.shape):
         raise ValueError(

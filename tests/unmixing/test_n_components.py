@@ -54,3 +54,25 @@ def test_bad_arguments():
         estimate_n_components(X, max_components=2.5)
     with pytest.raises(ValueError, match="2-D"):
         estimate_n_components(X[0])
+
+
+def test_a_signal_with_nan_or_inf_spectra_is_estimated_from_the_others():
+    s, _ = chequerboard_si(n_components=3, shape=(32, 32), random_state=0)
+    holed = s.deepcopy()
+    holed.data[0, 0, 5] = np.nan
+    holed.data[7, 9] = np.inf
+    with pytest.warns(UserWarning, match="2 of 1024 spectra hold NaN or infinite values: "
+                                         "estimate_n_components left them out"):
+        result = estimate_n_components(holed, method="scree", max_components=10)
+    keep = np.ones(1024, dtype=bool)
+    keep[[0, 7 * 32 + 9]] = False
+    alone = estimate_n_components(s.data.reshape(1024, -1)[keep], method="scree",
+                                  max_components=10)
+    np.testing.assert_array_equal(result.explained_variance_ratio,
+                                  alone.explained_variance_ratio)
+    assert result.scree_n_components == 3
+    with pytest.raises(ValueError, match="NaN or infinite"):  # arrays stay strict
+        estimate_n_components(holed.data.reshape(1024, -1), method="scree")
+    holed.data[...] = np.nan
+    with pytest.raises(ValueError, match="every spectrum .* NaN or infinite"):
+        estimate_n_components(holed, method="scree")
