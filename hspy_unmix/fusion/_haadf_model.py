@@ -49,6 +49,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._non_finite import non_finite_rows
+
 #: Floor of the Poisson model (counts) in the log-likelihood and chi-square.
 MODEL_FLOOR = 1e-6
 #: Bounds of the fitted exponent of the image model.
@@ -410,8 +412,6 @@ def solve_tile(X, h, U0, problem):
     abundances come from the image and the regularisers alone.
     """
     from scipy.optimize import minimize
-
-    from .._non_finite import non_finite_rows
 
     shape = U0.shape
     X = np.asarray(X, dtype=np.float64)

@@ -269,7 +269,12 @@ def pan_sharpen_image(
         block = data[sl[0], sl[1]]
         return np.asarray(block.compute() if lazy_in else block, dtype=np.float64)
 
-    from .._non_finite import FiniteRowsTransform, nearest_finite_filled, refuse_all
+    from .._non_finite import (
+        FiniteRowsTransform,
+        nearest_finite_filled,
+        refuse_all,
+        warn_left_out,
+    )
 
     si_only = FiniteRowsTransform(lambda X: nnls_abundances(X * w_ch, E * w_ch), len(E))
 
@@ -344,8 +349,6 @@ def pan_sharpen_image(
         "image_title": str(image.metadata.get_item("General.title", "")),
         "endmembers": E,
     }
-    from .._non_finite import warn_left_out
-
     warn_left_out(n_missing, missing.size, "the spectral fit of pan_sharpen",
                   result="SI-only abundances and quality figures", marked_by=None)
     from ._image_output import image_mode_result

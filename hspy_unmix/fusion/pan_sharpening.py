@@ -290,7 +290,9 @@ def pan_sharpen(
         ``interpolation`` ("none", "linear" or "rebin": how ``other``'s
         channels reach ``self``'s), ``dispersion_ratio``, ``sum_to_one``,
         ``smoothness``, ``weighting``, ``other_title``, ``endmembers``
-        (K x channels array) and, with ``weighting="auto"``,
+        (K x channels array), ``n_non_finite_other`` and, for an in-memory
+        result, ``n_non_finite`` (see "Bad pixels" below) and, with
+        ``weighting="auto"``,
         ``noise_model`` and ``other_noise_model`` (``gain``, ``read_noise``,
         their standard errors ``gain_error`` and ``read_noise_error``,
         ``n_pixels`` used, ``n_points`` kept by the robust fit; absent for

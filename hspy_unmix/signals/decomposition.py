@@ -48,13 +48,13 @@ def _restore(signal, snapshot):
     signal.learning_results.__dict__.update(snapshot)
 
 
-def _check_all_pixels_learned(signal, estimator, navigation_mask, left_out=0):
+def _check_all_pixels_learned(signal, estimator, navigation_mask, n_left_out=0):
     """HyperSpy's lazy loop swallows Ctrl-C and goes on with the chunks seen so
     far; treat a sample that missed pixels as the interruption it was."""
     seen = estimator.__dict__.get("n_samples_seen_")
     if seen is None:
         return
-    expected = (signal.axes_manager.navigation_size or 1) - left_out
+    expected = (signal.axes_manager.navigation_size or 1) - n_left_out
     if navigation_mask is not None:
         mask = getattr(navigation_mask, "data", navigation_mask)
         expected -= int(np.asarray(mask).sum())
@@ -347,7 +347,7 @@ def run_decomposition(signal, parent, args, kwargs):
             n_bad = arguments["algorithm"].n_left_out
             refuse_all(n_bad, signal.axes_manager.navigation_size or 1, "decomposition")
             _check_all_pixels_learned(signal, estimator, arguments.get("navigation_mask"),
-                                      left_out=n_bad)
+                                      n_left_out=n_bad)
     except BaseException:
         _restore(signal, snapshot)
         raise
@@ -477,9 +477,8 @@ def apply_unmixing(self, estimator, show_progressbar=None, print_info=True):
 
 
 def _transform_in_memory(signal, estimator, spatial, loadings, n_channels, show_progressbar):
-    from .._progress import progress_bar
-
     from .._non_finite import FiniteRowsTransform, nearest_finite_filled
+    from .._progress import progress_bar
 
     n_pixels = loadings.shape[0]
     with progress_bar(n_pixels, "Unmixing", show_progressbar) as bar:
