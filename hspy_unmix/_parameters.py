@@ -29,7 +29,7 @@ _NAMES_BY_ANNOTATION = {
     "float": "a abundance_concentration denoise_corruption dropout learning_rate "
              "merge_threshold penalty prune_threshold reg_covar sparsity temperature "
              "tol validation_split w",
-    "str": "abundance_scaling abundance_solver abundances covariance_type init "
+    "str": "abundance_scaling abundance_solver abundances combine_starts covariance_type init "
            "init_params map_ridge sample_side",
     "int | None": "n_components early_stopping_patience patch_stride",
     "float | None": "endmember_prior_variance noise_tolerance snr_input",

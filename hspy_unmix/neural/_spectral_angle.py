@@ -64,6 +64,8 @@ from ._estimator import (
 INITS = ("minvol", "vca", "random")
 #: How ``transform`` obtains the abundances (parameter ``abundances``).
 ABUNDANCE_MODES = ("fcls", "encoder")
+#: How the starts give the endmembers (parameter ``combine_starts``).
+COMBINE_MODES = ("lowest_loss", "median")
 #: Starts whose training loss is within this fraction of the lowest are
 #: near-optimal: the spread of their endmembers is the reported uncertainty.
 _NEAR_OPTIMAL_LOSS = 0.05
@@ -88,6 +90,21 @@ def minvol_endmembers(X: np.ndarray, n_components: int, seed: int) -> np.ndarray
     return MinVolume(n_components=n_components, random_state=seed).fit(
         pixel_normalise(X).astype(np.float64)
     ).components_
+
+
+def median_endmembers(reference: np.ndarray, starts: list[np.ndarray]) -> np.ndarray:
+    """Channel-wise median of the starts' endmembers, each scaled to unit mean
+    and matched to ``reference``'s order (Hungarian, on the spectral angle);
+    unit-mean rows, for :meth:`SpectralAngleUnmixing._finalise`."""
+    from scipy.optimize import linear_sum_assignment
+
+    from ..unmixing._multistart import _angles
+
+    aligned = []
+    for E in starts:
+        _, order = linear_sum_assignment(_angles(reference, E))
+        aligned.append(unit_mean_rows(E[order]))
+    return unit_mean_rows(np.median(np.stack(aligned), axis=0))
 
 
 def unit_mean_rows(E: np.ndarray) -> np.ndarray:
@@ -131,8 +148,13 @@ class SpectralAngleUnmixing(NeuralUnmixingEstimator):
         self.start_costs_ = costs
         self.kept_start_ = kept
         self.n_near_optimal_starts_ = int(near.size)
-        self.endmember_angle_spread_ = endmember_spread(
-            self.components_, [states[i]["components_"] for i in near if i != kept])
+        if self.combine_starts == "median" and n_starts > 1:
+            starts = [state["components_"] for state in states]
+            self._finalise(X, None, median_endmembers(self.components_, starts))
+            self.endmember_angle_spread_ = endmember_spread(self.components_, starts)
+        else:
+            self.endmember_angle_spread_ = endmember_spread(
+                self.components_, [states[i]["components_"] for i in near if i != kept])
 
     def _check_init(self):
         if self.init not in INITS:
@@ -144,6 +166,16 @@ class SpectralAngleUnmixing(NeuralUnmixingEstimator):
         if mode not in ABUNDANCE_MODES:
             raise ValueError(
                 f"abundances must be one of {ABUNDANCE_MODES}, got {mode!r}."
+            )
+        combine = getattr(self, "combine_starts", "lowest_loss")
+        if combine not in COMBINE_MODES:
+            raise ValueError(
+                f"combine_starts must be one of {COMBINE_MODES}, got {combine!r}."
+            )
+        if combine == "median" and mode == "encoder":
+            raise ValueError(
+                "combine_starts='median' needs abundances='fcls': the encoder "
+                "belongs to one network, whose decoder the median replaces."
             )
         return mode
 

@@ -67,7 +67,7 @@ class CNNAEU(PatchUnmixing):
         n_components=None, image_shape=None, patch_size=16, patch_stride=None,
         max_patches=512, filters=48, kernel_size=3, temperature=3.5, dropout=0.2,
         epochs=60, batch_size=8, learning_rate=3e-3, init="vca", n_starts=3,
-        abundances="fcls",
+        combine_starts="lowest_loss", abundances="fcls",
         **training_parameters(early_stopping_patience=15),
     )
 

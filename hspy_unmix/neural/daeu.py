@@ -82,7 +82,8 @@ class DAEU(SpectralAngleUnmixing):
 
     __init__ = estimator_init(
         n_components=None, epochs=40, batch_size=64, learning_rate=3e-3, init="minvol",
-        n_starts=3, dropout=0.0045, warmup_epochs=10, abundances="fcls", **training_parameters(),
+        n_starts=3, combine_starts="lowest_loss", dropout=0.0045, warmup_epochs=10,
+        abundances="fcls", **training_parameters(),
     )
 
     def _check_params(self):

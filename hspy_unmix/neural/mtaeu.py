@@ -70,7 +70,7 @@ class MTAEU(PatchUnmixing):
     __init__ = estimator_init(
         n_components=None, image_shape=None, patch_size=3, shared_units=(64, 32),
         temperature=1.0, max_patches=16384, dropout=0.1, epochs=40, batch_size=64,
-        learning_rate=3e-3, init="vca", n_starts=3, abundances="fcls",
+        learning_rate=3e-3, init="vca", n_starts=3, combine_starts="lowest_loss", abundances="fcls",
         **training_parameters(),
     )
 

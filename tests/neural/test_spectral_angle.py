@@ -122,3 +122,47 @@ def test_outlier_warning_of_the_start_speaks_of_the_network(chequerboard3):
     texts = [str(w.message) for w in record if "outliers" in str(w.message)]
     assert texts and all(t.startswith("DAEU: 1 of 256 spectra") for t in texts)
     assert not any("outlier_screen" in t or "MinVolume" in t for t in texts)
+
+
+def test_median_of_starts_matches_scales_and_resists_one_wrong_start(monkeypatch):
+    from hspy_unmix.neural.daeu import DAEU
+
+    base = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    angles = [0.3, 0.0, 0.02]  # start 0 far off
+    components = [_rotated(base, a) for a in angles]
+    components[2] = 5.0 * components[2][::-1]  # another order and scale
+    costs = [0.040, 0.041, 0.042]  # the wrong start has the lowest loss
+    _fake_starts(monkeypatch, DAEU, costs, components)
+    X = np.random.RandomState(0).rand(50, 3) + 0.1
+    est = DAEU(2, n_starts=3, init="random", random_state=7,
+               combine_starts="median").fit(X)
+    assert est.kept_start_ == 0
+    np.testing.assert_array_equal(est.start_costs_, costs)
+    # channel-wise median of the first rows, each scaled to unit mean
+    rows = np.array([[np.cos(a), np.sin(a), 0.0] for a in angles])
+    rows /= rows.mean(axis=1, keepdims=True)
+    expected = np.median(rows, axis=0)
+    got = est.components_[0] / est.components_[0].mean()
+    np.testing.assert_allclose(got, expected / expected.mean(), rtol=1e-12)
+    angle = np.arctan2(got[1], got[0])
+    assert angle < 0.03  # the lowest-loss start alone: 0.3 rad
+    np.testing.assert_allclose(est.components_[1] / est.components_[1].max(), base[1],
+                               atol=1e-12)
+    # the spread is over every start, measured against the returned endmembers
+    assert 0.25 < est.endmember_angle_spread_[0] < 0.3
+    # one start: the median is that start
+    _fake_starts(monkeypatch, DAEU, costs, components)
+    one = DAEU(2, n_starts=1, init="random", random_state=7, combine_starts="median").fit(X)
+    _fake_starts(monkeypatch, DAEU, costs, components)
+    ref = DAEU(2, n_starts=1, init="random", random_state=7).fit(X)
+    np.testing.assert_array_equal(one.components_, ref.components_)
+
+
+def test_median_of_starts_refuses_encoder_abundances_and_unknown_modes():
+    from hspy_unmix.neural.daeu import DAEU
+
+    X = np.random.RandomState(0).rand(50, 3) + 0.1
+    with pytest.raises(ValueError, match="needs abundances='fcls'"):
+        DAEU(2, epochs=1, combine_starts="median", abundances="encoder").fit(X)
+    with pytest.raises(ValueError, match="combine_starts must be one of"):
+        DAEU(2, epochs=1, combine_starts="mean").fit(X)
