@@ -218,11 +218,11 @@ combine_starts
     (each scaled to unit mean, matched to the lowest-loss start's), scaled
     to the data as a single start's are; needs ``abundances="fcls"``
     (``model_`` stays the lowest-loss network). The training loss ranks the
-    starts poorly: CNNAEU on the 3-phase chequerboard SI, seeds 0-4, mean
-    SAD / seed spread (rad) 0.0918 / 0.0158 with the lowest loss of 3
-    starts, 0.0884 / 0.0093 with the median of 3, 0.0876 / 0.0054 with the
-    median of 5. Not yet the default: the benchmark rows of the three
-    networks are measured with ``"lowest_loss"``."""
+    starts poorly; CNNAEU, seeds 0-4, mean SAD / seed spread (rad) with the
+    lowest loss of 3 starts, the median of 3, the median of 5: 3-phase
+    chequerboard SI 0.0918 / 0.0158, 0.0884 / 0.0093, 0.0876 / 0.0054;
+    Samson 0.1032 / 0.0167, 0.0982 / 0.0246, 0.0978 / 0.0160. A lower mean
+    on both, a smaller spread on the chequerboard only: not the default."""
 
 DOCS["neural_abundances"] = """\
 abundances
