@@ -40,6 +40,20 @@ def non_finite_rows(X) -> np.ndarray:
     return suspect
 
 
+def drop_non_finite(X, what: str | None = None) -> tuple[np.ndarray, int]:
+    """The rows of ``X`` without those that hold NaN or inf, and how many
+    were dropped (``X`` itself when none); with ``what``, a ``ValueError``
+    (:func:`refuse_all`) when no row is left."""
+    X = np.asarray(X)
+    bad = non_finite_rows(X)
+    n_bad = int(bad.sum())
+    if not n_bad:
+        return X, 0
+    if what is not None:
+        refuse_all(n_bad, bad.size, what)
+    return X[~bad], n_bad
+
+
 def refuse_all(n_bad: int, n_total: int, what: str) -> None:
     """Raise ``ValueError`` when every spectrum is bad (nothing left to fit)."""
     if n_total and n_bad >= n_total:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pytest
 
 from hspy_unmix._non_finite import (
     FiniteRowsTransform,
+    drop_non_finite,
     nearest_finite_filled,
     non_finite_rows,
 )
@@ -49,3 +51,16 @@ def test_each_bad_pixel_takes_the_spectrum_of_its_nearest_finite_pixel():
     np.testing.assert_array_equal(out[:, 0], data[:, 1])
     assert any(np.array_equal(out[2, 3], data[p]) for p in ((1, 3), (2, 2)))
     np.testing.assert_array_equal(out[~bad], data[~bad])
+
+
+def test_drop_non_finite_keeps_the_finite_rows_counts_and_refuses_nothing_left():
+    X = np.arange(12.0).reshape(4, 3)
+    same, n = drop_non_finite(X, "this")
+    assert same is X and n == 0
+    X[1, 0], X[3, 2] = np.nan, np.inf
+    kept, n = drop_non_finite(X, "this")
+    assert n == 2
+    np.testing.assert_array_equal(kept, X[[0, 2]])
+    with pytest.raises(ValueError, match="every spectrum .* this has nothing"):
+        drop_non_finite(np.full((2, 3), np.nan), "this")
+    assert drop_non_finite(np.full((2, 3), np.nan))[0].shape == (0, 3)

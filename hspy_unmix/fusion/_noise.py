@@ -165,9 +165,9 @@ def _row_runs(shape, dtype, n_rows: int) -> np.ndarray:
 def finite_sample_spectra(data, lazy: bool, max_pixels: int | None = None) -> np.ndarray:
     """:func:`sample_spectra` without its spectra that hold a NaN or an inf
     (the solves refuse those themselves, when computed for a lazy signal)."""
-    sample = sample_spectra(data, lazy, max_pixels)
-    finite = np.isfinite(sample).all(axis=1)
-    return sample if finite.all() else sample[finite]
+    from .._non_finite import drop_non_finite
+
+    return drop_non_finite(sample_spectra(data, lazy, max_pixels))[0]
 
 
 def _highpass(X):

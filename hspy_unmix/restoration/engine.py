@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._non_finite import non_finite_rows
 from .planning import from_model_grid, to_model_grid
 
 __all__ = ["FLAG_CODES", "spectrum_flags", "restore_block_unet", "restore_block_rl"]
@@ -47,7 +48,7 @@ def spectrum_flags(block) -> np.ndarray:
 
 def _flags_of_rows(rows) -> np.ndarray:
     flags = np.zeros(rows.shape[0], dtype=np.uint8)
-    finite = np.isfinite(rows).all(axis=1)
+    finite = ~non_finite_rows(rows)
     xf = np.where(finite[:, None], rows, 0.0).astype(np.float64, copy=False)
     total = xf.sum(axis=1)
     absolute = np.abs(xf).sum(axis=1)

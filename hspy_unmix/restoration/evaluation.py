@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from .._non_finite import non_finite_rows
+
 __all__ = ["evaluate_zlp_restoration", "restoration_checks", "best_rl", "LOSS_REGION", "NOISE_WINDOW"]
 
 #: Energy range (eV) of the loss region scored by SSIM and MSE.
@@ -175,7 +177,7 @@ def restoration_checks(raw, restored) -> dict:
 
     a = np.asarray(raw.data, dtype=np.float64).reshape(-1, raw.data.shape[-1])
     b = np.asarray(restored.data, dtype=np.float64).reshape(a.shape)
-    ok = np.isfinite(a).all(1) & (a.sum(1) > 0)
+    ok = ~non_finite_rows(a) & (a.sum(1) > 0)
     a, b = a[ok], b[ok]
     change = b.sum(1) / a.sum(1) - 1.0
     pa, pb = a.argmax(1), b.argmax(1)

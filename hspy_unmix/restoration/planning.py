@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._non_finite import non_finite_rows
+
 __all__ = ["NoZeroLossPeakError", "measure_zlp", "plan_resampling", "MIN_FWHM_CHANNELS"]
 
 #: Below this measured ZLP width (channels) the peak is at the sampling limit:
@@ -150,7 +152,7 @@ def plan_resampling(sample: np.ndarray, meta: dict, *, axis_description: str = "
     True
     """
     sample = np.asarray(sample, dtype=np.float64)
-    good = np.isfinite(sample).all(axis=1) & (sample.sum(axis=1) > 0)
+    good = ~non_finite_rows(sample) & (sample.sum(axis=1) > 0)
     found = measure_zlp(sample[good]) if good.any() else {"has_zlp": np.zeros(0, bool)}
     if found["has_zlp"].size == 0 or found["has_zlp"].mean() < 0.5:
         share = 0.0 if found["has_zlp"].size == 0 else found["has_zlp"].mean()

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._registry import estimator_class, normalise_name
 from .._compat import FACTORS, LOADINGS, flat_spectra, navigation_shape_in_array
-from .._non_finite import left_out, non_finite_rows, refuse_all, warn_left_out
+from .._non_finite import drop_non_finite, left_out, non_finite_rows, refuse_all, warn_left_out
 from .._validation import check_spectral_signal  # noqa: F401  (public here before)
 
 #: Attribute of the signal that holds the fitted estimator after
@@ -80,14 +80,10 @@ class _StreamToFit:
         self.n_left_out = 0
 
     def partial_fit(self, X, y=None):
-        X = np.asarray(X)
-        bad = non_finite_rows(X)
-        if bad.any():
-            self.n_left_out += int(bad.sum())
-            X = X[~bad]
-            if not X.shape[0]:
-                return self
-        self.estimator.partial_fit(X)
+        X, n_bad = drop_non_finite(X)
+        self.n_left_out += n_bad
+        if X.shape[0]:
+            self.estimator.partial_fit(X)
         return self
 
     def fit(self, X, y=None):
@@ -179,10 +175,7 @@ def lazy_decomposition(signal, estimator, *, show_progressbar=None, get=None,
         sample, _ = sample_spectra(signal.data, cap, getattr(estimator, "random_state", None),
                                    dtype=np.float32 if keep else np.float64,
                                    show_progressbar=show, chunk_fraction=sample_chunks)
-        bad = non_finite_rows(sample)
-        if bad.any():
-            refuse_all(int(bad.sum()), bad.size, "decomposition (its sample)")
-            sample = sample[~bad]
+        sample, _ = drop_non_finite(sample, "decomposition (its sample)")
         n_fitted = sample.shape[0]
         fit_owned = getattr(estimator, "_fit_owned", None)
         if fit_owned is not None:

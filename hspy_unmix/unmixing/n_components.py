@@ -171,15 +171,13 @@ def estimate_n_components(
     check_int(max_components, "max_components")
     data = signal_or_X
     if hasattr(signal_or_X, "axes_manager"):
-        from .._non_finite import non_finite_rows, refuse_all, warn_left_out
+        from .._non_finite import drop_non_finite, warn_left_out
 
         data = np.asarray(signal_or_X.data)
-        data = data.reshape(-1, data.shape[-1])
-        bad = non_finite_rows(data)
-        if bad.any():  # a few bad pixels do not stop a signal's estimate
-            refuse_all(int(bad.sum()), bad.size, "estimate_n_components")
-            warn_left_out(int(bad.sum()), bad.size, "estimate_n_components", result=None)
-            data = data[~bad]
+        n_total = data.size // data.shape[-1]
+        # a few bad pixels do not stop a signal's estimate
+        data, n_bad = drop_non_finite(data.reshape(n_total, -1), "estimate_n_components")
+        warn_left_out(n_bad, n_total, "estimate_n_components", result=None)
     X = check_spectra(data, name="data", negative="clip")
     if max_components < 2 or max_components > min(X.shape):
         raise ValueError(
